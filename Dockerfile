@@ -39,17 +39,16 @@ COPY frontend/ ./
 RUN npm run build
 
 FROM ${NGINX_BASE} AS web
-# The image's entrypoint renders /etc/nginx/templates/*.template with envsubst before nginx
-# starts. Writing into /etc/nginx turns our template into the main nginx.conf; the filter limits
-# substitution to exactly the variables the template documents, so nginx's own $variables stay.
-ENV NGINX_ENVSUBST_OUTPUT_DIR=/etc/nginx \
-    NGINX_ENVSUBST_FILTER="^NGINX_(LISTEN|API_UPSTREAM|SPA_ROOT|RUNTIME_DIR)$" \
-    NGINX_LISTEN=80 \
+# The image's entrypoint runs /docker-entrypoint.d/*.sh before nginx starts; ours renders the
+# template into the main nginx.conf with envsubst and an explicit variable list, so nginx's own
+# $variables stay. Defaults below; docker-compose.yml sets them too.
+ENV NGINX_LISTEN=80 \
     NGINX_API_UPSTREAM=api:8000 \
     NGINX_SPA_ROOT=/usr/share/nginx/html \
     NGINX_RUNTIME_DIR=/var/cache/nginx
-RUN rm -f /etc/nginx/conf.d/default.conf /usr/share/nginx/html/*
-COPY nginx/nginx.conf /etc/nginx/templates/nginx.conf.template
+RUN rm -rf /etc/nginx/conf.d/default.conf /etc/nginx/templates /usr/share/nginx/html/*
+COPY nginx/nginx.conf /etc/nginx/tuneforge/nginx.conf.template
+COPY --chmod=755 nginx/render-nginx-conf.sh /docker-entrypoint.d/15-render-nginx-conf.sh
 COPY --from=frontend /src/frontend/dist/ /usr/share/nginx/html/
 EXPOSE 80
 
