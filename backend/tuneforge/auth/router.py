@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from tuneforge.auth import service
+from tuneforge.auth.schemas import LoginIn, MeUpdate, PasswordChangeIn, RefreshIn, RegisterIn, TokenPair, UserRead
+from tuneforge.db import SessionDep
+from tuneforge.deps import CallerDep, CurrentUser, SettingsDep, client_user_agent
+from tuneforge.ratelimit import limiter, login_limit, register_limit
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+@limiter.limit(register_limit)
+async def register(request: Request, data: RegisterIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    return await service.register(session=session, settings=settings, data=data, user_agent=client_user_agent(request))
+
+
+@router.post("/login")
+@limiter.limit(login_limit)
+async def login(request: Request, data: LoginIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    return await service.login(session=session, settings=settings, data=data, user_agent=client_user_agent(request))
+
+
+@router.post("/refresh")
+@limiter.limit(login_limit)
+async def refresh(request: Request, data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    return await service.refresh(
+        session=session, settings=settings, token=data.refresh_token, user_agent=client_user_agent(request)
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(data: RefreshIn, session: SessionDep) -> Response:
+    await service.logout(session=session, token=data.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me")
+async def me(session: SessionDep, user: CurrentUser) -> UserRead:
+    return await service.user_read(session=session, user=user)
+
+
+@router.patch("/me")
+async def update_me(data: MeUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
+    return await service.update_me(session=session, user=user, data=data)
+
+
+@router.post("/password")
+async def change_password(
+    request: Request, data: PasswordChangeIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
+) -> TokenPair:
+    return await service.change_password(
+        session=session,
+        settings=settings,
+        user=caller.user,
+        current_session=caller.session_id,
+        data=data,
+        user_agent=client_user_agent(request),
+    )

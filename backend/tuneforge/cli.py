@@ -1,0 +1,205 @@
+"""The `tuneforge` command: run the platform's processes, manage the database, train from a spec."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _cmd_api(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from tuneforge.main import create_app
+
+    uvicorn.run(
+        create_app(),
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("TUNEFORGE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_config=None,
+        ws_ping_interval=20,
+    )
+
+
+def _cmd_worker(args: argparse.Namespace) -> None:
+    from tuneforge.log import configure_logging
+    from tuneforge.worker import run_worker
+
+    configure_logging(os.environ.get("TUNEFORGE_LOG_LEVEL", "INFO"))
+    asyncio.run(run_worker(name=args.name, max_concurrent_jobs=args.max_concurrent_jobs))
+
+
+def _database_url() -> str:
+    from tuneforge.config import get_settings
+
+    url = get_settings().database_url
+    if not url:
+        raise SystemExit("DATABASE_URL is not set. Set it, or use `make run`, which starts an embedded PostgreSQL.")
+    return url
+
+
+def _cmd_migrate(args: argparse.Namespace) -> None:
+    from tuneforge import migrate
+
+    if args.downgrade:
+        migrate.downgrade(_database_url(), args.downgrade)
+    else:
+        migrate.upgrade(_database_url(), args.revision)
+
+
+def _embedded(settings) -> "EmbeddedPostgres":  # noqa: F821
+    from tuneforge.devdb import EmbeddedPostgres
+
+    return EmbeddedPostgres(settings.data_dir / "postgres")
+
+
+def _cmd_db(args: argparse.Namespace) -> None:
+    from tuneforge.config import get_settings
+
+    pg = _embedded(get_settings())
+    if args.action == "start":
+        print(pg.start())
+    elif args.action == "stop":
+        pg.stop()
+    else:
+        print(pg.url if pg.running() else "not running")
+
+
+def _cmd_openapi(args: argparse.Namespace) -> None:
+    import json
+
+    from tuneforge.openapi import schema
+
+    json.dump(schema(), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+def _cmd_dev(args: argparse.Namespace) -> None:
+    """Everything `make run` needs: database, migrations, API (serving the SPA) and one worker."""
+    from tuneforge import migrate
+    from tuneforge.config import get_settings
+
+    settings = get_settings()
+    env = dict(os.environ)
+    pg = None
+    if settings.database_url is None:
+        pg = _embedded(settings)
+        print(f"Starting embedded PostgreSQL in {pg.data_dir} ...", flush=True)
+        env["DATABASE_URL"] = pg.start()
+    else:
+        env["DATABASE_URL"] = settings.database_url
+    print("Applying database migrations ...", flush=True)
+    migrate.upgrade(env["DATABASE_URL"])
+
+    exe = [sys.executable, "-m", "tuneforge.cli"]
+    children = [
+        subprocess.Popen([*exe, "api", "--host", args.host, "--port", str(args.port)], env=env),
+        subprocess.Popen([*exe, "worker"], env=env),
+    ]
+    if not args.no_models:
+        children.append(subprocess.Popen([*exe, "models", "bootstrap"], env=env))
+    url = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
+    print(f"\n  TuneForge is starting at {url}  (Ctrl-C stops everything)\n", flush=True)
+
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            for child in children[:2]:
+                if child.poll() is not None:
+                    print(f"A TuneForge process exited (code {child.returncode}); stopping the rest.", flush=True)
+                    stopping = True
+    finally:
+        print("\nStopping TuneForge ...", flush=True)
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.time() + 20
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if pg is not None:
+            pg.stop()
+        print("Stopped. Your data is kept in", settings.data_dir, flush=True)
+
+
+def _cmd_models(args: argparse.Namespace) -> None:
+    from tuneforge.config import get_settings
+    from tuneforge.training.models import resolve_base_model
+
+    cache = get_settings().data_dir / "models"
+    for name in args.names:
+        started = time.time()
+        path = resolve_base_model(name, cache)
+        print(f"{name}: ready at {path} ({time.time() - started:.1f} s)", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tuneforge", description="Self-hosted fine-tuning platform.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("api", help="run the HTTP API (serves the built SPA too)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=_cmd_api)
+
+    p = sub.add_parser("worker", help="run a worker that trains jobs on this host")
+    p.add_argument("--name")
+    p.add_argument("--max-concurrent-jobs", type=int, default=1)
+    p.set_defaults(func=_cmd_worker)
+
+    p = sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
+    p.add_argument("revision", nargs="?", default="head")
+    p.add_argument("--downgrade", metavar="REVISION")
+    p.set_defaults(func=_cmd_migrate)
+
+    p = sub.add_parser("db", help="the embedded development PostgreSQL")
+    p.add_argument("action", choices=["start", "stop", "url"])
+    p.set_defaults(func=_cmd_db)
+
+    p = sub.add_parser("dev", help="run everything locally (what `make run` does)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=int(os.environ.get("TUNEFORGE_PORT", "8000")))
+    p.add_argument("--no-models", action="store_true", help="skip preparing the offline demo models")
+    p.set_defaults(func=_cmd_dev)
+
+    p = sub.add_parser("openapi", help="print the API's OpenAPI schema")
+    p.set_defaults(func=_cmd_openapi)
+
+    p = sub.add_parser("models", help="prepare the offline base models")
+    p.add_argument("action", choices=["bootstrap"])
+    p.add_argument("names", nargs="*", default=["tiny-llama", "SmolLM2-135M-Instruct"])
+    p.set_defaults(func=_cmd_models)
+
+    try:
+        from tuneforge.training.cli import register as register_training
+    except ImportError:  # the training extra is not installed (e.g. an API-only image)
+        pass
+    else:
+        register_training(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

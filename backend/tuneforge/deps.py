@@ -1,0 +1,78 @@
+"""Typed dependencies shared by every domain: the settings, the caller, their team role."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from tuneforge import security
+from tuneforge.auth import service as auth_service
+from tuneforge.auth.models import User
+from tuneforge.config import Settings, get_settings
+from tuneforge.db import SessionDep
+from tuneforge.errors import Unauthorized
+from tuneforge.teams import service as teams_service
+from tuneforge.teams.models import Membership, Role
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
+
+
+@dataclass
+class Caller:
+    user: User
+    session_id: uuid.UUID
+
+
+async def authenticate_token(*, session, settings: Settings, token: str) -> Caller:
+    try:
+        user_id, session_id = security.decode_access_token(settings=settings, token=token)
+    except security.InvalidAccessToken as exc:
+        raise Unauthorized(str(exc)) from exc
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("This account no longer exists or is disabled. Sign in again.")
+    if not await auth_service.session_is_active(session=session, family_id=session_id):
+        raise Unauthorized("This session was ended (logged out or password changed). Sign in again.")
+    return Caller(user=user, session_id=session_id)
+
+
+async def get_caller(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Sign in first: this needs an access token in the Authorization header.")
+    return await authenticate_token(session=session, settings=settings, token=credentials.credentials)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_current_user(caller: CallerDep) -> User:
+    return caller.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def TeamMember(role: Role | str = Role.viewer):  # noqa: N802 — reads like a type in signatures
+    """Dependency for routes with a `team_id` path parameter: the caller's membership, at least `role`."""
+    min_role = Role(role)
+
+    async def dependency(team_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Membership:
+        return await teams_service.require_membership(
+            session=session, user_id=user.id, team_id=team_id, min_role=min_role
+        )
+
+    return Depends(dependency)
+
+
+def client_user_agent(request: Request) -> str | None:
+    return request.headers.get("user-agent")

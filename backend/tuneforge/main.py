@@ -1,0 +1,100 @@
+"""The FastAPI application: /api routes, and the built SPA at / when it exists."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from slowapi.middleware import SlowAPIMiddleware
+
+from tuneforge import __version__
+from tuneforge.auth.router import router as auth_router
+from tuneforge.config import Settings, get_settings
+from tuneforge.credentials.router import router as credentials_router
+from tuneforge.db import make_engine, make_sessionmaker
+from tuneforge.errors import NotFound, install_error_handlers
+from tuneforge.log import RequestIdMiddleware, configure_logging
+from tuneforge.ratelimit import limiter
+from tuneforge.system.router import router as system_router
+
+ROUTERS: list[APIRouter] = [
+    system_router,
+    auth_router,
+    credentials_router,
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = getattr(app.state, "engine", None) is None
+        if own_engine:
+            if settings.database_url is None:
+                raise RuntimeError("DATABASE_URL is not set; start TuneForge with `make run` or set DATABASE_URL.")
+            app.state.engine = make_engine(settings.database_url)
+            app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        try:
+            yield
+        finally:
+            if own_engine:
+                await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="TuneForge",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.limiter = limiter
+    limiter.enabled = settings.rate_limit_enabled
+    install_error_handlers(app)
+    app.add_middleware(SlowAPIMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+
+    api = APIRouter(prefix="/api")
+    for router in ROUTERS:
+        api.include_router(router)
+
+    @api.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def unknown_api(path: str) -> None:
+        raise NotFound(f"No API endpoint at /api/{path}. See /api/docs for the list.")
+
+    app.include_router(api)
+    if settings.spa_dir is not None and (settings.spa_dir / "index.html").exists():
+        mount_spa(app, settings.spa_dir)
+    return app
+
+
+def mount_spa(app: FastAPI, spa_dir: Path) -> None:
+    """Serve hashed assets directly and index.html for every other path (client-side routing)."""
+    spa_dir = spa_dir.resolve()
+    index = spa_dir / "index.html"
+    if (spa_dir / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=spa_dir / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> FileResponse:
+        candidate = (spa_dir / path).resolve()
+        if path and spa_dir in candidate.parents and candidate.is_file():
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,20 @@
+"""Imports every domain's tables so that Base.metadata is complete (for Alembic and tests).
+
+Listed explicitly: `tuneforge.training.models` is ML code (weights), not tables.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+TABLE_MODULES = [
+    "tuneforge.auth.models",
+    "tuneforge.teams.models",
+    "tuneforge.credentials.models",
+    "tuneforge.workers.models",
+]
+
+
+def import_all_models() -> None:
+    for name in TABLE_MODULES:
+        importlib.import_module(name)

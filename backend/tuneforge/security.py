@@ -1,0 +1,105 @@
+"""Password hashing, JWT access tokens, opaque refresh tokens and at-rest encryption."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import bcrypt
+import jwt
+from cryptography.fernet import InvalidToken, MultiFernet, Fernet
+
+from tuneforge.config import Settings
+
+ACCESS_TOKEN_ALGORITHM = "HS256"
+BCRYPT_MAX_BYTES = 72
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    encoded = password.encode()
+    if len(encoded) > BCRYPT_MAX_BYTES:
+        return False
+    return bcrypt.checkpw(encoded, password_hash.encode())
+
+
+# Spent on unknown emails so that login takes the same time whether or not the account exists.
+DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def create_access_token(*, settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str, int]:
+    now = datetime.now(UTC)
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "type": "access",
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    token = jwt.encode(claims, settings.jwt_secret, algorithm=ACCESS_TOKEN_ALGORITHM)
+    return token, int(lifetime.total_seconds())
+
+
+class InvalidAccessToken(Exception):
+    pass
+
+
+def decode_access_token(*, settings: Settings, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """Returns (user_id, session_id). Only HS256 is accepted, so `alg: none` and key confusion fail."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[ACCESS_TOKEN_ALGORITHM],
+            options={"require": ["exp", "iat", "sub", "sid", "type"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidAccessToken("Your session has expired. Sign in again.") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidAccessToken("The access token is not valid. Sign in again.") from exc
+    if claims.get("type") != "access":
+        raise InvalidAccessToken("The access token is not valid. Sign in again.")
+    try:
+        return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+    except (ValueError, TypeError) as exc:
+        raise InvalidAccessToken("The access token is not valid. Sign in again.") from exc
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def hash_refresh_token(token: str) -> str:
+    # Refresh tokens are 384 random bits, so a fast hash is enough (no need for bcrypt).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SecretBox:
+    """Encrypts secrets at rest with MultiFernet: the first key encrypts, every key decrypts."""
+
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise ValueError("at least one encryption key is required")
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+
+    def encrypt(self, plaintext: str) -> bytes:
+        return self._fernet.encrypt(plaintext.encode())
+
+    def decrypt(self, ciphertext: bytes) -> str:
+        try:
+            return self._fernet.decrypt(ciphertext).decode()
+        except InvalidToken as exc:
+            raise ValueError(
+                "a stored secret cannot be decrypted with the configured TUNEFORGE_ENCRYPTION_KEYS "
+                "(was a key removed?)"
+            ) from exc
+
+    def rotate(self, ciphertext: bytes) -> bytes:
+        return self._fernet.rotate(ciphertext)
