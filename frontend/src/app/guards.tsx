@@ -1,0 +1,26 @@
+import { Navigate, Outlet, useLocation } from "react-router";
+import { PageLoader } from "@/components/ui/Spinner";
+import { redirectTarget } from "@/lib/auth/redirect-target";
+import { useSessionStatus } from "@/lib/auth/session";
+
+/** Protected routes: wait for a silent refresh on page load, then require a session. */
+export function RequireAuth() {
+  const status = useSessionStatus();
+  const location = useLocation();
+  if (status === "restoring") return <PageLoader label="Signing you in…" />;
+  if (status === "signedOut") {
+    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  }
+  return <Outlet />;
+}
+
+/** Login and register: a signed-in user goes straight to the app. */
+export function PublicOnly() {
+  const status = useSessionStatus();
+  const location = useLocation();
+  if (status === "restoring") return <PageLoader label="Signing you in…" />;
+  if (status === "signedIn") {
+    return <Navigate to={redirectTarget(location.state)} replace />;
+  }
+  return <Outlet />;
+}

@@ -1,0 +1,45 @@
+import { Navigate, type RouteObject } from "react-router";
+import { LoginRoute, RegisterRoute } from "@/features/auth";
+import { DashboardRoute } from "@/features/dashboard/routes/DashboardRoute";
+import { DatasetsRoute } from "@/features/datasets/routes/DatasetsRoute";
+import { ModelsRoute } from "@/features/models/routes/ModelsRoute";
+import { SettingsRoute } from "@/features/settings/routes/SettingsRoute";
+import { TeamRoute } from "@/features/team/routes/TeamRoute";
+import { TrainingRoute } from "@/features/training/routes/TrainingRoute";
+import { AppShell } from "./AppShell";
+import { PublicOnly, RequireAuth } from "./guards";
+import { NotFound } from "./NotFound";
+import { RootLayout } from "./RootLayout";
+
+export const routes: RouteObject[] = [
+  {
+    element: <RootLayout />,
+    children: [
+      {
+        element: <PublicOnly />,
+        children: [
+          { path: "/login", element: <LoginRoute /> },
+          { path: "/register", element: <RegisterRoute /> },
+        ],
+      },
+      {
+        element: <RequireAuth />,
+        children: [
+          {
+            element: <AppShell />,
+            children: [
+              { path: "/", element: <Navigate to="/dashboard" replace /> },
+              { path: "/dashboard", element: <DashboardRoute /> },
+              { path: "/datasets", element: <DatasetsRoute /> },
+              { path: "/models", element: <ModelsRoute /> },
+              { path: "/training", element: <TrainingRoute /> },
+              { path: "/team", element: <TeamRoute /> },
+              { path: "/settings", element: <SettingsRoute /> },
+              { path: "*", element: <NotFound /> },
+            ],
+          },
+        ],
+      },
+    ],
+  },
+];

@@ -1,0 +1,3 @@
+export { LoginRoute } from "./routes/LoginRoute";
+export { RegisterRoute } from "./routes/RegisterRoute";
+export { useLogout } from "./api/logout";
