@@ -1,0 +1,1 @@
+"""Datasets: upload, detect, validate, version, preview and split."""

@@ -1,0 +1,230 @@
+"""Turn one source row into its canonical shape, given a mapping.
+
+Returns (row, problems). `row` is None when the source row cannot be expressed canonically
+(a required field missing, a label that is not true/false): the pipeline keeps the raw row
+so nothing is lost, and reports the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tuneforge.datasets.ingest.detect import Mapping, as_list
+from tuneforge.datasets.ingest.issues import Problem
+
+ROLE_ALIASES = {
+    "user": "user", "human": "user", "prompter": "user", "customer": "user",
+    "assistant": "assistant", "gpt": "assistant", "bot": "assistant", "model": "assistant", "chatgpt": "assistant",
+    "ai": "assistant", "system": "system",
+}
+_TRUE = {"true", "1", "yes", "y", "desirable", "good", "positive", "t"}
+_FALSE = {"false", "0", "no", "n", "undesirable", "bad", "negative", "f"}
+
+
+def _missing(slot: str, column: str) -> Problem:
+    return Problem("error", "missing_field", f"the {column!r} field is missing",
+                   f"Every row needs {column!r} (used as the {slot}). Add it, or change the column mapping.", column)
+
+
+def _text(value: Any, *, slot: str, column: str, problems: list[Problem]) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        problems.append(Problem("error", "wrong_type", f"the {column!r} field is true/false, not text",
+                                "Use text for this field.", column))
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    problems.append(Problem("error", "wrong_type", f"the {column!r} field is a {type(value).__name__}, not text",
+                            f"The {slot} must be a string. Change the column mapping if another column holds it.",
+                            column))
+    return None
+
+
+def _content(value: Any) -> Any:
+    """OpenAI content may be a list of parts; text parts are joined, anything else is reported later."""
+    if isinstance(value, list):
+        texts = [p.get("text", "") for p in value if isinstance(p, dict) and p.get("type") == "text"]
+        if len(texts) == len(value):
+            return "".join(texts)
+    return value
+
+
+def normalize_messages(value: Any, column: str, problems: list[Problem]) -> list[dict] | None:
+    value = as_list(value)
+    if not isinstance(value, list):
+        kind = "text" if isinstance(value, str) else type(value).__name__
+        problems.append(Problem("error", "wrong_type", f"{column!r} must be a list of turns, but it is {kind}",
+                                'Each row needs a list like [{"role": "user", "content": "..."}, ...].', column))
+        return None
+    turns = []
+    for index, turn in enumerate(value, 1):
+        if not isinstance(turn, dict):
+            problems.append(Problem("error", "wrong_type", f"turn {index} is not an object with a role and content",
+                                    'Write each turn as {"role": "user", "content": "..."}.', column))
+            return None
+        role = turn.get("role", turn.get("from"))
+        content = _content(turn.get("content", turn.get("value", turn.get("text"))))
+        role_text = str(role).strip()
+        canonical_role = ROLE_ALIASES.get(role_text.lower(), role_text)
+        if content is not None and not isinstance(content, str):
+            problems.append(Problem("error", "wrong_type", f"turn {index} ({canonical_role}) has content that is not text",
+                                    "Only text conversations can be trained on; remove images or tool payloads.",
+                                    column))
+            return None
+        turns.append({"role": canonical_role, "content": content if content is not None else ""})
+    return turns
+
+
+def _messages_or_text(value: Any, slot: str, column: str, problems: list[Problem]) -> Any:
+    value = as_list(value)
+    if isinstance(value, list):
+        return normalize_messages(value, column, problems)
+    return _text(value, slot=slot, column=column, problems=problems)
+
+
+def _common_prefix_messages(a: list[dict], b: list[dict]) -> int:
+    k = 0
+    while k < min(len(a), len(b)) - 1 and a[k] == b[k]:
+        k += 1
+    return k
+
+
+def _split_hh(text: str) -> list[dict] | None:
+    """'\\n\\nHuman: hi\\n\\nAssistant: hello' -> turns; None when the markers do not parse."""
+    turns = []
+    rest = text
+    marker_of = {"Human:": "user", "Assistant:": "assistant"}
+    while rest.strip():
+        rest = rest.lstrip("\n")
+        head = next((m for m in marker_of if rest.startswith(m)), None)
+        if head is None:
+            return None
+        rest = rest[len(head):]
+        nexts = [i for i in (rest.find("\n\nHuman:"), rest.find("\n\nAssistant:")) if i >= 0]
+        end = min(nexts) if nexts else len(rest)
+        turns.append({"role": marker_of[head], "content": rest[:end].strip()})
+        rest = rest[end:]
+    return turns or None
+
+
+def _implicit_prompt(chosen: Any, rejected: Any, problems: list[Problem]) -> tuple[Any, Any, Any] | None:
+    if isinstance(chosen, list) and isinstance(rejected, list):
+        k = _common_prefix_messages(chosen, rejected)
+        if k == 0:
+            problems.append(Problem("error", "no_shared_prompt", "chosen and rejected share no prompt turns",
+                                    "Add a prompt column, or start both conversations with the same turns."))
+            return None
+        return chosen[:k], chosen[k:], rejected[k:]
+    if isinstance(chosen, str) and isinstance(rejected, str):
+        prefix = os.path.commonprefix([chosen, rejected])
+        cut = prefix.rfind("Assistant:")
+        if cut < 0:
+            problems.append(Problem("error", "no_shared_prompt",
+                                    "chosen and rejected do not share a prompt ending in 'Assistant:'",
+                                    "Add a prompt column, or use the HH layout (\\n\\nHuman: ...\\n\\nAssistant: ...)."))
+            return None
+        cut += len("Assistant:")
+        prompt_text, chosen_text, rejected_text = chosen[:cut], chosen[cut:].strip(), rejected[cut:].strip()
+        prompt_turns = _split_hh(prompt_text)
+        if prompt_turns and prompt_turns[-1]["role"] == "assistant" and not prompt_turns[-1]["content"]:
+            prompt_turns = prompt_turns[:-1]
+            return (prompt_turns, [{"role": "assistant", "content": chosen_text}],
+                    [{"role": "assistant", "content": rejected_text}])
+        return prompt_text, chosen_text, rejected_text
+    problems.append(Problem("error", "wrong_type", "chosen and rejected must both be text or both be lists of turns",
+                            "Make them the same type."))
+    return None
+
+
+def _label(value: Any, column: str, problems: list[Problem]) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower() if value is not None else ""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    problems.append(Problem("error", "invalid_label", f"the label must be true or false, got {value!r}",
+                            "Use true for a desirable completion and false for an undesirable one.", column))
+    return None
+
+
+def normalize(data: Any, mapping: Mapping) -> tuple[dict | None, list[Problem]]:
+    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else type(data).__name__
+        problems.append(Problem("error", "not_an_object", f"expected a JSON object, got {kind}",
+                                'Each row must be an object such as {"messages": [...]} or {"prompt": ..., "completion": ...}.'))
+        return None, problems
+    cols = mapping.columns
+    for slot, column in cols.items():
+        if slot in _required_slots(mapping) and column not in data:
+            problems.append(_missing(slot, column))
+    if problems:
+        return None, problems
+
+    def text(slot: str) -> str | None:
+        column = cols.get(slot)
+        return _text(data.get(column), slot=slot, column=column, problems=problems) if column else ""
+
+    fmt = mapping.format
+    row: dict | None
+    if mapping.kind == "messages":
+        turns = normalize_messages(data.get(cols.get("messages", "messages")), cols.get("messages", "messages"), problems)
+        system = text("system") if "system" in cols else ""
+        if turns is not None and system and system.strip() and not any(t["role"] == "system" for t in turns):
+            turns = [{"role": "system", "content": system}, *turns]
+        row = {"messages": turns} if turns is not None else None
+    elif fmt in ("alpaca", "dolly", "question_answer"):
+        main, extra, answer = {"alpaca": ("instruction", "input", "output"), "dolly": ("instruction", "context", "response"),
+                               "question_answer": ("question", "context", "answer")}[fmt]
+        main_text, extra_text, answer_text = text(main), text(extra), text(answer)
+        if None in (main_text, extra_text, answer_text):
+            return None, problems
+        if fmt == "question_answer" and extra_text.strip():
+            prompt = f"{extra_text}\n\n{main_text}"
+        else:
+            prompt = f"{main_text}\n\n{extra_text}" if extra_text.strip() else main_text
+        row = {"prompt": prompt, "completion": answer_text}
+    elif fmt == "prompt_completion":
+        prompt, completion = text("prompt"), text("completion")
+        row = None if None in (prompt, completion) else {"prompt": prompt, "completion": completion}
+    elif mapping.kind == "preference":
+        chosen = _messages_or_text(data.get(cols["chosen"]), "chosen", cols["chosen"], problems)
+        rejected = _messages_or_text(data.get(cols["rejected"]), "rejected", cols["rejected"], problems)
+        if chosen is None or rejected is None:
+            return None, problems
+        if "prompt" in cols:
+            prompt = _messages_or_text(data.get(cols["prompt"]), "prompt", cols["prompt"], problems)
+            if prompt is None:
+                return None, problems
+            if isinstance(prompt, str) and isinstance(chosen, list):
+                prompt = [{"role": "user", "content": prompt}]
+        else:
+            split = _implicit_prompt(chosen, rejected, problems)
+            if split is None:
+                return None, problems
+            prompt, chosen, rejected = split
+        row = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+    elif fmt == "kto":
+        prompt = _messages_or_text(data.get(cols["prompt"]), "prompt", cols["prompt"], problems)
+        completion = _messages_or_text(data.get(cols["completion"]), "completion", cols["completion"], problems)
+        label = _label(data.get(cols["label"]), cols["label"], problems)
+        row = None if None in (prompt, completion, label) else {"prompt": prompt, "completion": completion, "label": label}
+    else:  # text
+        value = text("text")
+        row = None if value is None else {"text": value}
+    return row, problems
+
+
+def _required_slots(mapping: Mapping) -> set[str]:
+    from tuneforge.datasets.ingest.detect import FORMATS
+
+    fmt = FORMATS.get(mapping.format)
+    return set(fmt.required) if fmt else set()

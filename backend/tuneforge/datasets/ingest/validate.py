@@ -1,0 +1,81 @@
+"""Checks on one canonical row. Errors block training until fixed; warnings are worth a look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuneforge.datasets.ingest.issues import Problem
+
+_ALTERNATE = Problem(
+    "error", "role_order", "roles must alternate user/assistant after an optional system message",
+    "Start with a user turn (after one optional system turn) and alternate user, assistant. "
+    "Merge consecutive turns from the same speaker.", "messages",
+)
+_DROP = "Fill it in, or use 'Drop invalid rows' to make a version without this row."
+
+
+def _blank(value: Any) -> bool:
+    return not isinstance(value, str) or not value.strip()
+
+
+def check_messages(turns: list[dict], *, field: str = "messages", need_assistant: bool = True) -> list[Problem]:
+    if not turns:
+        return [Problem("error", "empty_conversation", "the conversation has no turns", _DROP, field)]
+    problems: list[Problem] = []
+    roles = [t["role"] for t in turns]
+    unknown = [(i, r) for i, r in enumerate(roles, 1) if r not in ("system", "user", "assistant")]
+    for index, role in unknown[:1]:
+        problems.append(Problem(
+            "error", "unknown_role", f"turn {index} has the role {role!r}; expected system, user or assistant",
+            "Rename the role, or map it (ShareGPT 'human'/'gpt' are understood).", field))
+    role_totals = {r: roles.count(r) for r in set(roles)}
+    for index, turn in enumerate(turns, 1):
+        if _blank(turn["content"]) and turn["role"] != "system":
+            which = f" (turn {index})" if role_totals.get(turn["role"], 0) > 1 else ""
+            problems.append(Problem("error", "empty_turn", f"the {turn['role']} turn{which} is empty", _DROP, field))
+    if unknown:
+        return problems
+    body = roles[1:] if roles[0] == "system" else roles
+    expected = ["user", "assistant"]
+    if "system" in body or any(role != expected[i % 2] for i, role in enumerate(body)):
+        problems.append(_ALTERNATE)
+    elif need_assistant and "assistant" not in body:
+        problems.append(Problem("error", "no_assistant_turn", "the conversation has no assistant turn to learn from",
+                                "Add the assistant's reply.", field))
+    elif need_assistant and body[-1] == "user":
+        problems.append(Problem("warning", "ends_with_user", "the conversation ends with a user turn, which is not trained on",
+                                "Add the assistant's reply or remove the last user turn.", field))
+    return problems
+
+
+def _check_side(value: Any, name: str) -> list[Problem]:
+    if isinstance(value, list):
+        if not value or all(_blank(t.get("content")) for t in value):
+            return [Problem("error", "empty_field", f"the {name} is empty", _DROP, name)]
+        return []
+    if _blank(value):
+        return [Problem("error", "empty_field", f"the {name} is empty", _DROP, name)]
+    return []
+
+
+def validate(row: dict, kind: str) -> list[Problem]:
+    if kind == "messages":
+        return check_messages(row["messages"])
+    if kind == "prompt_completion":
+        problems = []
+        if _blank(row["prompt"]):
+            problems.append(Problem("error", "empty_field", "the prompt is empty", _DROP, "prompt"))
+        if _blank(row["completion"]):
+            problems.append(Problem("error", "empty_field", "the completion is empty", _DROP, "completion"))
+        return problems
+    if kind == "preference":
+        problems = _check_side(row["prompt"], "prompt") + _check_side(row["chosen"], "chosen") + _check_side(row["rejected"], "rejected")
+        if not problems and row["chosen"] == row["rejected"]:
+            problems.append(Problem("warning", "chosen_equals_rejected", "chosen and rejected are identical, so there is nothing to learn",
+                                    "Fix the pair or drop the row.", "chosen"))
+        return problems
+    if kind == "kto":
+        return _check_side(row["prompt"], "prompt") + _check_side(row["completion"], "completion")
+    if _blank(row["text"]):
+        return [Problem("error", "empty_field", "the text is empty", _DROP, "text")]
+    return []
