@@ -1,0 +1,515 @@
+"""Will this run fit, and how long will it take? Answered from config.json, before any weights load.
+
+`estimate(spec, device)` returns peak memory (with a breakdown), seconds per optimizer step,
+total time, an approximate cloud cost, `fits`, and suggestions when it does not fit (or when a
+cheap change would help). Pure arithmetic, no torch import, so the web API can call it.
+
+The memory model counts what a transformers `Trainer` step holds at its peak (the start of the
+backward pass): weights; trainable parameters with their gradients and AdamW states; the
+tensors autograd saved in the forward pass (per token and layer, from the hidden and MLP
+sizes); the logits and the cross-entropy's copies of them; and a fixed framework overhead.
+The time model is FLOPs (2 per parameter per token forward, 2 more for input gradients, 2 more
+for weight gradients of trained weights, another forward with gradient checkpointing) over an
+effective throughput per device, plus a per-step fixed cost per layer (Python and kernel
+dispatch) that dominates tiny models.
+
+The coefficients marked "calibrated" were fitted to runs measured on the 2-core x86 CPU of the
+development machine with tiny-llama and SmolLM2-135M-Instruct (see tests/training/test_estimate.py,
+which re-measures and checks ±30%). GPU throughputs are peak dense bf16/fp16 tensor FLOP/s times a
+typical utilisation for small-batch fine-tuning; they have not been measured here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+GiB = 2**30
+
+# -- devices -------------------------------------------------------------------------------------
+
+# name: (memory GiB, peak dense half-precision TFLOP/s, bf16, approx. USD/hour on Modal)
+GPU_TABLE: dict[str, tuple[float, float, bool, float]] = {
+    "T4": (16, 65, False, 0.59),
+    "L4": (24, 121, True, 0.80),
+    "A10G": (24, 125, True, 1.10),
+    "L40S": (48, 362, True, 1.95),
+    "A100-40GB": (40, 312, True, 2.10),
+    "A100-80GB": (80, 312, True, 2.50),
+    "H100": (80, 989, True, 3.95),
+    "H200": (141, 989, True, 4.54),
+    "B200": (180, 2250, True, 6.25),
+}
+# Fraction of peak a LoRA fine-tuning step reaches on a GPU (small batches, many small kernels).
+GPU_UTILISATION = 0.35
+GPU_FP32_FRACTION = 0.12  # fp32 without tensor cores runs at roughly this share of half precision
+
+# calibrated: effective fp32 training FLOP/s per CPU core (matmul-heavy steps of SmolLM2 here).
+CPU_FLOPS_PER_CORE = 45e9
+# calibrated: fixed cost per optimizer step, and per decoder layer per micro-batch (autograd and
+# kernel dispatch of ~40 ops per layer with LoRA), on this CPU. GPUs launch kernels asynchronously.
+CPU_STEP_OVERHEAD_S = 0.05
+CPU_LAYER_OVERHEAD_S = 0.025
+GPU_STEP_OVERHEAD_S = 0.02
+GPU_LAYER_OVERHEAD_S = 0.002
+
+# calibrated: resident memory a training run adds beyond its tensors (trainer, tokenizer, data,
+# allocator slack) on CPU; on CUDA the context and the caching allocator's reserve.
+CPU_FRAMEWORK_BYTES = 140 * 2**20
+CUDA_CONTEXT_BYTES = 600 * 2**20
+# The process before it loads anything (Python + torch + transformers imported).
+CPU_RUNTIME_BYTES = 500 * 2**20
+
+# Tensors autograd keeps per token per decoder layer, in units of activation elements:
+# a_h * hidden + a_i * intermediate. LoRA with dropout copies each adapted input (q/k/v/o,
+# gate/up, down), which full fine-tuning does not. calibrated on SmolLM2 (sdpa attention).
+ACT_COEFFS = {"lora": (16.5, 5.5), "qlora": (16.5, 5.5), "full": (11.0, 4.5)}
+# Logit-sized fp32 tensors alive at the peak: logits, log-softmax, and their gradients.
+LOGIT_COPIES = 3.0
+
+# Sequences per example and extra forward passes (frozen reference model) per method.
+METHOD_SHAPE: dict[str, tuple[int, int]] = {
+    "sft": (1, 0),
+    "cpt": (1, 0),
+    "dpo": (2, 1),
+    "orpo": (2, 0),
+    "simpo": (2, 0),
+    "cpo": (2, 0),
+    "kto": (1, 1),
+    "reward": (2, 0),
+    "grpo": (4, 1),  # num_generations completions scored against a reference
+}
+
+KNOWN_CONFIGS: dict[str, dict[str, Any]] = {
+    # Shapes of the offline models (models.py), so an estimate never has to build or convert them.
+    "tiny-llama": {
+        "model_type": "llama",
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "vocab_size": 512,
+        "tie_word_embeddings": False,
+    },
+    "SmolLM2-135M-Instruct": {
+        "model_type": "llama",
+        "hidden_size": 576,
+        "intermediate_size": 1536,
+        "num_hidden_layers": 30,
+        "num_attention_heads": 9,
+        "num_key_value_heads": 3,
+        "head_dim": 64,
+        "vocab_size": 49152,
+        "tie_word_embeddings": True,
+    },
+}
+KNOWN_CONFIGS["smollm2"] = KNOWN_CONFIGS["HuggingFaceTB/SmolLM2-135M-Instruct"] = KNOWN_CONFIGS["SmolLM2-135M-Instruct"]
+
+
+# -- model shape ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    hidden: int
+    intermediate: int
+    layers: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+    tied: bool
+
+    @classmethod
+    def from_config(cls, config: dict) -> ModelShape:
+        config = config.get("text_config", config)  # multimodal configs nest the language model
+        hidden = config.get("hidden_size") or config.get("n_embd") or config["d_model"]
+        heads = config.get("num_attention_heads") or config.get("n_head")
+        return cls(
+            hidden=hidden,
+            intermediate=config.get("intermediate_size") or config.get("n_inner") or 4 * hidden,
+            layers=config.get("num_hidden_layers") or config.get("n_layer"),
+            heads=heads,
+            kv_heads=config.get("num_key_value_heads") or heads,
+            head_dim=config.get("head_dim") or hidden // heads,
+            vocab=config["vocab_size"],
+            tied=bool(config.get("tie_word_embeddings", False)),
+        )
+
+    # Llama-style block: q, k, v, o projections and a gated MLP (gate, up, down).
+    def linear_shapes(self) -> dict[str, tuple[int, int]]:
+        q = self.heads * self.head_dim
+        kv = self.kv_heads * self.head_dim
+        h, i = self.hidden, self.intermediate
+        return {
+            "q_proj": (h, q),
+            "k_proj": (h, kv),
+            "v_proj": (h, kv),
+            "o_proj": (q, h),
+            "gate_proj": (h, i),
+            "up_proj": (h, i),
+            "down_proj": (i, h),
+        }
+
+    @property
+    def block_linear_params(self) -> int:
+        return self.layers * sum(a * b for a, b in self.linear_shapes().values())
+
+    @property
+    def embedding_params(self) -> int:
+        return self.vocab * self.hidden * (1 if self.tied else 2)
+
+    @property
+    def params(self) -> int:
+        norms = self.layers * 2 * self.hidden + self.hidden
+        return self.block_linear_params + self.embedding_params + norms
+
+    def lora_params(self, rank: int, targets: list[str] | str) -> int:
+        shapes = self.linear_shapes()
+        if targets in ("auto", "all-linear") or targets is None:
+            chosen = list(shapes)
+        else:
+            chosen = [name for name in shapes if name in targets]
+        return self.layers * sum(rank * (shapes[n][0] + shapes[n][1]) for n in chosen)
+
+
+def load_model_config(base_model: str, cache_dir: str | None = None) -> dict:
+    """config.json of a base model, without loading weights or converting anything."""
+    path = Path(base_model).expanduser()
+    if path.is_dir():
+        for candidate in (path / "merged" / "config.json", path / "config.json"):
+            if candidate.exists():
+                return json.loads(candidate.read_text())
+        adapter = path / "adapter_config.json"
+        if adapter.exists():  # a LoRA run's output: its base decides the shape
+            return load_model_config(json.loads(adapter.read_text())["base_model_name_or_path"], cache_dir)
+    cache = Path(cache_dir) if cache_dir else Path(
+        os.environ.get("TUNEFORGE_MODEL_CACHE", Path.home() / ".cache" / "tuneforge" / "models")
+    )
+    cached = cache / base_model / "config.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
+    if base_model in KNOWN_CONFIGS:
+        return dict(KNOWN_CONFIGS[base_model])
+    raise ValueError(
+        f"no config.json for base model {base_model!r} on this machine; pass model_config= "
+        "(the model's config.json as a dict) or download the model first"
+    )
+
+
+# -- the plan an estimate is made for --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    method: str = "sft"
+    adapter: str = "lora"
+    batch_size: int = 4
+    gradient_accumulation: int = 1
+    max_length: int = 512
+    gradient_checkpointing: bool = False
+    precision: str = "auto"
+    lora_rank: int = 16
+    lora_targets: Any = "auto"
+    lora_dropout: float = 0.05
+    optimizer: str = "adamw_torch"
+    max_steps: int | None = None
+    epochs: float = 1.0
+    packing: bool = False
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        if obj is None:
+            return default
+        obj = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    return default if obj is None else obj
+
+
+def plan_from_spec(spec: Any) -> Plan:
+    """A TrainingSpec (or its dict form) reduced to what memory and time depend on."""
+    hp = _get(spec, "hyperparameters")
+    return Plan(
+        method=_get(spec, "method", default="sft"),
+        adapter=_get(spec, "adapter", default="lora"),
+        batch_size=_get(hp, "batch_size", default=4),
+        gradient_accumulation=_get(hp, "gradient_accumulation", default=1),
+        max_length=_get(spec, "data", "max_length", default=512),
+        gradient_checkpointing=bool(_get(hp, "gradient_checkpointing", default=False)),
+        precision=_get(hp, "precision", default="auto"),
+        lora_rank=_get(spec, "lora", "rank", default=16),
+        lora_targets=_get(spec, "lora", "target_modules", default="auto"),
+        lora_dropout=_get(spec, "lora", "dropout", default=0.05),
+        optimizer=_get(hp, "optimizer", default="adamw_torch"),
+        max_steps=_get(hp, "max_steps"),
+        epochs=_get(hp, "epochs", default=1.0),
+        packing=bool(_get(spec, "data", "packing", default=False)),
+    )
+
+
+def _resolve_precision(requested: str, device: dict) -> str:
+    if requested != "auto":
+        return requested
+    if device.get("type") == "cuda":
+        return "bf16" if device.get("bf16", True) else "fp16"
+    return "fp32"
+
+
+# -- memory ----------------------------------------------------------------------------------------
+
+
+def memory_breakdown(shape: ModelShape, plan: Plan, device: dict) -> dict[str, int]:
+    precision = _resolve_precision(plan.precision, device)
+    half = precision in ("bf16", "fp16")
+    act_bytes = 2 if half else 4
+    sequences, _ = METHOD_SHAPE.get(plan.method, (1, 0))
+    tokens = plan.batch_size * plan.max_length * sequences  # worst case: every row at max_length
+    h, i, L = shape.hidden, shape.intermediate, shape.layers
+    optimizer_bytes = 2 if plan.optimizer == "adamw_8bit" else (0 if plan.optimizer == "sgd" else 8)
+
+    if plan.adapter == "full":
+        # The runner keeps fully trained weights in fp32; autocast does the mixed precision.
+        weights = shape.params * 4
+        trainable = shape.params * (4 + optimizer_bytes)  # gradients + optimizer states
+    else:
+        lora = shape.lora_params(plan.lora_rank, plan.lora_targets)
+        trainable = lora * (4 + 4 + optimizer_bytes)  # fp32 adapter weights, gradients, states
+        other = shape.params - shape.block_linear_params
+        if plan.adapter == "qlora":
+            # NF4 is 4 bits per weight plus block absmax (double quantisation: ~0.127 bit);
+            # prepare_model_for_kbit_training upcasts the remaining weights to fp32.
+            weights = int(shape.block_linear_params * (0.5 + 0.016)) + other * 4
+        else:
+            weights = shape.params * (2 if half else 4)
+
+    a_h, a_i = ACT_COEFFS.get(plan.adapter, ACT_COEFFS["lora"])
+    if plan.adapter != "full" and plan.lora_dropout == 0:
+        a_h -= 6.0  # no dropout copies of the adapted inputs
+    per_token_layer = (a_h * h + a_i * i) * act_bytes
+    if plan.gradient_checkpointing:
+        # Only each layer's input is kept; one layer is recomputed (and held) at a time.
+        activations = tokens * (L * h * act_bytes + per_token_layer)
+    else:
+        activations = tokens * L * per_token_layer
+    logits = int(tokens * shape.vocab * 4 * LOGIT_COPIES)
+
+    framework = CUDA_CONTEXT_BYTES if device.get("type") == "cuda" else CPU_FRAMEWORK_BYTES
+    return {
+        "weights": int(weights),
+        "trainable_states": int(trainable),
+        "activations": int(activations),
+        "logits": logits,
+        "framework": int(framework),
+    }
+
+
+# -- time ------------------------------------------------------------------------------------------
+
+
+def _throughput(device: dict, precision: str) -> float:
+    """Effective training FLOP/s."""
+    if device.get("type") == "cuda":
+        gpu = match_gpu(device.get("name", ""))
+        peak = GPU_TABLE[gpu][1] * 1e12 if gpu else 100e12
+        util = GPU_UTILISATION * (1.0 if precision in ("bf16", "fp16") else GPU_FP32_FRACTION)
+        return peak * util
+    if device.get("type") == "mps":
+        return 3e12
+    return CPU_FLOPS_PER_CORE * max(int(device.get("cores") or os.cpu_count() or 1), 1)
+
+
+def step_flops(shape: ModelShape, plan: Plan) -> float:
+    sequences, ref_passes = METHOD_SHAPE.get(plan.method, (1, 0))
+    tokens = plan.batch_size * plan.max_length * sequences
+    # Forward matmul FLOPs per token: every block weight and the LM head once, plus attention
+    # scores and weighted sums over (on average) half the sequence.
+    lm_head = shape.vocab * shape.hidden
+    attention = 2 * 2 * shape.layers * (plan.max_length / 2) * shape.heads * shape.head_dim
+    forward = 2 * (shape.block_linear_params + lm_head) + attention
+    if plan.adapter == "full":
+        passes = 3.0  # forward, input gradients, weight gradients
+    else:
+        lora = shape.lora_params(plan.lora_rank, plan.lora_targets)
+        passes = 2.0 + 3 * lora / max(shape.block_linear_params + lm_head, 1)
+    if plan.gradient_checkpointing:
+        passes += 1.0
+    passes += ref_passes
+    return forward * passes * tokens
+
+
+def seconds_per_step(shape: ModelShape, plan: Plan, device: dict) -> float:
+    precision = _resolve_precision(plan.precision, device)
+    compute = step_flops(shape, plan) / _throughput(device, precision)
+    if device.get("type") == "cuda":
+        step_cost, layer_cost = GPU_STEP_OVERHEAD_S, GPU_LAYER_OVERHEAD_S
+    else:
+        step_cost, layer_cost = CPU_STEP_OVERHEAD_S, CPU_LAYER_OVERHEAD_S
+    if plan.gradient_checkpointing:
+        layer_cost *= 1.3
+    if plan.adapter == "qlora":
+        compute *= 1.5 if device.get("type") == "cuda" else 3.0  # dequantising every weight, every pass
+    micro = compute + shape.layers * layer_cost
+    return plan.gradient_accumulation * micro + step_cost
+
+
+# -- the estimate ------------------------------------------------------------------------------------
+
+
+def match_gpu(name: str) -> str | None:
+    """'NVIDIA A100-SXM4-80GB' -> 'A100-80GB'; None when the card is not in the table."""
+    upper = name.upper()
+    if "A100" in upper:
+        return "A100-80GB" if "80" in upper else "A100-40GB"
+    for gpu in sorted(GPU_TABLE, key=len, reverse=True):
+        if gpu.split("-")[0] in upper:
+            return gpu
+    return None
+
+
+def _device_memory(device: dict) -> int | None:
+    free = device.get("free_memory_bytes")
+    total = device.get("total_memory_bytes")
+    if device.get("type") == "cpu" and total and free is None:
+        free = total
+    return free if free is not None else total
+
+
+def _total_steps(plan: Plan, num_rows: int | None) -> int | None:
+    if plan.max_steps:
+        return int(plan.max_steps)
+    if not num_rows:
+        return None
+    per_step = plan.batch_size * plan.gradient_accumulation
+    return max(1, math.ceil(num_rows / per_step) * math.ceil(plan.epochs))
+
+
+def _count_rows(spec: Any) -> int | None:
+    sources = _get(spec, "data", "sources", default=[])
+    total = 0
+    for source in sources:
+        path = Path(_get(source, "path", default=""))
+        if not path.is_file() or path.stat().st_size > 512 * 2**20:
+            return None
+        with path.open("rb") as fh:
+            total += sum(1 for line in fh if line.strip())
+    split = _get(spec, "data", "validation_split", default=0.0) or 0.0
+    return int(total * (1 - split)) if total else None
+
+
+def _core(shape: ModelShape, plan: Plan, device: dict, num_rows: int | None) -> dict:
+    breakdown = memory_breakdown(shape, plan, device)
+    training = sum(breakdown.values())
+    runtime = CPU_RUNTIME_BYTES if device.get("type") in ("cpu", "mps", None) else 0
+    peak = training + runtime
+    available = _device_memory(device)
+    step_s = seconds_per_step(shape, plan, device)
+    steps = _total_steps(plan, num_rows)
+    result = {
+        "device": {k: device.get(k) for k in ("type", "name", "total_memory_bytes", "free_memory_bytes")},
+        "precision": _resolve_precision(plan.precision, device),
+        "parameters": shape.params,
+        "trainable_parameters": shape.params if plan.adapter == "full" else shape.lora_params(plan.lora_rank, plan.lora_targets),
+        "memory_breakdown_bytes": breakdown,
+        # What the run itself adds (what the tests measure as peak RSS growth on CPU) ...
+        "training_memory_bytes": training,
+        # ... and what it needs from the device, a CPU process's own runtime included.
+        "peak_memory_bytes": peak,
+        "peak_memory_gib": round(peak / GiB, 2),
+        "available_memory_bytes": available,
+        "fits": bool(available is None or peak <= 0.92 * available),
+        "seconds_per_step": round(step_s, 4),
+        "tokens_per_step": plan.batch_size * plan.gradient_accumulation * plan.max_length,
+        "total_steps": steps,
+        "total_seconds": round(step_s * steps, 1) if steps else None,
+    }
+    gpu = match_gpu(device.get("name", "")) if device.get("type") == "cuda" else None
+    if gpu and steps:
+        result["cost_usd"] = round(step_s * steps / 3600 * GPU_TABLE[gpu][3], 2)
+    return result
+
+
+def _gpu_device(name: str) -> dict:
+    memory, _, bf16, _ = GPU_TABLE[name]
+    return {"type": "cuda", "name": name, "total_memory_bytes": int(memory * GiB), "bf16": bf16}
+
+
+def _suggestions(shape: ModelShape, plan: Plan, device: dict, num_rows: int | None, base: dict) -> list[dict]:
+    options: list[tuple[str, str, Plan]] = []
+    if plan.adapter == "full":
+        options.append(("use_lora", "use LoRA instead of full fine-tuning", replace(plan, adapter="lora")))
+    if plan.adapter == "lora" and device.get("type") == "cuda":
+        options.append(("enable_qlora", "enable QLoRA (4-bit base weights)", replace(plan, adapter="qlora")))
+    if not plan.gradient_checkpointing:
+        options.append(
+            ("gradient_checkpointing", "enable gradient checkpointing", replace(plan, gradient_checkpointing=True))
+        )
+    if plan.batch_size > 1:
+        options.append(
+            (
+                "halve_batch",
+                f"halve batch size and double accumulation ({plan.batch_size}x{plan.gradient_accumulation} -> "
+                f"{plan.batch_size // 2}x{plan.gradient_accumulation * 2})",
+                replace(plan, batch_size=plan.batch_size // 2, gradient_accumulation=plan.gradient_accumulation * 2),
+            )
+        )
+    suggestions = []
+    for action, message, changed in options:
+        result = _core(shape, changed, device, num_rows)
+        saved = base["peak_memory_bytes"] - result["peak_memory_bytes"]
+        if saved <= 0:
+            continue
+        suggestions.append(
+            {
+                "action": action,
+                "message": f"{message}: peak {result['peak_memory_gib']} GiB (saves {saved / GiB:.2f} GiB)",
+                "peak_memory_bytes": result["peak_memory_bytes"],
+                "seconds_per_step": result["seconds_per_step"],
+                "fits": result["fits"],
+            }
+        )
+    # Best first: those that make it fit, then by memory.
+    suggestions.sort(key=lambda s: (not s["fits"], s["peak_memory_bytes"]))
+    if not base["fits"]:
+        for gpu in sorted(GPU_TABLE, key=lambda g: (GPU_TABLE[g][3], GPU_TABLE[g][0])):
+            gpu_result = _core(shape, plan, _gpu_device(gpu), num_rows)
+            if gpu_result["fits"]:
+                suggestions.append(
+                    {
+                        "action": "bigger_gpu",
+                        "message": f"use an {gpu} ({GPU_TABLE[gpu][0]:g} GiB): peak {gpu_result['peak_memory_gib']} GiB",
+                        "gpu": gpu,
+                        "peak_memory_bytes": gpu_result["peak_memory_bytes"],
+                        "seconds_per_step": gpu_result["seconds_per_step"],
+                        "fits": True,
+                    }
+                )
+                break
+    return suggestions
+
+
+def estimate(
+    spec: Any,
+    device: dict,
+    *,
+    model_config: dict | None = None,
+    num_rows: int | None = None,
+) -> dict:
+    """Peak memory, time and fit of `spec` on `device` (a dict from hardware.detect_devices())."""
+    plan = plan_from_spec(spec)
+    if model_config is None:
+        model_config = load_model_config(_get(spec, "base_model", default="tiny-llama"), _get(spec, "model_cache_dir"))
+    shape = ModelShape.from_config(model_config)
+    if num_rows is None:
+        num_rows = _count_rows(spec)
+    result = _core(shape, plan, device, num_rows)
+    result["suggestions"] = _suggestions(shape, plan, device, num_rows, result)
+    if not result["fits"]:
+        need = result["peak_memory_gib"]
+        have = (result["available_memory_bytes"] or 0) / GiB
+        result["message"] = f"will not fit: needs about {need} GiB, {have:.1f} GiB available"
+    return result

@@ -1,0 +1,481 @@
+"""The training spec: everything one run needs, validated before any model is loaded.
+
+A spec is a YAML or JSON document (see docs/training.md). `TrainingSpec.from_file` reads one;
+`check_spec` refuses combinations that cannot work (method x adapter x data kind x provider x
+machine) with the reason and the fix, by reading only the first rows of the data files.
+This module imports no torch, so the API can validate a job in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tuneforge.training.errors import DatasetError, SpecError
+
+Method = Literal["sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward"]
+Adapter = Literal["full", "lora", "qlora"]
+Provider = Literal["auto", "hf", "unsloth"]
+Precision = Literal["auto", "bf16", "fp16", "fp32"]
+Scheduler = Literal[
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+]
+DataKind = Literal["chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt"]
+
+METHODS: tuple[str, ...] = ("sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward")
+ADAPTERS: tuple[str, ...] = ("full", "lora", "qlora")
+
+# Which canonical row shapes each method trains on. The first kind is what the wizard suggests.
+METHOD_DATA_KINDS: dict[str, tuple[str, ...]] = {
+    "sft": ("chat", "prompt_completion"),
+    "cpt": ("text",),
+    "dpo": ("preference",),
+    "orpo": ("preference",),
+    "simpo": ("preference",),
+    "cpo": ("preference",),
+    "reward": ("preference",),
+    "kto": ("unpaired_preference",),
+    # GRPO generates its own completions; a reference answer (completion / last assistant turn)
+    # feeds the exact-match reward.
+    "grpo": ("prompt_completion", "chat", "prompt"),
+}
+
+DATA_KIND_DESCRIPTIONS: dict[str, str] = {
+    "chat": "chat conversations ('messages')",
+    "prompt_completion": "prompt/completion pairs",
+    "preference": "preference pairs (prompt/chosen/rejected)",
+    "unpaired_preference": "labelled completions (prompt/completion/label)",
+    "text": "raw text ('text')",
+    "prompt": "prompts only",
+}
+
+METHODS_FOR_KIND: dict[str, str] = {
+    "chat": "sft",
+    "prompt_completion": "sft",
+    "preference": "dpo, orpo, simpo, cpo or reward",
+    "unpaired_preference": "kto",
+    "text": "cpt",
+    "prompt": "grpo",
+}
+
+# Default learning rates: (full, adapter). Preference methods move a policy away from a
+# reference, so they use much smaller steps than SFT.
+DEFAULT_LEARNING_RATES: dict[str, tuple[float, float]] = {
+    "sft": (2e-5, 2e-4),
+    "cpt": (2e-5, 2e-4),
+    "dpo": (5e-7, 5e-5),
+    "orpo": (8e-6, 8e-5),
+    "simpo": (1e-6, 5e-5),
+    "cpo": (1e-6, 5e-5),
+    "kto": (5e-7, 5e-5),
+    "grpo": (1e-6, 1e-5),
+    "reward": (1e-5, 1e-4),
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "quick": {"max_steps": 30, "batch_size": 4, "gradient_accumulation": 1, "scheduler": "constant"},
+    "balanced": {"epochs": 1, "batch_size": 8, "gradient_accumulation": 2, "scheduler": "cosine", "warmup_ratio": 0.03},
+    "quality": {"epochs": 3, "batch_size": 8, "gradient_accumulation": 4, "scheduler": "cosine", "warmup_ratio": 0.05},
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSource(_Strict):
+    path: str
+    weight: float = Field(1.0, gt=0, description="Relative share of this file in the mixture.")
+
+
+class DataSpec(_Strict):
+    sources: list[DataSource] = Field(min_length=1)
+    validation_split: float = Field(0.1, ge=0, lt=0.9)
+    validation_path: str | None = Field(None, description="A separate held-out file (overrides the split).")
+    max_length: int = Field(512, ge=8, le=131072)
+    packing: bool = False
+    loss_on: Literal["assistant", "all"] = Field(
+        "assistant", description="Train on assistant/completion tokens only, or on every token."
+    )
+    chat_template: str = Field(
+        "auto", description="'auto' (the tokenizer's, else chatml) or a named one: chatml, llama-3, alpaca, zephyr."
+    )
+    max_rows: int | None = Field(None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_shorthands(cls, value: Any) -> Any:
+        # `data: [{path, weight}, ...]` / `data: {path: x}` / `files:` all mean `sources`.
+        if isinstance(value, list):
+            return {"sources": value}
+        if isinstance(value, str):
+            return {"sources": [{"path": value}]}
+        if isinstance(value, dict):
+            value = dict(value)
+            for alias in ("files", "datasets"):
+                if alias in value and "sources" not in value:
+                    value["sources"] = value.pop(alias)
+            if "path" in value and "sources" not in value:
+                value["sources"] = [{"path": value.pop("path"), "weight": value.pop("weight", 1.0)}]
+            if isinstance(value.get("sources"), list):
+                value["sources"] = [{"path": s} if isinstance(s, str) else s for s in value["sources"]]
+        return value
+
+
+class LoraSpec(_Strict):
+    rank: int = Field(16, ge=1, le=1024)
+    alpha: float = Field(32, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] | Literal["auto", "all-linear"] = "auto"
+    use_rslora: bool = False
+    use_dora: bool = False
+
+
+class QLoraSpec(_Strict):
+    quant_type: Literal["nf4", "fp4"] = "nf4"
+    double_quant: bool = True
+    compute_dtype: Precision = "auto"
+
+
+class Hyperparameters(_Strict):
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int | None = Field(None, ge=1, description="Overrides epochs when set.")
+    learning_rate: float | None = Field(None, gt=0, description="Default depends on method and adapter.")
+    scheduler: Scheduler = "linear"
+    warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    warmup_steps: int = Field(0, ge=0)
+    batch_size: int = Field(4, ge=1)
+    gradient_accumulation: int = Field(1, ge=1)
+    weight_decay: float = Field(0.0, ge=0)
+    max_grad_norm: float = Field(1.0, ge=0)
+    gradient_checkpointing: bool = False
+    precision: Precision = "auto"
+    optimizer: Literal["adamw_torch", "adamw_torch_fused", "adafactor", "sgd", "adamw_8bit"] = "adamw_torch"
+    logging_steps: int = Field(1, ge=1)
+    eval_steps: int | None = Field(None, ge=1, description="Evaluate every N steps (default: at the end only).")
+    save_steps: int | None = Field(None, ge=1, description="Checkpoint every N steps (default: at the end only).")
+    save_total_limit: int = Field(2, ge=1)
+    early_stopping_patience: int | None = Field(None, ge=1, description="Needs eval_steps.")
+
+
+class MethodOptions(_Strict):
+    beta: float | None = Field(None, gt=0, description="DPO/KTO/ORPO/CPO/SimPO/GRPO strength; per-method default.")
+    dpo_loss: Literal["sigmoid", "ipo", "hinge", "robust"] = "sigmoid"
+    simpo_gamma: float = 0.5
+    cpo_alpha: float = 1.0
+    desirable_weight: float = Field(1.0, gt=0)
+    undesirable_weight: float = Field(1.0, gt=0)
+
+
+class RewardFunction(_Strict):
+    kind: Literal["exact_match", "regex", "length", "json"]
+    weight: float = 1.0
+    pattern: str | None = Field(None, description="regex: the completion must match this pattern.")
+    target_length: int | None = Field(None, ge=1, description="length: the target number of characters.")
+
+
+class GrpoSpec(_Strict):
+    num_generations: int = Field(4, ge=2)
+    max_completion_length: int = Field(32, ge=1)
+    temperature: float = Field(1.0, gt=0)
+    rewards: list[RewardFunction] = Field(default_factory=lambda: [RewardFunction(kind="exact_match")])
+    reward_model: str | None = Field(None, description="Output dir of a `reward` run, scored alongside.")
+
+
+class EvalSpec(_Strict):
+    enabled: bool = True
+    generation_samples: int = Field(16, ge=0, description="Held-out prompts to generate answers for.")
+    max_new_tokens: int = Field(64, ge=1)
+    compare_base: bool = True
+
+
+class DebugSpec(_Strict):
+    """Test hooks. Not shown in the UI."""
+
+    force_oom_when_batch_above: int | None = Field(
+        None, ge=0, description="Raise an out-of-memory error at the first step while batch_size exceeds this."
+    )
+    step_delay_s: float = Field(0.0, ge=0, description="Sleep after each step (lets tests cancel mid-run).")
+
+
+class TrainingSpec(_Strict):
+    name: str | None = None
+    method: Method = "sft"
+    adapter: Adapter = "lora"
+    provider: Provider = "auto"
+    base_model: str = "tiny-llama"
+    data: DataSpec
+    preset: Literal["quick", "balanced", "quality"] | None = None
+    lora: LoraSpec = Field(default_factory=LoraSpec)
+    qlora: QLoraSpec = Field(default_factory=QLoraSpec)
+    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
+    method_options: MethodOptions = Field(default_factory=MethodOptions)
+    grpo: GrpoSpec = Field(default_factory=GrpoSpec)
+    eval: EvalSpec = Field(default_factory=EvalSpec)
+    output_dir: str
+    model_cache_dir: str | None = Field(None, description="Where bootstrapped base models are cached.")
+    seed: int = 42
+    resume_from_checkpoint: str | None = Field(None, description="'latest' or a checkpoint folder.")
+    auto_oom_retry: bool = False
+    merge_adapter: bool = Field(False, description="Also save the LoRA merged into the base (output_dir/merged).")
+    debug: DebugSpec = Field(default_factory=DebugSpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, value: Any) -> Any:
+        # A preset fills hyperparameters the user did not set; explicit values always win.
+        if isinstance(value, dict) and value.get("preset"):
+            preset = PRESETS.get(value["preset"])
+            if preset is not None:
+                value = dict(value)
+                value["hyperparameters"] = {**preset, **(value.get("hyperparameters") or {})}
+        return value
+
+    # -- derived values ----------------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        if self.hyperparameters.learning_rate is not None:
+            return self.hyperparameters.learning_rate
+        full, adapter = DEFAULT_LEARNING_RATES[self.method]
+        return full if self.adapter == "full" else adapter
+
+    @property
+    def uses_adapter(self) -> bool:
+        return self.adapter in ("lora", "qlora")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainingSpec:
+        """Read a YAML or JSON spec. Relative paths inside it are relative to the file."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            raw = yaml.safe_load(text)
+        else:
+            raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise SpecError(f"{path} does not hold a mapping", "Write the spec as key: value pairs.")
+        spec = cls.model_validate(raw)
+        return spec.relative_to(path.parent)
+
+    def relative_to(self, base: Path) -> TrainingSpec:
+        """A copy with relative file paths anchored at `base`."""
+
+        def anchor(p: str | None) -> str | None:
+            if p is None or Path(p).is_absolute():
+                return p
+            candidate = base / p
+            # Named base models ("tiny-llama") are not paths; only anchor what exists or is clearly a path.
+            return str(candidate.resolve()) if candidate.exists() or "/" in p else p
+
+        data = self.data.model_copy(
+            update={
+                "sources": [s.model_copy(update={"path": anchor(s.path)}) for s in self.data.sources],
+                "validation_path": anchor(self.data.validation_path),
+            }
+        )
+        update: dict[str, Any] = {"data": data, "output_dir": str((base / self.output_dir).resolve())}
+        update["base_model"] = anchor(self.base_model)
+        if self.resume_from_checkpoint not in (None, "latest"):
+            update["resume_from_checkpoint"] = anchor(self.resume_from_checkpoint)
+        return self.model_copy(update=update)
+
+
+# -- data kind detection ---------------------------------------------------------------
+
+
+def row_kind(row: dict) -> str:
+    """The canonical shape of one row."""
+    keys = set(row)
+    if "messages" in keys:
+        return "chat"
+    if {"prompt", "chosen", "rejected"} <= keys:
+        return "preference"
+    if {"prompt", "completion", "label"} <= keys:
+        return "unpaired_preference"
+    if {"prompt", "completion"} <= keys:
+        return "prompt_completion"
+    if "text" in keys:
+        return "text"
+    if "prompt" in keys:
+        return "prompt"
+    raise DatasetError(
+        f"unrecognised row with keys {sorted(keys)}",
+        "Rows must be one of: messages | prompt/completion | prompt/chosen/rejected | "
+        "prompt/completion/label | text. Re-import the file through the datasets page to normalise it.",
+    )
+
+
+def sniff_data_kind(path: str | Path, rows: int = 5) -> str:
+    """Read the first rows of a JSONL file and name their shape."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"dataset file not found: {path}", "Check data.sources[].path.")
+    kinds = set()
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DatasetError(
+                    f"{path.name} line {line_no} is not JSON: {exc.msg}",
+                    "Training reads JSON Lines of canonical rows; import the file through the datasets page.",
+                ) from exc
+            if not isinstance(row, dict):
+                raise DatasetError(f"{path.name} line {line_no} is not a JSON object", "One object per line.")
+            kinds.add(row_kind(row))
+            if len(kinds) > 1 or line_no >= rows:
+                break
+    if not kinds:
+        raise DatasetError(f"{path.name} has no rows", "Upload a dataset with at least a few examples.")
+    if len(kinds) > 1:
+        raise DatasetError(f"{path.name} mixes row shapes {sorted(kinds)}", "Keep one row shape per file.")
+    return kinds.pop()
+
+
+# -- cross-field checks ------------------------------------------------------------------
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def resolve_provider(spec: TrainingSpec) -> str:
+    """`auto` means unsloth where it can run (CUDA + installed + method supported), else hf."""
+    if spec.provider != "auto":
+        return spec.provider
+    if spec.method in UNSLOTH_METHODS and _cuda_available():
+        import importlib.util
+
+        if importlib.util.find_spec("unsloth") is not None:
+            return "unsloth"
+    return "hf"
+
+
+UNSLOTH_METHODS = ("sft", "cpt", "dpo", "orpo", "kto", "grpo")
+
+
+def check_spec(spec: TrainingSpec, *, inspect_data: bool = True) -> dict[str, Any]:
+    """Refuse what cannot run, before any model is loaded.
+
+    Returns facts learned on the way (`data_kind`, `provider`). Raises SpecError / DatasetError
+    whose message says what is wrong and whose hint says how to fix it.
+    """
+    method, adapter = spec.method, spec.adapter
+    hp = spec.hyperparameters
+
+    if spec.merge_adapter and adapter == "full":
+        raise SpecError(
+            "merge_adapter needs an adapter to merge, but adapter is 'full'",
+            "Set merge_adapter: false (full fine-tuning already saves complete weights) or use adapter 'lora'.",
+        )
+    if spec.data.packing and method not in ("sft", "cpt"):
+        raise SpecError(
+            f"packing applies to sft and cpt, not {method}",
+            "Set data.packing: false; preference and RL methods need one example per sequence.",
+        )
+    if hp.early_stopping_patience and not hp.eval_steps:
+        raise SpecError(
+            "early_stopping_patience needs periodic evaluation",
+            "Set hyperparameters.eval_steps (e.g. 50) or remove early_stopping_patience.",
+        )
+    if hp.early_stopping_patience and spec.data.validation_split == 0 and not spec.data.validation_path:
+        raise SpecError(
+            "early stopping needs a validation set",
+            "Set data.validation_split (e.g. 0.1) or data.validation_path.",
+        )
+    if method == "grpo" and not spec.grpo.rewards and not spec.grpo.reward_model:
+        raise SpecError("GRPO needs at least one reward", "Add grpo.rewards (exact_match, regex, length, json).")
+    for reward in spec.grpo.rewards if method == "grpo" else []:
+        if reward.kind == "regex" and not reward.pattern:
+            raise SpecError("the regex reward needs a pattern", "Set grpo.rewards[].pattern, e.g. '^\\\\d+$'.")
+        if reward.kind == "length" and not reward.target_length:
+            raise SpecError("the length reward needs target_length", "Set grpo.rewards[].target_length.")
+    if method == "grpo" and spec.grpo.reward_model and not Path(spec.grpo.reward_model).exists():
+        raise SpecError(
+            f"reward model not found: {spec.grpo.reward_model}",
+            "Point grpo.reward_model at the output folder of a finished 'reward' run.",
+        )
+    if method == "grpo":
+        effective = hp.batch_size * hp.gradient_accumulation
+        if effective % spec.grpo.num_generations:
+            raise SpecError(
+                f"GRPO's effective batch ({effective}) must be a multiple of num_generations "
+                f"({spec.grpo.num_generations})",
+                f"Set batch_size to {spec.grpo.num_generations} (or a multiple) or lower grpo.num_generations.",
+            )
+
+    cuda = _cuda_available()
+    provider = resolve_provider(spec)
+    if provider == "unsloth":
+        if not cuda:
+            raise SpecError(
+                "provider 'unsloth' needs an NVIDIA GPU (CUDA); this machine has none",
+                "Use provider 'hf' (or 'auto'), or run the job on a GPU worker / Modal.",
+            )
+        if method not in UNSLOTH_METHODS:
+            raise SpecError(
+                f"provider 'unsloth' does not train '{method}' here",
+                f"Use provider 'hf' for {method}.",
+            )
+    if hp.precision in ("bf16", "fp16") and not cuda:
+        raise SpecError(
+            f"precision {hp.precision} needs a CUDA GPU; this machine trains on CPU",
+            "Use precision 'auto' (fp32 on CPU) or run on a GPU worker.",
+        )
+    if adapter == "qlora":
+        import importlib.util
+
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise SpecError(
+                "QLoRA needs the bitsandbytes package, which is not installed",
+                "pip install bitsandbytes (the `train` extra has it), or use adapter 'lora'.",
+            )
+        if method == "reward":
+            raise SpecError(
+                "QLoRA reward models are not supported: the 4-bit base cannot train the new score head",
+                "Use adapter 'lora' (the score head is trained in full) or 'full'.",
+            )
+
+    facts: dict[str, Any] = {"provider": provider}
+    if inspect_data:
+        kinds = {sniff_data_kind(s.path) for s in spec.data.sources}
+        if spec.data.validation_path:
+            kinds.add(sniff_data_kind(spec.data.validation_path))
+        if len(kinds) > 1:
+            raise DatasetError(
+                f"the data files have different row shapes: {sorted(kinds)}",
+                "Mix only files of the same shape (e.g. all chat), or train them in separate runs.",
+            )
+        kind = kinds.pop()
+        allowed = METHOD_DATA_KINDS[method]
+        if kind not in allowed:
+            need = " or ".join(DATA_KIND_DESCRIPTIONS[k] for k in allowed)
+            raise SpecError(
+                f"{method.upper()} needs {need}; this dataset is {DATA_KIND_DESCRIPTIONS[kind]}",
+                f"Use {METHODS_FOR_KIND[kind]} for this dataset, or pick a dataset of the right shape.",
+            )
+        if method == "grpo" and kind == "prompt" and any(r.kind == "exact_match" for r in spec.grpo.rewards):
+            raise SpecError(
+                "the exact_match reward needs a reference answer, but the rows have prompts only",
+                "Use prompt/completion rows (completion = reference answer) or other rewards (regex, length, json).",
+            )
+        facts["data_kind"] = kind
+    return facts
