@@ -1,0 +1,289 @@
+"""End-to-end harness: a whole TuneForge, started once per session, driven through nginx by Chromium.
+
+    PostgreSQL (embedded, throwaway) <- `tuneforge migrate`
+    fake Hugging Face Hub (loopback) <- `tuneforge api` <- nginx (nginx/nginx.conf) <- Chromium
+                                        `tuneforge worker` (only for tests that ask for `worker`)
+
+Every process is stopped at the end, failures included. A failing test leaves a screenshot and
+the processes' log tails in e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from stack import (
+    REPO_ROOT,
+    RUNNING,
+    SPA_DIST,
+    VENV_BIN,
+    ManagedProcess,
+    free_port,
+    run_checked,
+    start_nginx,
+    wait_http_ok,
+    wait_until,
+)
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Flags that make Debian's Chromium run headless here without reaching for the network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# A token the fake Hub knows; whoami answers "alice" for it.
+HF_TOKEN = "hf_e2eTestTokenForAlice9Xk4"
+HF_USER = "alice"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The running platform as a test sees it."""
+
+    base_url: str  # through nginx: what a browser uses
+    api_url: str  # the API process itself, bypassing nginx
+    api: ManagedProcess
+    nginx: ManagedProcess
+    hub_url: str
+    env: dict[str, str]  # the environment the tuneforge processes run with
+    workdir: Path
+
+
+# ---------------------------------------------------------------------------------------------
+# Failure artifacts
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _failed(node: pytest.Item) -> bool:
+    return any(getattr(getattr(node, f"rep_{when}", None), "failed", False) for when in ("setup", "call"))
+
+
+def _artifact(node: pytest.Item, suffix: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / (re.sub(r"[^A-Za-z0-9_-]+", "_", node.nodeid).strip("_") + suffix)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Artifacts describe the last run only.
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _log_tails_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if _failed(request.node) and RUNNING:
+        parts = [f"===== {p.name} ({p.log_path}) =====\n{p.log_tail(200)}\n" for p in RUNNING]
+        _artifact(request.node, ".log").write_text("\n".join(parts))
+
+
+# ---------------------------------------------------------------------------------------------
+# The stack
+
+
+@pytest.fixture(scope="session")
+def workdir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="tuneforge-e2e-"))
+    # As root the embedded PostgreSQL runs as `postgres`, which must reach its folder in here.
+    path.chmod(0o755)
+    yield path
+    if not os.environ.get("TUNEFORGE_E2E_KEEP_TMP"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spa_dist() -> Path:
+    if not (SPA_DIST / "index.html").exists():
+        pytest.fail(
+            f"{SPA_DIST}/index.html is missing: build the SPA first with `npm run build` in frontend/ "
+            "(`make test` does this before the end-to-end suite).",
+            pytrace=False,
+        )
+    return SPA_DIST
+
+
+@pytest.fixture(scope="session")
+def hub_url() -> Iterator[str]:
+    from tuneforge.testing.fake_hub import FakeHub
+
+    hub = FakeHub(tokens={HF_TOKEN: HF_USER})
+    url = hub.start()
+    yield url
+    hub.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(workdir: Path) -> Iterator[str]:
+    from tuneforge.devdb import EmbeddedPostgres
+
+    pg = EmbeddedPostgres(data_dir=workdir / "postgres", fast=True)
+    try:
+        # start() runs asyncio.run(); a thread keeps it clear of Playwright's event loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            yield pool.submit(pg.start).result()
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="session")
+def app_env(workdir: Path, database_url: str, hub_url: str, spa_dist: Path) -> dict[str, str]:
+    # Nothing from the caller's TuneForge settings leaks in; the processes run in workdir so a
+    # developer's .env is not read either.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNEFORGE_") and k != "DATABASE_URL"}
+    env.update(
+        DATABASE_URL=database_url,
+        TUNEFORGE_DATA_DIR=str(workdir / "data"),
+        TUNEFORGE_ENVIRONMENT="development",
+        TUNEFORGE_SPA_DIR=str(spa_dist),
+        TUNEFORGE_HF_ENDPOINT=hub_url,
+        TUNEFORGE_MIGRATIONS_DIR=str(REPO_ROOT / "migrations"),
+        PYTHONUNBUFFERED="1",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def stack(workdir: Path, app_env: dict[str, str], hub_url: str, spa_dist: Path) -> Iterator[Stack]:
+    run_checked([str(VENV_BIN / "tuneforge"), "migrate"], env=app_env, cwd=workdir, log_path=workdir / "migrate.log", timeout=120)
+
+    api_port = free_port()
+    api = ManagedProcess(
+        "api",
+        [str(VENV_BIN / "tuneforge"), "api", "--host", "127.0.0.1", "--port", str(api_port)],
+        env=app_env,
+        cwd=workdir,
+        log_path=workdir / "api.log",
+    ).start()
+    nginx: ManagedProcess | None = None
+    try:
+        api_url = f"http://127.0.0.1:{api_port}"
+        wait_http_ok(f"{api_url}/api/health", timeout=90, process=api)
+
+        nginx_port = free_port()
+        nginx = start_nginx(workdir=workdir / "nginx", api_address=f"127.0.0.1:{api_port}", spa_root=spa_dist, port=nginx_port)
+        base_url = f"http://127.0.0.1:{nginx_port}"
+        wait_http_ok(f"{base_url}/api/health", timeout=20, process=nginx)
+
+        yield Stack(
+            base_url=base_url, api_url=api_url, api=api, nginx=nginx, hub_url=hub_url, env=app_env, workdir=workdir
+        )
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        api.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(stack: Stack) -> Iterator[ManagedProcess]:
+    """A `tuneforge worker` on the same database and storage; started only for tests that ask."""
+    name = f"e2e-worker-{uuid.uuid4().hex[:6]}"
+    process = ManagedProcess(
+        "worker",
+        [str(VENV_BIN / "tuneforge"), "worker", "--name", name],
+        env=stack.env,
+        cwd=stack.workdir,
+        log_path=stack.workdir / "worker.log",
+    ).start()
+    try:
+
+        def registered() -> bool:
+            info = httpx.get(f"{stack.api_url}/api/info", timeout=10, trust_env=False).json()
+            return any(w["name"] == name for w in info.get("workers", []))
+
+        wait_until(registered, timeout=90, what=f"worker {name} to appear in /api/info", process=process)
+        yield process
+    finally:
+        process.stop(timeout=30)
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients: the browser, and a plain HTTP client for creating data through the API
+
+
+@pytest.fixture(scope="session")
+def playwright(stack: Stack) -> Iterator[Playwright]:
+    # After the stack (whose set-up must not run inside Playwright's event loop), closed before it.
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: install it with `apt-get install -y chromium` (make test does).", pytrace=False)
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=stack.base_url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    page = context.new_page()
+    # Content-Security-Policy violations and uncaught errors fail the test: they break real users.
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"uncaught error: {error}"))
+    page.on(
+        "console",
+        lambda msg: problems.append(f"console: {msg.text}")
+        if msg.type == "error" and "Content Security Policy" in msg.text
+        else None,
+    )
+    yield page
+    if _failed(request.node):
+        try:
+            page.screenshot(path=str(_artifact(request.node, ".png")), full_page=True)
+        except Exception as exc:  # noqa: BLE001 — a failed screenshot must not hide the real failure
+            print(f"could not save a screenshot: {exc}")
+    elif problems:
+        pytest.fail("the page reported problems:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def api_client(stack: Stack) -> Iterator[httpx.Client]:
+    """httpx through nginx, for creating test data the way the SPA does."""
+    with httpx.Client(base_url=stack.base_url, timeout=30, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture
+def new_user() -> dict[str, str]:
+    """Fresh registration details; nothing is created until a test uses them."""
+    suffix = uuid.uuid4().hex[:8]
+    return {"name": f"E2E User {suffix}", "email": f"e2e-{suffix}@example.com", "password": f"Correct-horse-{suffix}"}
+
+
+expect.set_options(timeout=15_000)
