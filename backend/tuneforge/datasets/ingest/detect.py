@@ -143,6 +143,10 @@ def _match(fmt: Format, by_lower: dict[str, str], sample: list[dict]) -> Mapping
         columns[slot] = found
     if len(set(columns.values())) < len(columns):
         return None
+    # A column that only a few rows have does not define the dataset's shape.
+    for column in columns.values():
+        if sum(1 for row in sample if row.get(column) not in (None, "", [])) * 2 < len(sample):
+            return None
     for slot, names in fmt.optional.items():
         found = next((by_lower[name] for name in names if name in by_lower and by_lower[name] not in columns.values()), None)
         if found is not None:

@@ -425,7 +425,7 @@ def read_document(opener, name: str, encoding: TextEncoding, options: ReadOption
                 produced = True
                 if skipped:
                     log.file_issue("info", "transcript_preamble", name,
-                                   f"{n(skipped)} lines before the first speaker (from line {n(line)}) were ignored",
+                                   f"{n(skipped)} lines before the first speaker (line {n(line)}) were ignored",
                                    "Add a participant pattern if they belong to someone.")
                 yield Record({"messages": messages}, name, line)
             if not produced:
