@@ -59,6 +59,11 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("spa_dir", "database_url", "jwt_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def is_production(self) -> bool:
         return self.environment == Environment.production
@@ -83,9 +88,9 @@ class Settings(BaseSettings):
                 raise ConfigurationError("DATABASE_URL must be set in production.")
         else:
             generated = _load_or_create_dev_secrets(self.data_dir)
-            if not self.jwt_secret:
+            if not self.jwt_secret or self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS:
                 self.jwt_secret = generated["jwt_secret"]
-            if not self.encryption_keys:
+            if not self.encryption_keys or any(k.lower() in PLACEHOLDER_SECRETS for k in self.encryption_keys):
                 self.encryption_keys = [generated["encryption_key"]]
         for key in self.encryption_keys:
             try:

@@ -22,7 +22,7 @@ _SECRET_PATTERNS = [
     re.compile(r"\bhf_[A-Za-z0-9]{6,}"),
     re.compile(r"\b(?:ak|as|wk|ws)-[A-Za-z0-9]{8,}"),
     re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"),
-    re.compile(r'(?i)("?(?:password|token|secret|refresh_token|access_token|authorization)"?\s*[:=]\s*)("[^"]*"|[^\s,}]+)'),
+    re.compile(r"""(?i)("?(?:password|token|secret|refresh_token|access_token|authorization)"?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;}"']+)"""),
 ]
 
 
@@ -41,16 +41,17 @@ class JsonFormatter(logging.Formatter):
             "time": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
         for key, value in getattr(record, "fields", {}).items():
-            entry[key] = value
+            entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, default=str))
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        # Redact before encoding so the line stays valid JSON.
+        return json.dumps(entry, default=str)
 
 
 def configure_logging(level: str = "INFO") -> None:
