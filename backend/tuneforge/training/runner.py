@@ -175,7 +175,7 @@ def trainer_arguments(spec: TrainingSpec, checkpoint_dir: Path, precision: str, 
         "save_total_limit": hp.save_total_limit,
         "eval_strategy": "steps" if (hp.eval_steps and has_eval) else "no",
         "eval_steps": hp.eval_steps,
-        "gradient_checkpointing": hp.gradient_checkpointing,
+        "activation_checkpointing": hp.gradient_checkpointing,
         # trl configs default to bf16=True, which fails on CPU (FACTS.md): always say it.
         "bf16": precision == "bf16",
         "fp16": precision == "fp16",

@@ -1,0 +1,7 @@
+"""`python -m tuneforge.training run spec.json [--events-fd N]` (and train / evaluate)."""
+
+import sys
+
+from tuneforge.training.cli import main
+
+sys.exit(main())
