@@ -39,6 +39,8 @@ class Info(BaseModel):
     adapters: list[dict[str, Any]]
     providers: list[dict[str, Any]]
     executors: list[dict[str, Any]]
+    base_models: list[dict[str, Any]]
+    presets: dict[str, Any]
     workers: list[WorkerInfo]
 
 
@@ -58,6 +60,13 @@ def _capabilities() -> dict[str, Any]:
     return capabilities()
 
 
+def _named(entries: Any) -> list[dict[str, Any]]:
+    """The training library keys entries by name; the API lists them with the name inside."""
+    if isinstance(entries, dict):
+        return [{"name": name, **(value if isinstance(value, dict) else {"value": value})} for name, value in entries.items()]
+    return [e if isinstance(e, dict) else {"name": str(e)} for e in entries or []]
+
+
 @router.get("/info")
 async def info(session: SessionDep, settings: SettingsDep) -> Info:
     caps = await asyncio.to_thread(_capabilities)
@@ -68,9 +77,11 @@ async def info(session: SessionDep, settings: SettingsDep) -> Info:
     ]
     return Info(
         version=__version__,
-        methods=caps.get("methods", []),
-        adapters=caps.get("adapters", []),
-        providers=caps.get("providers", []),
+        methods=_named(caps["methods"]),
+        adapters=_named(caps["adapters"]),
+        providers=_named(caps["providers"]),
+        base_models=_named(caps.get("base_models", {})),
+        presets=caps.get("presets", {}),
         executors=executors,
         workers=[
             WorkerInfo(
