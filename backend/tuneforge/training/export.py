@@ -217,15 +217,14 @@ def turn_format(tokenizer) -> TurnFormat:
     generation_prompt = t_gen[len(t_user):]
 
     # A default system prompt the template inserts when the conversation has none (SmolLM2 does).
-    default_system = None
+    fmt = TurnFormat(prefix, system, user, assistant, generation_prompt, None)
     t_no_sys = render(user1)
-    if t_no_sys.startswith(prefix + system[0]):
+    if t_no_sys != fmt.render(user1, False) and system[0] and t_no_sys.startswith(prefix + system[0]):
         rest = t_no_sys[len(prefix + system[0]):]
         cut = rest.find(system[1]) if system[1] else -1
-        if cut > 0:
-            default_system = rest[:cut]
-
-    fmt = TurnFormat(prefix, system, user, assistant, generation_prompt, default_system)
+        candidate = rest[:cut] if cut > 0 else None
+        if candidate and fmt.render([{"role": "system", "content": candidate}] + user1, False) == t_no_sys:
+            fmt = TurnFormat(prefix, system, user, assistant, generation_prompt, candidate)
     _check(fmt, render)
     return fmt
 
@@ -285,15 +284,14 @@ def stop_tokens(tokenizer, fmt: TurnFormat) -> list[str]:
     end = fmt.assistant[1].strip()
     if end:
         stops.append(end)
-    for special in sorted(specials, key=lambda s: fmt.user[0].find(s) if s in fmt.user[0] else 1 << 30):
-        if special and special in fmt.user[0]:
-            stops.append(special)  # the token that opens the next user turn
-            break
+    opening = [s for s in specials if s and s in fmt.user[0]]
+    if opening:  # the token that opens the next user turn
+        stops.append(min(opening, key=fmt.user[0].find))
+    elif fmt.user[0].strip():  # text headers: "### Instruction:", "<|user|>"
+        stops.append(fmt.user[0].strip().splitlines()[0])
     eos = getattr(tokenizer, "eos_token", None)
     if eos:
         stops.append(eos)
-    if not stops and fmt.user[0].strip():
-        stops.append(fmt.user[0].strip())  # text templates: "### Instruction:"
     return list(dict.fromkeys(stops))
 
 
