@@ -27,5 +27,6 @@ export default defineConfig({
     pool: "threads",
     maxWorkers: 1,
     restoreMocks: true,
+    unstubGlobals: true,
   },
 });

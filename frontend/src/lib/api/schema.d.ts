@@ -4,22 +4,6 @@
  */
 
 export interface paths {
-    "/api/auth/register": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["register"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -29,23 +13,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["login"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/refresh": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["refresh"];
+        /** Login */
+        post: operations["login_api_auth_login_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -61,7 +30,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["logout"];
+        /** Logout */
+        post: operations["logout_api_auth_logout_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -75,13 +45,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["read_me"];
+        /** Me */
+        get: operations["me_api_auth_me_get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        patch: operations["update_me"];
+        /** Update Me */
+        patch: operations["update_me_api_auth_me_patch"];
         trace?: never;
     };
     "/api/auth/password": {
@@ -93,7 +65,42 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["change_password"];
+        /** Change Password */
+        post: operations["change_password_api_auth_password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refresh */
+        post: operations["refresh_api_auth_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register */
+        post: operations["register_api_auth_register_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -107,7 +114,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["list_credentials"];
+        /** List Credentials */
+        get: operations["list_credentials_api_credentials_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -124,7 +132,8 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put: operations["save_huggingface_token"];
+        /** Save Huggingface */
+        put: operations["save_huggingface_api_credentials_huggingface_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -140,24 +149,9 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put: operations["save_modal_token"];
+        /** Save Modal */
+        put: operations["save_modal_api_credentials_modal_put"];
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/credentials/{provider}/validate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["validate_credential"];
         delete?: never;
         options?: never;
         head?: never;
@@ -174,7 +168,25 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        delete: operations["delete_credential"];
+        /** Delete */
+        delete: operations["delete_api_credentials__provider__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/credentials/{provider}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate */
+        post: operations["validate_api_credentials__provider__validate_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -187,7 +199,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["health"];
+        /** Health */
+        get: operations["health_api_health_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -203,7 +216,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["info"];
+        /** Info */
+        get: operations["info_api_info_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -216,107 +230,230 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        ErrorResponse: {
-            error: string;
-            detail: string;
+        /** CredentialRead */
+        CredentialRead: {
+            /** Configured */
+            configured: boolean;
+            /** Last4 */
+            last4?: string | null;
+            /** Message */
+            message?: string | null;
+            provider: components["schemas"]["Provider"];
+            /** Saved At */
+            saved_at?: string | null;
+            status?: components["schemas"]["VerificationStatus"] | null;
+            /** Username */
+            username?: string | null;
+            /** Verified At */
+            verified_at?: string | null;
         };
-        FieldError: {
-            field: string;
-            message: string;
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
         };
-        ValidationErrorResponse: {
-            error: string;
-            detail: string;
-            fields: components["schemas"]["FieldError"][];
+        /** Health */
+        Health: {
+            /** Database */
+            database: string;
+            /** Status */
+            status: string;
         };
-        RegisterIn: {
-            /** Format: email */
-            email: string;
-            password: string;
-            /** @default  */
-            display_name: string;
+        /** HuggingFaceTokenIn */
+        HuggingFaceTokenIn: {
+            /**
+             * Token
+             * @description A Hugging Face access token (hf_...)
+             */
+            token: string;
         };
+        /** Info */
+        Info: {
+            /** Adapters */
+            adapters: {
+                [key: string]: unknown;
+            }[];
+            /** Base Models */
+            base_models: {
+                [key: string]: unknown;
+            }[];
+            /** Executors */
+            executors: {
+                [key: string]: unknown;
+            }[];
+            /** Methods */
+            methods: {
+                [key: string]: unknown;
+            }[];
+            /** Presets */
+            presets: {
+                [key: string]: unknown;
+            };
+            /** Providers */
+            providers: {
+                [key: string]: unknown;
+            }[];
+            /** Version */
+            version: string;
+            /** Workers */
+            workers: components["schemas"]["WorkerInfo"][];
+        };
+        /** LoginIn */
         LoginIn: {
-            /** Format: email */
+            /**
+             * Email
+             * Format: email
+             */
             email: string;
+            /** Password */
             password: string;
         };
-        RefreshIn: {
-            refresh_token: string;
-        };
-        PasswordChangeIn: {
-            current_password: string;
-            new_password: string;
-        };
+        /** MeUpdate */
         MeUpdate: {
+            /** Display Name */
             display_name?: string | null;
+            /** Email */
             email?: string | null;
         };
-        /** @enum {string} */
-        Role: "owner" | "admin" | "member" | "viewer";
-        TeamSummary: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            slug: string;
-            role: components["schemas"]["Role"];
-            personal: boolean;
+        /** ModalTokenIn */
+        ModalTokenIn: {
+            /**
+             * Token Id
+             * @description Modal token id (ak-...)
+             */
+            token_id: string;
+            /**
+             * Token Secret
+             * @description Modal token secret (as-...)
+             */
+            token_secret: string;
         };
-        UserRead: {
-            /** Format: uuid */
-            id: string;
-            email: string;
+        /** PasswordChangeIn */
+        PasswordChangeIn: {
+            /** Current Password */
+            current_password: string;
+            /** New Password */
+            new_password: string;
+        };
+        /**
+         * Provider
+         * @enum {string}
+         */
+        Provider: "huggingface" | "modal";
+        /** RefreshIn */
+        RefreshIn: {
+            /** Refresh Token */
+            refresh_token: string;
+        };
+        /** RegisterIn */
+        RegisterIn: {
+            /**
+             * Display Name
+             * @default
+             */
             display_name: string;
-            /** Format: date-time */
-            created_at: string;
-            teams: components["schemas"]["TeamSummary"][];
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Password */
+            password: string;
         };
+        /**
+         * Role
+         * @enum {string}
+         */
+        Role: "owner" | "admin" | "member" | "viewer";
+        /** TeamSummary */
+        TeamSummary: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Personal */
+            personal: boolean;
+            role: components["schemas"]["Role"];
+            /** Slug */
+            slug: string;
+        };
+        /** TokenPair */
         TokenPair: {
+            /** Access Token */
             access_token: string;
+            /** Expires In */
+            expires_in: number;
+            /** Refresh Token */
             refresh_token: string;
             /**
+             * Token Type
              * @default bearer
              * @constant
              */
             token_type: "bearer";
-            expires_in: number;
             user: components["schemas"]["UserRead"];
         };
-        /** @enum {string} */
-        Provider: "huggingface" | "modal";
-        /** @enum {string} */
-        CredentialStatus: "unverified" | "valid" | "invalid";
-        CredentialRead: {
-            provider: components["schemas"]["Provider"];
-            configured: boolean;
-            last4?: string | null;
-            saved_at?: string | null;
-            verified_at?: string | null;
-            username?: string | null;
-            status?: components["schemas"]["CredentialStatus"] | null;
-            message?: string | null;
+        /** UserRead */
+        UserRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Display Name */
+            display_name: string;
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Teams */
+            teams: components["schemas"]["TeamSummary"][];
         };
-        HuggingFaceTokenIn: {
-            token: string;
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
         };
-        ModalTokenIn: {
-            token_id: string;
-            token_secret: string;
-        };
-        Health: {
-            status: string;
-            database: string;
-        };
+        /**
+         * VerificationStatus
+         * @enum {string}
+         */
+        VerificationStatus: "unverified" | "valid" | "invalid";
+        /** WorkerInfo */
         WorkerInfo: {
-            [key: string]: unknown;
-        };
-        Info: {
-            version: string;
-            methods: string[];
-            adapters: string[];
-            providers: string[];
+            /** Devices */
+            devices: {
+                [key: string]: unknown;
+            }[];
+            /** Executors */
             executors: string[];
-            workers: components["schemas"]["WorkerInfo"][];
+            /** Hostname */
+            hostname: string;
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /** Max Concurrent Jobs */
+            max_concurrent_jobs: number;
+            /** Name */
+            name: string;
+            /** Version */
+            version: string;
         };
     };
     responses: never;
@@ -327,58 +464,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    register: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RegisterIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenPair"];
-                };
-            };
-            /** @description Error */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
-                };
-            };
-            /** @description Error */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    login: {
+    login_api_auth_login_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -400,78 +486,18 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
-                };
-            };
-            /** @description Error */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
     };
-    refresh: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RefreshIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenPair"];
-                };
-            };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
-                };
-            };
-        };
-    };
-    logout: {
+    logout_api_auth_logout_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -491,18 +517,18 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
     };
-    read_me: {
+    me_api_auth_me_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -520,18 +546,9 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
         };
     };
-    update_me: {
+    update_me_api_auth_me_patch: {
         parameters: {
             query?: never;
             header?: never;
@@ -553,36 +570,18 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
     };
-    change_password: {
+    change_password_api_auth_password_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -604,36 +603,84 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description Error */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
     };
-    list_credentials: {
+    refresh_api_auth_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    register_api_auth_register_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_credentials_api_credentials_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -651,18 +698,9 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"][];
                 };
             };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
         };
     };
-    save_huggingface_token: {
+    save_huggingface_api_credentials_huggingface_put: {
         parameters: {
             query?: never;
             header?: never;
@@ -684,27 +722,18 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
     };
-    save_modal_token: {
+    save_modal_api_credentials_modal_put: {
         parameters: {
             query?: never;
             header?: never;
@@ -726,27 +755,47 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
     };
-    validate_credential: {
+    delete_api_credentials__provider__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: components["schemas"]["Provider"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    validate_api_credentials__provider__validate_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -766,83 +815,18 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
     };
-    delete_credential: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                provider: components["schemas"]["Provider"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"];
-                };
-            };
-        };
-    };
-    health: {
+    health_api_health_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -860,18 +844,18 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Error */
+            /** @description Service Unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
     };
-    info: {
+    info_api_info_get: {
         parameters: {
             query?: never;
             header?: never;

@@ -26,9 +26,9 @@ export function DashboardRoute() {
           ) : (
             <dl className="grid gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
               <InfoRow label="Version" value={info.data.version} />
-              <InfoRow label="Training methods" value={info.data.methods.join(", ")} />
-              <InfoRow label="Adapters" value={info.data.adapters.join(", ")} />
-              <InfoRow label="Executors" value={info.data.executors.join(", ")} />
+              <InfoRow label="Training methods" value={names(info.data.methods)} />
+              <InfoRow label="Adapters" value={names(info.data.adapters)} />
+              <InfoRow label="Executors" value={names(info.data.executors)} />
               <InfoRow
                 label="Workers connected"
                 value={info.data.workers.length === 0 ? "none yet" : String(info.data.workers.length)}
@@ -39,6 +39,14 @@ export function DashboardRoute() {
       </div>
     </>
   );
+}
+
+/** Capabilities are objects described by the training library; show their names. */
+function names(items: ReadonlyArray<Record<string, unknown>>): string {
+  return items
+    .map((item) => (typeof item.name === "string" ? item.name : null))
+    .filter((name): name is string => name !== null)
+    .join(", ");
 }
 
 function InfoRow({ label, value }: { label: string; value: string }) {
