@@ -161,6 +161,10 @@ def app_env(workdir: Path, database_url: str, hub_url: str, spa_dist: Path) -> d
         TUNEFORGE_SPA_DIR=str(spa_dist),
         TUNEFORGE_HF_ENDPOINT=hub_url,
         TUNEFORGE_MIGRATIONS_DIR=str(REPO_ROOT / "migrations"),
+        # Every test signs up its own user, all from 127.0.0.1; the limits themselves are tested in
+        # the backend suite, and production keeps the defaults.
+        TUNEFORGE_RATE_LIMIT_REGISTER="300/minute",
+        TUNEFORGE_RATE_LIMIT_LOGIN="300/minute",
         PYTHONUNBUFFERED="1",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
@@ -284,6 +288,48 @@ def new_user() -> dict[str, str]:
     """Fresh registration details; nothing is created until a test uses them."""
     suffix = uuid.uuid4().hex[:8]
     return {"name": f"E2E User {suffix}", "email": f"e2e-{suffix}@example.com", "password": f"Correct-horse-{suffix}"}
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@pytest.fixture
+def user(api_client: httpx.Client, new_user: dict[str, str]) -> User:
+    """A registered user, created through the API (with their personal team)."""
+    response = api_client.post(
+        "/api/auth/register",
+        json={"email": new_user["email"], "password": new_user["password"], "display_name": new_user["name"]},
+    )
+    assert response.status_code == 201, response.text
+    tokens = response.json()
+    return User(**new_user, access_token=tokens["access_token"], refresh_token=tokens["refresh_token"])
+
+
+# Where the SPA keeps the refresh token (frontend/src/lib/auth/session.ts); the access token
+# lives only in memory and comes from one silent refresh on load.
+REFRESH_TOKEN_KEY = "tuneforge.refresh_token"
+
+
+@pytest.fixture
+def signed_in_page(page: Page, user: User) -> Page:
+    """The SPA signed in as `user` without going through the form (test_auth_flow covers that)."""
+    page.goto("/login")
+    # Set once, not in an init script: the SPA rotates the token, and re-sending an old one would
+    # (rightly) revoke the session.
+    page.evaluate("([key, value]) => localStorage.setItem(key, value)", [REFRESH_TOKEN_KEY, user.refresh_token])
+    page.goto("/dashboard")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    return page
 
 
 expect.set_options(timeout=15_000)
