@@ -217,7 +217,8 @@ def worker(stack: Stack) -> Iterator[ManagedProcess]:
     try:
 
         def registered() -> bool:
-            info = httpx.get(f"{stack.api_url}/api/info", timeout=10, trust_env=False).json()
+            # The API's first /api/info inspects the training stack (imports torch): slow once.
+            info = httpx.get(f"{stack.api_url}/api/info", timeout=60, trust_env=False).json()
             return any(w["name"] == name for w in info.get("workers", []))
 
         wait_until(registered, timeout=90, what=f"worker {name} to appear in /api/info", process=process)
