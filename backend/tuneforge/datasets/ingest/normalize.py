@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tuneforge.datasets.ingest.detect import Mapping, as_list
+from tuneforge.datasets.ingest.detect import FORMATS, Mapping, as_list
 from tuneforge.datasets.ingest.issues import Problem
 
 ROLE_ALIASES = {
@@ -18,6 +18,7 @@ ROLE_ALIASES = {
     "assistant": "assistant", "gpt": "assistant", "bot": "assistant", "model": "assistant", "chatgpt": "assistant",
     "ai": "assistant", "system": "system",
 }
+_CANONICAL_ROLES = frozenset({"system", "user", "assistant"})
 _TRUE = {"true", "1", "yes", "y", "desirable", "good", "positive", "t"}
 _FALSE = {"false", "0", "no", "n", "undesirable", "bad", "negative", "f"}
 
@@ -62,6 +63,9 @@ def normalize_messages(value: Any, column: str, problems: list[Problem]) -> list
         return None
     turns = []
     for index, turn in enumerate(value, 1):
+        if type(turn) is dict and len(turn) == 2 and type(turn.get("content")) is str and turn.get("role") in _CANONICAL_ROLES:
+            turns.append(turn)  # already canonical (the common OpenAI case): no copying
+            continue
         if not isinstance(turn, dict):
             problems.append(Problem("error", "wrong_type", f"turn {index} is not an object with a role and content",
                                     'Write each turn as {"role": "user", "content": "..."}.', column))
@@ -223,8 +227,6 @@ def normalize(data: Any, mapping: Mapping) -> tuple[dict | None, list[Problem]]:
     return row, problems
 
 
-def _required_slots(mapping: Mapping) -> set[str]:
-    from tuneforge.datasets.ingest.detect import FORMATS
-
+def _required_slots(mapping: Mapping) -> tuple[str, ...]:
     fmt = FORMATS.get(mapping.format)
-    return set(fmt.required) if fmt else set()
+    return tuple(fmt.required) if fmt else ()

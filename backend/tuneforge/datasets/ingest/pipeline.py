@@ -68,8 +68,12 @@ class IngestReport:
                 "dropped": self.dropped, "usable": self.usable}
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(row: Any) -> bytes:
-    return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    """The one serialisation of a canonical row (the version's sha256 depends on it)."""
+    return (_ENCODER.encode(row) + "\n").encode("utf-8")
 
 
 def _hash64(line: bytes) -> int:
@@ -225,12 +229,28 @@ def _process(run: _Run, row_number: int, record: Record, mapping: Mapping | None
         _add_length(run, out_number, row, kind, record)
 
 
+def _characters(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(len(t.get("content") or "") for t in value)
+    if isinstance(value, dict):
+        if "messages" in value:
+            return _characters(value["messages"])
+        return sum(_characters(v) for k, v in value.items() if k != "label")
+    return 0
+
+
 def _token_length(tokenizer, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 def _add_length(run: _Run, row_number: int, row: dict, kind: str, record: Record) -> None:
     tokenizer = run.options.tokenizer
+    if tokenizer is None:
+        characters = _characters(row)
+        run.stats.add_length(characters, characters)
+        return
     try:
         text = length_text(row, kind, tokenizer)
     except Exception as exc:  # a chat template may refuse a conversation (e.g. "System role not supported")

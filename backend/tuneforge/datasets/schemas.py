@@ -1,0 +1,186 @@
+"""Request and response bodies of /api/teams/{team_id}/datasets (see docs/api/datasets.md)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+BASE_MODELS = ("tiny-llama", "SmolLM2-135M-Instruct")
+
+
+class IngestOptionsIn(BaseModel):
+    """How to read an upload. Sent as the JSON form field `options` with the files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_model: Literal["tiny-llama", "SmolLM2-135M-Instruct"] = Field(
+        "tiny-llama", description="whose tokenizer counts tokens (and renders the preview)")
+    max_length: int = Field(2048, ge=16, le=131072, description="rows longer than this many tokens are reported")
+    allow_transcode: bool = Field(True, description="convert non-UTF-8 text (with a notice) instead of refusing it")
+    chunk_chars: int = Field(6000, ge=0, le=1_000_000, description="documents are cut into rows of at most this many characters; 0 = whole documents")
+    participants: dict[str, list[str | dict[str, str]]] | None = Field(
+        None, description='markdown transcripts: {"user": ["User:", {"regex": "^Q\\\\d*:"}], "assistant": [...], "system": [...]}')
+    conversation_separator: str | dict[str, str] | None = Field(
+        None, description="a line matching this ends one conversation and starts the next (transcripts)")
+
+
+class MappingIn(BaseModel):
+    """Which source columns fill which canonical slots, e.g. {"format": "prompt_completion", "columns":
+    {"prompt": "question_text", "completion": "answer_text"}}. Give `format` or `kind`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str | None = Field(None, max_length=40)
+    kind: Literal["messages", "prompt_completion", "preference", "kto", "text"] | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class DatasetUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=5000)
+    archived: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else value
+
+
+class DropInvalidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    drop_duplicates: bool = False
+    drop_over_length: bool = False
+    notes: str = Field("", max_length=5000)
+
+
+class MappingChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mapping: MappingIn
+    notes: str = Field("", max_length=5000)
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    train: float = Field(0.8, gt=0, le=1)
+    validation: float = Field(0.1, ge=0, lt=1)
+    test: float = Field(0.1, ge=0, lt=1)
+    seed: int = Field(42, ge=0, le=2**31 - 1)
+    notes: str = Field("", max_length=5000)
+
+
+class SourceFileRead(BaseModel):
+    name: str
+    size: int
+    sha256: str
+
+
+class VersionRead(BaseModel):
+    id: uuid.UUID
+    dataset_id: uuid.UUID
+    number: int
+    sha256: str
+    parent_id: uuid.UUID | None
+    operation: str
+    notes: str
+    author_id: uuid.UUID | None
+    created_at: datetime
+    kind: str | None
+    mapping: dict[str, Any] | None
+    detection: dict[str, Any]
+    stats: dict[str, Any]
+    issues_summary: dict[str, Any]
+    split: dict[str, Any] | None
+    splits: list[str] = Field(description='"rows" for an unsplit version, else train/validation/test')
+    sources: list[SourceFileRead]
+    options: dict[str, Any]
+    rows: int
+    size_bytes: int
+    status: str
+    usable: bool
+
+
+class DatasetRead(BaseModel):
+    id: uuid.UUID
+    team_id: uuid.UUID
+    name: str
+    description: str
+    created_by: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    archived: bool
+    versions: int
+    latest_version: VersionRead | None
+
+
+class UploadResult(BaseModel):
+    dataset: DatasetRead
+    version: VersionRead
+    created: bool = Field(description="false when identical content already existed: that version is returned")
+
+
+class IssueRead(BaseModel):
+    severity: Literal["error", "warning", "info"]
+    code: str
+    message: str
+    hint: str
+    row: int | None
+    file: str | None
+    line: int | None
+    column: int | None
+    field: str | None
+
+
+class IssuePage(BaseModel):
+    items: list[IssueRead]
+    total: int
+    offset: int
+    limit: int
+    summary: dict[str, Any]
+
+
+class PreviewRow(BaseModel):
+    row: int
+    normalized: Any = Field(description="the canonical row, or null when the row could not be read")
+    raw: Any = Field(description="the row as uploaded (object, or the line's text); null for derived versions")
+    invalid: bool
+    issues: list[IssueRead]
+
+
+class PreviewPage(BaseModel):
+    items: list[PreviewRow]
+    total: int
+    offset: int
+    limit: int
+    split: str
+
+
+class RenderedToken(BaseModel):
+    id: int
+    text: str
+    trained: bool
+
+
+class RenderedSegment(BaseModel):
+    label: str = Field(description='"conversation", "document", "chosen", "rejected" or "completion"')
+    text: str
+    tokens: list[RenderedToken]
+    total_tokens: int
+    trained_tokens: int
+    truncated: bool = Field(description="tokens past max_length are cut during training (shown as not trained)")
+
+
+class RenderedRow(BaseModel):
+    row: int
+    split: str
+    base_model: str
+    max_length: int
+    kind: str
+    segments: list[RenderedSegment]
