@@ -150,7 +150,7 @@ def database_url(workdir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_env(workdir: Path, database_url: str, hub_url: str, spa_dist: Path) -> dict[str, str]:
+def app_env(spa_dist: Path, workdir: Path, database_url: str, hub_url: str) -> dict[str, str]:
     # Nothing from the caller's TuneForge settings leaks in; the processes run in workdir so a
     # developer's .env is not read either.
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUNEFORGE_") and k != "DATABASE_URL"}
@@ -173,7 +173,7 @@ def app_env(workdir: Path, database_url: str, hub_url: str, spa_dist: Path) -> d
 
 
 @pytest.fixture(scope="session")
-def stack(workdir: Path, app_env: dict[str, str], hub_url: str, spa_dist: Path) -> Iterator[Stack]:
+def stack(spa_dist: Path, workdir: Path, app_env: dict[str, str], hub_url: str) -> Iterator[Stack]:
     run_checked([str(VENV_BIN / "tuneforge"), "migrate"], env=app_env, cwd=workdir, log_path=workdir / "migrate.log", timeout=120)
 
     api_port = free_port()
