@@ -17,7 +17,6 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,11 +24,15 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from stack import (
+    HF_TOKEN,
+    HF_USER,
     REPO_ROOT,
     RUNNING,
     SPA_DIST,
     VENV_BIN,
     ManagedProcess,
+    Stack,
+    User,
     free_port,
     run_checked,
     start_nginx,
@@ -50,24 +53,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# A token the fake Hub knows; whoami answers "alice" for it.
-HF_TOKEN = "hf_e2eTestTokenForAlice9Xk4"
-HF_USER = "alice"
-
-
-@dataclass(frozen=True)
-class Stack:
-    """The running platform as a test sees it."""
-
-    base_url: str  # through nginx: what a browser uses
-    api_url: str  # the API process itself, bypassing nginx
-    api: ManagedProcess
-    nginx: ManagedProcess
-    hub_url: str
-    env: dict[str, str]  # the environment the tuneforge processes run with
-    workdir: Path
-
-
 # ---------------------------------------------------------------------------------------------
 # Failure artifacts
 
@@ -289,19 +274,6 @@ def new_user() -> dict[str, str]:
     """Fresh registration details; nothing is created until a test uses them."""
     suffix = uuid.uuid4().hex[:8]
     return {"name": f"E2E User {suffix}", "email": f"e2e-{suffix}@example.com", "password": f"Correct-horse-{suffix}"}
-
-
-@dataclass(frozen=True)
-class User:
-    name: str
-    email: str
-    password: str
-    access_token: str
-    refresh_token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
 
 
 @pytest.fixture

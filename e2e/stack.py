@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,8 +28,39 @@ NGINX_TEMPLATE = REPO_ROOT / "nginx" / "nginx.conf"
 # image (test_deploy_files.py checks the two agree with the template).
 NGINX_TEMPLATE_VARIABLES = ("NGINX_LISTEN", "NGINX_API_UPSTREAM", "NGINX_SPA_ROOT", "NGINX_RUNTIME_DIR")
 
+# A token the fake Hub knows; whoami answers "alice" for it.
+HF_TOKEN = "hf_e2eTestTokenForAlice9Xk4"
+HF_USER = "alice"
+
+
 # Every process started here, so a failing test can save their logs and nothing outlives pytest.
 RUNNING: list[ManagedProcess] = []
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The running platform as a test sees it."""
+
+    base_url: str  # through nginx: what a browser uses
+    api_url: str  # the API process itself, bypassing nginx
+    api: ManagedProcess
+    nginx: ManagedProcess
+    hub_url: str
+    env: dict[str, str]  # the environment the tuneforge processes run with
+    workdir: Path
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
 
 
 class StackError(RuntimeError):

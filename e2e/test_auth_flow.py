@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from conftest import HF_TOKEN, HF_USER, Stack
+from stack import HF_TOKEN, HF_USER, Stack
 
 
 def register(page: Page, user: dict[str, str]) -> None:

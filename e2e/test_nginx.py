@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext
 
-from conftest import Stack
+from stack import Stack
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
