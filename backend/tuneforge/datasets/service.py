@@ -280,7 +280,17 @@ async def _next_number(session: AsyncSession, dataset: Dataset) -> int:
     return (current or 0) + 1
 
 
-async def _save_version(
+async def _save_version(*, storage: Storage, files: dict[str, str], **fields: Any) -> tuple[DatasetVersion, bool]:
+    """Stores the version's row, or returns the version with identical content; the new files are
+    removed whenever they end up unused (identical content, or a failure)."""
+    try:
+        return await _insert_version(storage=storage, files=files, **fields)
+    except BaseException:
+        _discard(storage, list(files.values()))
+        raise
+
+
+async def _insert_version(
     *, session: AsyncSession, storage: Storage, dataset: Dataset, version_id: uuid.UUID, sha256: str, files: dict[str, str],
     operation: Operation, author: User, parent: DatasetVersion | None, notes: str, kind: str | None, mapping: dict | None,
     detection: dict, stats: dict, issues: list[dict], summary: dict, split: dict | None, sources: list[dict],
