@@ -1,7 +1,7 @@
 import { Navigate, Outlet, useLocation } from "react-router";
 import { PageLoader } from "@/components/ui/Spinner";
 import { redirectTarget } from "@/lib/auth/redirect-target";
-import { useSessionStatus } from "@/lib/auth/session";
+import { useSessionStatus, wasLoggedOutByUser } from "@/lib/auth/session";
 
 /** Protected routes: wait for a silent refresh on page load, then require a session. */
 export function RequireAuth() {
@@ -9,7 +9,9 @@ export function RequireAuth() {
   const location = useLocation();
   if (status === "restoring") return <PageLoader label="Signing you in…" />;
   if (status === "signedOut") {
-    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+    // Someone who arrived here signed out, or whose session expired, comes back here after signing in.
+    const state = wasLoggedOutByUser() ? undefined : { from: location.pathname + location.search };
+    return <Navigate to="/login" replace state={state} />;
   }
   return <Outlet />;
 }

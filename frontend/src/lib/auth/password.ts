@@ -21,3 +21,10 @@ export function checkNewPassword(password: string): string | null {
 }
 
 export const PASSWORD_HINT = `At least ${MIN_PASSWORD_CHARS} characters and at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (accented letters and emoji count as 2–4 bytes).`;
+
+/** The hint under a new-password field, with the current size once something is typed. */
+export function passwordHint(password: string): string {
+  if (!password) return PASSWORD_HINT;
+  const bytes = utf8Length(password);
+  return `${PASSWORD_HINT} Yours: ${bytes} byte${bytes === 1 ? "" : "s"}${bytes > MAX_PASSWORD_BYTES ? " — too long" : ""}.`;
+}

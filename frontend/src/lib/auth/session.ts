@@ -12,6 +12,7 @@ export type SessionStatus = "restoring" | "signedIn" | "signedOut";
 export type SessionEvent = { type: "started"; user: UserRead } | { type: "ended" };
 
 let accessToken: string | null = null;
+let loggedOutByUser = false;
 let status: SessionStatus = "signedOut";
 const statusListeners = new Set<() => void>();
 const eventListeners = new Set<(event: SessionEvent) => void>();
@@ -38,6 +39,11 @@ export function getRefreshToken(): string | null {
   }
 }
 
+/** After "Log out" there is no page to return to once signed in again. */
+export function wasLoggedOutByUser(): boolean {
+  return loggedOutByUser;
+}
+
 export function getSessionStatus(): SessionStatus {
   return status;
 }
@@ -45,14 +51,16 @@ export function getSessionStatus(): SessionStatus {
 /** Stores a new token pair (login, register, refresh, password change). */
 export function startSession(pair: TokenPair) {
   accessToken = pair.access_token;
+  loggedOutByUser = false;
   window.localStorage.setItem(REFRESH_TOKEN_KEY, pair.refresh_token);
   setStatus("signedIn");
   emit({ type: "started", user: pair.user });
 }
 
-/** Forgets both tokens. */
-export function endSession() {
+/** Forgets both tokens. `byUser`: the user pressed "Log out" (rather than the session expiring). */
+export function endSession({ byUser = false }: { byUser?: boolean } = {}) {
   accessToken = null;
+  loggedOutByUser = byUser;
   window.localStorage.removeItem(REFRESH_TOKEN_KEY);
   setStatus("signedOut");
   emit({ type: "ended" });
@@ -86,6 +94,7 @@ export function useSessionStatus(): SessionStatus {
 /** Test helper: forget everything without notifying anyone. */
 export function resetSessionForTests() {
   accessToken = null;
+  loggedOutByUser = false;
   status = "signedOut";
   statusListeners.clear();
   eventListeners.clear();

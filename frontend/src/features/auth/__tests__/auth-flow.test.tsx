@@ -122,10 +122,19 @@ describe("register", () => {
 });
 
 describe("protected routes", () => {
-  it("send a signed-out visitor to the login page", async () => {
-    installFakeApi({});
-    renderApp("/settings");
+  it("send a signed-out visitor to the login page, and back after signing in", async () => {
+    installFakeApi({
+      "POST /api/auth/login": () => json(tokenPair(1)),
+      "GET /api/credentials": () => json([]),
+    });
+    const { user } = renderApp("/settings");
     expect(await screen.findByRole("heading", { name: "Sign in to TuneForge" })).toBeInTheDocument();
+
+    await user.type(screen.getByLabelText("Email"), "alice@example.com");
+    await user.type(screen.getByLabelText("Password"), "correct horse");
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+
+    expect(await screen.findByRole("heading", { name: "Settings" })).toBeInTheDocument();
   });
 
   it("resume a stored session with one silent refresh before rendering", async () => {
@@ -204,13 +213,15 @@ describe("log out", () => {
     const api = installFakeApi({
       "GET /api/auth/me": () => json(alice),
       "GET /api/info": () => json(info),
+      "GET /api/credentials": () => json([]),
+      "POST /api/auth/login": () => json(tokenPair(2)),
       "POST /api/auth/logout": () => {
         // The token is still there while the server is being told.
         expect(window.localStorage.getItem(REFRESH_TOKEN_KEY)).toBe("refresh-1");
         return noContent();
       },
     });
-    const { user } = renderApp("/dashboard");
+    const { user } = renderApp("/settings");
 
     await user.click(await screen.findByRole("button", { name: "Log out" }));
 
@@ -218,5 +229,11 @@ describe("log out", () => {
     expect(api.callsTo("POST", "/api/auth/logout")[0].body).toEqual({ refresh_token: "refresh-1" });
     expect(window.localStorage.getItem(REFRESH_TOKEN_KEY)).toBeNull();
     expect(screen.queryByText("Alice Martin")).not.toBeInTheDocument();
+
+    // Signing in again starts on the dashboard, not on the page the user logged out from.
+    await user.type(screen.getByLabelText("Email"), "alice@example.com");
+    await user.type(screen.getByLabelText("Password"), "correct horse");
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(await screen.findByRole("heading", { name: "Dashboard" })).toBeInTheDocument();
   });
 });

@@ -11,7 +11,7 @@ export async function logout(): Promise<void> {
   } catch {
     // Signing out locally must still work when the server is unreachable.
   } finally {
-    endSession();
+    endSession({ byUser: true });
   }
 }
 

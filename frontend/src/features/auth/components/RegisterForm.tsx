@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { TextField } from "@/components/ui/TextField";
-import { checkNewPassword, PASSWORD_HINT } from "@/lib/auth/password";
+import { checkNewPassword, passwordHint } from "@/lib/auth/password";
 import { useRegister } from "../api/register";
 
 export function RegisterForm({ onRegistered }: { onRegistered: () => void }) {
@@ -51,7 +51,7 @@ export function RegisterForm({ onRegistered }: { onRegistered: () => void }) {
         type="password"
         autoComplete="new-password"
         required
-        hint={PASSWORD_HINT}
+        hint={passwordHint(password)}
         value={password}
         onChange={(event) => setPassword(event.target.value)}
       />

@@ -27,8 +27,8 @@ function openSettings(
       return put(credential({ provider: "huggingface", last4: token.slice(-4), status: "unverified", message: unreachable }));
     },
     "PUT /api/credentials/modal": (call) => {
-      const secret = (call.body as { token_secret: string }).token_secret;
-      return put(credential({ provider: "modal", last4: secret.slice(-4), status: "unverified" }));
+      const tokenId = (call.body as { token_id: string }).token_id;
+      return put(credential({ provider: "modal", last4: tokenId.slice(-4), status: "unverified" }));
     },
     "POST /api/credentials/huggingface/validate": () =>
       validationResult ? put(validationResult) : apiError(404, "NotFound", "No Hugging Face token is saved."),
@@ -132,7 +132,7 @@ describe("Modal token", () => {
     await user.click(screen.getByRole("button", { name: "Save Modal token" }));
 
     const modal = within(await findSection("Modal token"));
-    expect(await modal.findByText("Saved token ending in 4321")).toBeInTheDocument();
+    expect(await modal.findByText("Saved token ending in 3456")).toBeInTheDocument();
     expect(tokenId).toHaveValue("");
     expect(tokenSecret).toHaveValue("");
     expect(fake.callsTo("PUT", "/api/credentials/modal")[0].body).toEqual({

@@ -3,7 +3,7 @@ import { Button } from "@/components/ui/Button";
 import { ErrorAlert, StatusMessage } from "@/components/ui/Feedback";
 import { Card } from "@/components/ui/Page";
 import { TextField } from "@/components/ui/TextField";
-import { checkNewPassword, PASSWORD_HINT } from "@/lib/auth/password";
+import { checkNewPassword, passwordHint } from "@/lib/auth/password";
 import { useChangePassword } from "../api/change-password";
 
 export function PasswordSection() {
@@ -45,7 +45,7 @@ export function PasswordSection() {
           label="New password"
           type="password"
           autoComplete="new-password"
-          hint={PASSWORD_HINT}
+          hint={passwordHint(newPassword)}
           value={newPassword}
           onChange={(e) => setNewPassword(e.target.value)}
         />
