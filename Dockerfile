@@ -65,12 +65,17 @@ RUN if [ -n "$APT_PACKAGES" ]; then \
         && rm -rf /var/lib/apt/lists/*; \
     fi
 WORKDIR /app
-# pyproject.toml reads ../README.md as the package description.
-COPY README.md ./
-COPY backend/ ./backend/
+# Dependencies first, from pyproject.toml alone (an empty package stands in for the source), so
+# editing the code does not reinstall torch and friends. pyproject.toml reads ../README.md.
 # The constraints file pins torch (and friends) so pip never picks an unplanned build.
-RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
-        -c backend/constraints.txt "./backend[${EXTRAS}]"
+COPY README.md ./
+COPY backend/pyproject.toml backend/constraints.txt ./backend/
+RUN mkdir -p backend/tuneforge && touch backend/tuneforge/__init__.py \
+    && pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
+        -c backend/constraints.txt "./backend[${EXTRAS}]" \
+    && rm -rf backend/tuneforge backend/build
+COPY backend/tuneforge/ ./backend/tuneforge/
+RUN pip install --no-deps --force-reinstall ./backend && rm -rf backend/build
 COPY migrations/ ./migrations/
 COPY --from=frontend /src/frontend/dist/ ./frontend/dist/
 # Storage root: a named volume shared by api and worker in docker-compose.

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,32 @@ def test_compose_file_is_valid(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_backend_builds_as_the_image_installs_it(tmp_path: Path) -> None:
+    # The app image lays out /app/README.md and /app/backend, then runs `pip install ./backend[...]`:
+    # a regular (not editable) build, which setuptools refuses if it needs files outside backend/.
+    app = tmp_path / "app"
+    shutil.copytree(
+        REPO_ROOT / "backend",
+        app / "backend",
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".pytest_cache", "tests"),
+    )
+    shutil.copy(REPO_ROOT / "README.md", app / "README.md")
+    result = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "pip"), "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "wheels"), "./backend"],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
+    assert result.returncode == 0, f"`pip install ./backend` would fail in the Docker build:\n{tail}"
+    wheels = list((tmp_path / "wheels").glob("tuneforge-*.whl"))
+    assert wheels
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        names = wheel.namelist()
+    # Every package of the source tree made it in (a missing __init__.py would drop one silently).
+    for init in (REPO_ROOT / "backend" / "tuneforge").rglob("__init__.py"):
+        if "__pycache__" not in init.parts:
+            assert init.relative_to(REPO_ROOT / "backend").as_posix() in names
