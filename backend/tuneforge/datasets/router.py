@@ -83,6 +83,7 @@ async def create_dataset(
     settings: SettingsDep, user: CurrentUser, _: Member,
 ) -> UploadResult:
     dataset_id = uuid.uuid4()
+    await service.release_connection(session)  # the body may take minutes to arrive
     received = await receive_upload(request, storage=storage, prefix=f"datasets/{dataset_id}/uploads",
                                     max_bytes=service.max_upload_bytes(settings))
     result = await service.create_dataset(session=session, storage=storage, team_id=team_id, user=user,
@@ -118,6 +119,7 @@ async def upload_version(
     dataset: DatasetDep, request: Request, response: Response, session: SessionDep, storage: StorageDep,
     settings: SettingsDep, user: CurrentUser, _: Member,
 ) -> UploadResult:
+    await service.release_connection(session)  # the body may take minutes to arrive
     received = await receive_upload(request, storage=storage, prefix=f"datasets/{dataset.id}/uploads",
                                     max_bytes=service.max_upload_bytes(settings))
     result = await service.upload_version(session=session, storage=storage, dataset=dataset, user=user, received=received)

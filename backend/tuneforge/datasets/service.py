@@ -273,11 +273,17 @@ async def _run_ingest(storage: Storage, sources: list[dict], out_key: str, mappi
         raise BadRequest(f"The mapping does not fit this data: {exc}.") from exc
 
 
-async def _next_number(session: AsyncSession, dataset: Dataset) -> int:
-    # Lock the dataset row so two concurrent uploads cannot take the same number.
-    await session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
-    current = await session.scalar(select(func.max(DatasetVersion.number)).where(DatasetVersion.dataset_id == dataset.id))
-    return (current or 0) + 1
+async def release_connection(session: AsyncSession) -> None:
+    """Reading files and tokenising can take minutes: give the database connection back meanwhile
+    instead of holding it idle in a transaction. Nothing has been written yet, so closing loses
+    nothing; loaded objects stay readable (detached) and the next query starts afresh."""
+    await session.close()
+
+
+async def _result(session: AsyncSession, dataset_id: uuid.UUID, version: DatasetVersion, created: bool) -> UploadResult:
+    dataset = await session.get(Dataset, dataset_id)
+    return UploadResult(dataset=await dataset_read(session=session, dataset=dataset), version=version_read(version),
+                        created=created)
 
 
 async def _save_version(*, storage: Storage, files: dict[str, str], **fields: Any) -> tuple[DatasetVersion, bool]:
@@ -296,7 +302,10 @@ async def _insert_version(
     detection: dict, stats: dict, issues: list[dict], summary: dict, split: dict | None, sources: list[dict],
     options: dict, rows: int, usable: bool,
 ) -> tuple[DatasetVersion, bool]:
-    number = await _next_number(session, dataset)
+    # Lock the dataset row so two concurrent uploads cannot take the same number.
+    locked = await session.get(Dataset, dataset.id, with_for_update=True)
+    current = await session.scalar(select(func.max(DatasetVersion.number)).where(DatasetVersion.dataset_id == dataset.id))
+    number = (current or 0) + 1
     existing = await session.scalar(
         select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id, DatasetVersion.sha256 == sha256).limit(1)
     )
@@ -319,7 +328,7 @@ async def _insert_version(
                 "severity", "code", "message", "hint", "row", "file", "line", "column", "field")}}
              for seq, i in enumerate(sorted(issues, key=_issue_order))],
         )
-    dataset.updated_at = version.created_at
+    locked.updated_at = version.created_at
     await session.flush()
     return version, True
 
@@ -332,11 +341,14 @@ def _issue_order(issue: dict) -> tuple:
 
 async def _version_from_upload(
     *, session: AsyncSession, storage: Storage, dataset: Dataset, user: User, sources: list[dict], mapping: dict | None,
-    options: dict, notes: str, operation: Operation, parent: DatasetVersion | None, change: str,
+    options: dict, notes: str, operation: Operation, parent: DatasetVersion | None, change: str, new: bool = False,
 ) -> tuple[DatasetVersion, bool]:
     version_id = uuid.uuid4()
     out_key = f"datasets/{dataset.id}/versions/{version_id}/rows.jsonl"
+    await release_connection(session)
     report = await _run_ingest(storage, sources, out_key, mapping, options)
+    if new:
+        session.add(dataset)
     return await _save_version(
         session=session, storage=storage, dataset=dataset, version_id=version_id, sha256=report.sha256,
         files={"rows": out_key}, operation=operation, author=user, parent=parent, notes=notes, kind=report.kind,
@@ -363,18 +375,15 @@ async def create_dataset(
         mapping, options = _parse_form(received)
         dataset = Dataset(id=dataset_id, team_id=team_id, name=name, description=received.fields.get("description", "")[:5000],
                           created_by=user.id)
-        session.add(dataset)
-        await session.flush()
         version, created = await _version_from_upload(
             session=session, storage=storage, dataset=dataset, user=user, sources=[f.to_dict() for f in received.files],
             mapping=mapping, options=options.model_dump(), notes=received.fields.get("notes", ""),
-            operation=Operation.upload, parent=None, change=_upload_change(received),
+            operation=Operation.upload, parent=None, change=_upload_change(received), new=True,
         )
     except BaseException:
         _discard(storage, keys)
         raise
-    return UploadResult(dataset=await dataset_read(session=session, dataset=dataset), version=version_read(version),
-                        created=created)
+    return await _result(session, dataset_id, version, created)
 
 
 async def upload_version(
@@ -395,8 +404,7 @@ async def upload_version(
     except BaseException:
         _discard(storage, keys)
         raise
-    return UploadResult(dataset=await dataset_read(session=session, dataset=dataset), version=version_read(version),
-                        created=created)
+    return await _result(session, dataset.id, version, created)
 
 
 async def drop_invalid(
@@ -408,6 +416,7 @@ async def drop_invalid(
         raise Conflict("This version's format was not recognised, so no row is valid. Change the column mapping first.")
     options = _read_options(version.options)
     options.drop_invalid, options.drop_duplicates, options.drop_over_length = True, body.drop_duplicates, body.drop_over_length
+    await release_connection(session)
     options.tokenizer = await anyio.to_thread.run_sync(_tokenizer, options.tokenizer_name)
     version_id = uuid.uuid4()
     out_key = f"datasets/{dataset.id}/versions/{version_id}/rows.jsonl"
@@ -432,7 +441,7 @@ async def drop_invalid(
         options={**{k: v for k, v in version.options.items() if k != "change"}, "change": change, "dropped": dropped},
         rows=report.rows, usable=report.usable,
     )
-    return UploadResult(dataset=await dataset_read(session=session, dataset=dataset), version=version_read(new), created=created)
+    return await _result(session, dataset.id, new, created)
 
 
 async def change_mapping(
@@ -450,7 +459,7 @@ async def change_mapping(
         options={k: v for k, v in version.options.items() if k != "change"}, notes=notes,
         operation=Operation.mapping, parent=version, change=change,
     )
-    return UploadResult(dataset=await dataset_read(session=session, dataset=dataset), version=version_read(new), created=created)
+    return await _result(session, dataset.id, new, created)
 
 
 async def split_version(
@@ -468,6 +477,7 @@ async def split_version(
         raise BadRequest(f"The split ratios are not valid: {exc}.") from exc
     version_id = uuid.uuid4()
     names = [name for name in SPLITS if ratios[name] > 0]
+    await release_connection(session)
     files = {name: f"datasets/{dataset.id}/versions/{version_id}/{name}.jsonl" for name in names}
 
     def work():
@@ -488,7 +498,7 @@ async def split_version(
         options={**{k: v for k, v in version.options.items() if k != "change"}, "change": change}, rows=version.rows,
         usable=True,
     )
-    return UploadResult(dataset=await dataset_read(session=session, dataset=dataset), version=version_read(new), created=created)
+    return await _result(session, dataset.id, new, created)
 
 
 async def update_dataset(*, session: AsyncSession, dataset: Dataset, body: DatasetUpdate) -> DatasetRead:

@@ -204,7 +204,7 @@ def _process(run: _Run, row_number: int, record: Record, mapping: Mapping | None
         row, problems = normalize(record.data, mapping)
         if row is not None:
             problems += validate(row, kind)
-    errors = any(p.severity == "error" for p in problems)
+    errors = row is None or any(p.severity == "error" for p in problems)
     if errors and options.drop_invalid:
         run.dropped["invalid"] += 1
         return

@@ -18,9 +18,28 @@ def _blank(value: Any) -> bool:
     return not isinstance(value, str) or not value.strip()
 
 
+_EXPECTED = ("user", "assistant")
+
+
+def _well_formed(turns: list[dict]) -> bool:
+    """The common case, checked in one pass: optional system, then user/assistant alternating, ending
+    with the assistant, no empty turn."""
+    start = 1 if turns[0]["role"] == "system" else 0
+    if len(turns) - start < 2 or (len(turns) - start) % 2:
+        return False
+    for index in range(start, len(turns)):
+        turn = turns[index]
+        content = turn["content"]
+        if turn["role"] != _EXPECTED[(index - start) % 2] or not isinstance(content, str) or not content.strip():
+            return False
+    return True
+
+
 def check_messages(turns: list[dict], *, field: str = "messages", need_assistant: bool = True) -> list[Problem]:
     if not turns:
         return [Problem("error", "empty_conversation", "the conversation has no turns", _DROP, field)]
+    if _well_formed(turns):
+        return []
     problems: list[Problem] = []
     roles = [t["role"] for t in turns]
     unknown = [(i, r) for i, r in enumerate(roles, 1) if r not in ("system", "user", "assistant")]
