@@ -53,6 +53,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Failure artifacts
 
@@ -71,6 +73,13 @@ def _failed(node: pytest.Item) -> bool:
 def _artifact(node: pytest.Item, suffix: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / (re.sub(r"[^A-Za-z0-9_-]+", "_", node.nodeid).strip("_") + suffix)
+
+
+def _save_stack_logs(workdir: Path) -> None:
+    """The stack did not come up: keep every log it wrote (the tmp folder is removed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for log in [*workdir.glob("*.log"), *workdir.glob("*/*.log")]:
+        shutil.copy(log, ARTIFACTS / ("stack-" + "-".join(log.relative_to(workdir).parts)))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -127,9 +136,10 @@ def database_url(workdir: Path) -> Iterator[str]:
 
     pg = EmbeddedPostgres(data_dir=workdir / "postgres", fast=True)
     try:
-        # start() runs asyncio.run(); a thread keeps it clear of Playwright's event loop.
+        # start() runs asyncio.run(); a thread keeps it clear of any running event loop.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            yield pool.submit(pg.start).result()
+            url = pool.submit(pg.start).result()
+        yield url
     finally:
         pg.stop()
 
@@ -159,7 +169,11 @@ def app_env(spa_dist: Path, workdir: Path, database_url: str, hub_url: str) -> d
 
 @pytest.fixture(scope="session")
 def stack(spa_dist: Path, workdir: Path, app_env: dict[str, str], hub_url: str) -> Iterator[Stack]:
-    run_checked([str(VENV_BIN / "tuneforge"), "migrate"], env=app_env, cwd=workdir, log_path=workdir / "migrate.log", timeout=120)
+    try:
+        run_checked([str(VENV_BIN / "tuneforge"), "migrate"], env=app_env, cwd=workdir, log_path=workdir / "migrate.log", timeout=120)
+    except Exception:
+        _save_stack_logs(workdir)
+        raise
 
     api_port = free_port()
     api = ManagedProcess(
@@ -171,13 +185,17 @@ def stack(spa_dist: Path, workdir: Path, app_env: dict[str, str], hub_url: str) 
     ).start()
     nginx: ManagedProcess | None = None
     try:
-        api_url = f"http://127.0.0.1:{api_port}"
-        wait_http_ok(f"{api_url}/api/health", timeout=90, process=api)
+        try:
+            api_url = f"http://127.0.0.1:{api_port}"
+            wait_http_ok(f"{api_url}/api/health", timeout=90, process=api)
 
-        nginx_port = free_port()
-        nginx = start_nginx(workdir=workdir / "nginx", api_address=f"127.0.0.1:{api_port}", spa_root=spa_dist, port=nginx_port)
-        base_url = f"http://127.0.0.1:{nginx_port}"
-        wait_http_ok(f"{base_url}/api/health", timeout=20, process=nginx)
+            nginx_port = free_port()
+            nginx = start_nginx(workdir=workdir / "nginx", api_address=f"127.0.0.1:{api_port}", spa_root=spa_dist, port=nginx_port)
+            base_url = f"http://127.0.0.1:{nginx_port}"
+            wait_http_ok(f"{base_url}/api/health", timeout=20, process=nginx)
+        except Exception:
+            _save_stack_logs(workdir)
+            raise
 
         yield Stack(
             base_url=base_url, api_url=api_url, api=api, nginx=nginx, hub_url=hub_url, env=app_env, workdir=workdir
