@@ -48,28 +48,37 @@ GPU_TABLE: dict[str, tuple[float, float, bool, float]] = {
 GPU_UTILISATION = 0.35
 GPU_FP32_FRACTION = 0.12  # fp32 without tensor cores runs at roughly this share of half precision
 
-# calibrated: effective fp32 training FLOP/s per CPU core (matmul-heavy steps of SmolLM2 here).
-CPU_FLOPS_PER_CORE = 45e9
-# calibrated: fixed cost per optimizer step, and per decoder layer per micro-batch (autograd and
-# kernel dispatch of ~40 ops per layer with LoRA), on this CPU. GPUs launch kernels asynchronously.
-CPU_STEP_OVERHEAD_S = 0.05
-CPU_LAYER_OVERHEAD_S = 0.025
+# calibrated: effective fp32 training FLOP/s of one core of this CPU (SmolLM2 LoRA steps, one
+# thread: 3.48 CPU-s for 148 GFLOP after overheads), and the fixed costs per optimizer step and per
+# decoder layer per micro-batch (Python, autograd and dispatch of ~40 small ops per LoRA layer;
+# tiny-llama's 0.051 CPU-s steps are almost only this).
+CPU_FLOPS_PER_CORE = 47e9
+CPU_STEP_OVERHEAD_S = 0.013
+CPU_LAYER_OVERHEAD_S = 0.0105
+# Matmuls spread over cores; the Python/dispatch part does not. Not measured here (the shared
+# 2-core machine never had an idle second core while this was written): a common 0.9 per core.
+CPU_PARALLEL_EFFICIENCY = 0.9
 GPU_STEP_OVERHEAD_S = 0.02
 GPU_LAYER_OVERHEAD_S = 0.002
 
 # calibrated: resident memory a training run adds beyond its tensors (trainer, tokenizer, data,
-# allocator slack) on CPU; on CUDA the context and the caching allocator's reserve.
-CPU_FRAMEWORK_BYTES = 140 * 2**20
+# allocator slack) on CPU (tiny-llama's run is almost only this); on CUDA the context and the
+# caching allocator's reserve.
+CPU_FRAMEWORK_BYTES = 125 * 2**20
 CUDA_CONTEXT_BYTES = 600 * 2**20
 # The process before it loads anything (Python + torch + transformers imported).
 CPU_RUNTIME_BYTES = 500 * 2**20
 
-# Tensors autograd keeps per token per decoder layer, in units of activation elements:
-# a_h * hidden + a_i * intermediate. LoRA with dropout copies each adapted input (q/k/v/o,
-# gate/up, down), which full fine-tuning does not. calibrated on SmolLM2 (sdpa attention).
-ACT_COEFFS = {"lora": (16.5, 5.5), "qlora": (16.5, 5.5), "full": (11.0, 4.5)}
-# Logit-sized fp32 tensors alive at the peak: logits, log-softmax, and their gradients.
-LOGIT_COPIES = 3.0
+# Memory per token per decoder layer at the peak, in activation elements:
+# a_h * hidden + a_i * intermediate. Counting autograd's saved tensors in a SmolLM2 LoRA forward
+# gives ~16.5h + 5.5i (LoRA dropout copies each adapted input, which full fine-tuning does not);
+# resident memory grows ~1.3x that (backward transients, allocator slack): calibrated on SmolLM2
+# peak RSS at 256 and 512 tokens per micro-batch. The full fine-tuning row is scaled the same way
+# from a count of saved tensors, not measured.
+ACT_COEFFS = {"lora": (21.3, 7.1), "qlora": (21.3, 7.1), "full": (14.3, 5.8)}
+LORA_DROPOUT_COPIES = 7.5  # hidden-sized elements the dropout copies add (q,k,v,o,gate,up + masks)
+# Logit-sized fp32 tensors alive at the peak: logits, log-softmax, their gradients.
+LOGIT_COPIES = 4.0
 
 # Sequences per example and extra forward passes (frozen reference model) per method.
 METHOD_SHAPE: dict[str, tuple[int, int]] = {
@@ -289,7 +298,7 @@ def memory_breakdown(shape: ModelShape, plan: Plan, device: dict) -> dict[str, i
 
     a_h, a_i = ACT_COEFFS.get(plan.adapter, ACT_COEFFS["lora"])
     if plan.adapter != "full" and plan.lora_dropout == 0:
-        a_h -= 6.0  # no dropout copies of the adapted inputs
+        a_h -= LORA_DROPOUT_COPIES  # no dropout copies of the adapted inputs
     per_token_layer = (a_h * h + a_i * i) * act_bytes
     if plan.gradient_checkpointing:
         # Only each layer's input is kept; one layer is recomputed (and held) at a time.
@@ -320,7 +329,8 @@ def _throughput(device: dict, precision: str) -> float:
         return peak * util
     if device.get("type") == "mps":
         return 3e12
-    return CPU_FLOPS_PER_CORE * max(int(device.get("cores") or os.cpu_count() or 1), 1)
+    cores = max(int(device.get("cores") or os.cpu_count() or 1), 1)
+    return CPU_FLOPS_PER_CORE * (1 + (cores - 1) * CPU_PARALLEL_EFFICIENCY)
 
 
 def step_flops(shape: ModelShape, plan: Plan) -> float:

@@ -1,0 +1,209 @@
+"""The estimate against reality: real TuneForge SFT+LoRA runs on this CPU, measured in a fresh
+subprocess (peak resident memory growth from just before the run, and CPU seconds per step),
+must land within ±30% of what `estimate` predicted from config.json alone.
+
+Step time is measured as process CPU time with torch limited to one thread and compared with the
+estimate for a one-core CPU: CPU time does not stretch when other jobs share the machine, while
+wall-clock time on a shared 2-core box can easily double.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tuneforge.training import estimate as est
+
+MEASURE = r'''
+import json, sys, time
+def status():
+    with open("/proc/self/status") as f:
+        d = dict(line.split(":", 1) for line in f)
+    return int(d["VmRSS"].split()[0]) * 1024, int(d["VmHWM"].split()[0]) * 1024
+import torch, transformers, peft  # imported before the baseline: not part of the run's memory
+torch.set_num_threads(1)
+from tuneforge.training import runner
+from tuneforge.training.events import EventSink
+from tuneforge.training.spec import TrainingSpec
+spec = TrainingSpec.model_validate(json.loads(sys.argv[1]))
+cpu = []
+sink = EventSink(listeners=[lambda e: cpu.append(time.process_time()) if e["type"] == "metric" else None])
+base, _ = status()
+try:
+    open("/proc/self/clear_refs", "w").write("5")  # restart the peak (VmHWM) from here
+except OSError:
+    pass
+result = runner.run(spec, sink=sink)
+_, peak = status()
+steps = [b - a for a, b in zip(cpu, cpu[1:])]
+print("RESULT " + json.dumps({"status": result.status, "error": result.error, "peak_growth": peak - base,
+                              "cpu_step_times": steps}))
+'''
+
+
+def _measure(spec: dict) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=600
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, proc.stderr[-3000:]
+    result = json.loads(lines[-1][len("RESULT ") :])
+    assert result["status"] == "finished", result["error"]
+    return result
+
+
+def _long_rows(path: Path, n: int) -> Path:
+    # Every row is longer than max_length, so every micro-batch is exactly batch x max_length tokens.
+    words = "the of and to in is you that it he was for on are as with his they at be this have from".split()
+    rows = []
+    for i in range(n):
+        text = " ".join(words[(i * 7 + j * 3) % len(words)] for j in range(400))
+        rows.append({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": text}]})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _spec(base_model: str, cache: Path, data: Path, out: Path, *, batch: int, length: int, steps: int) -> dict:
+    return {
+        "base_model": base_model,
+        "model_cache_dir": str(cache),
+        "data": {"sources": [{"path": str(data)}], "validation_split": 0, "max_length": length, "loss_on": "all"},
+        "lora": {"rank": 16, "alpha": 32, "dropout": 0.05},
+        "hyperparameters": {"batch_size": batch, "max_steps": steps, "logging_steps": 1},
+        "eval": {"enabled": False},
+        "output_dir": str(out),
+    }
+
+
+ONE_CORE = {"type": "cpu", "cores": 1, "total_memory_bytes": 16 * 2**30, "free_memory_bytes": 16 * 2**30}
+
+
+def _check(spec: dict, measured: dict, warmup: int) -> tuple[float, float]:
+    predicted = est.estimate(spec, ONE_CORE)
+    steady = sorted(measured["cpu_step_times"][warmup:])
+    step = steady[len(steady) // 2]
+    memory_ratio = predicted["training_memory_bytes"] / measured["peak_growth"]
+    time_ratio = predicted["seconds_per_step"] / step
+    report = (
+        f"{spec['base_model']}: memory est {predicted['training_memory_bytes'] / 2**20:.0f} MiB vs measured "
+        f"{measured['peak_growth'] / 2**20:.0f} MiB ({memory_ratio:.2f}); step est {predicted['seconds_per_step']:.3f}s "
+        f"vs measured {step:.3f}s CPU ({time_ratio:.2f}); all steps {measured['cpu_step_times']}"
+    )
+    print(report)
+    assert 0.7 <= memory_ratio <= 1.3, report
+    assert 0.7 <= time_ratio <= 1.3, report
+    return memory_ratio, time_ratio
+
+
+def test_estimate_matches_a_measured_tiny_llama_run(model_cache, tmp_path):
+    data = _long_rows(tmp_path / "long.jsonl", 160)
+    spec = _spec("tiny-llama", model_cache, data, tmp_path / "out", batch=8, length=128, steps=20)
+    _check(spec, _measure(spec), warmup=2)
+
+
+@pytest.mark.slow
+def test_estimate_matches_a_measured_smollm2_run(tmp_path):
+    from tuneforge.training.models import default_cache_dir
+
+    # The persistent cache: SmolLM2 is converted from its GGUF once per machine (~40 s), not per session.
+    data = _long_rows(tmp_path / "long.jsonl", 16)
+    spec = _spec("SmolLM2-135M-Instruct", default_cache_dir(), data, tmp_path / "out", batch=2, length=128, steps=5)
+    _check(spec, _measure(spec), warmup=1)
+
+
+# -- the arithmetic, on shapes alone -----------------------------------------------------------
+
+
+def test_parameter_count_from_config_matches_the_real_models(model_cache):
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = json.loads((model_cache / "tiny-llama" / "config.json").read_text())
+    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_cache / "tiny-llama"))
+    assert est.ModelShape.from_config(config).params == sum(p.numel() for p in model.parameters())
+    # SmolLM2-135M-Instruct: 134,515,008 parameters (tied embeddings), counted from its shape.
+    assert est.ModelShape.from_config(est.KNOWN_CONFIGS["SmolLM2-135M-Instruct"]).params == 134_515_008
+
+
+def test_lora_parameter_count_matches_peft(model_cache):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(model_cache / "tiny-llama")
+    targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    peft_model = get_peft_model(model, LoraConfig(r=8, target_modules=targets, task_type="CAUSAL_LM"))
+    trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
+    shape = est.ModelShape.from_config(json.loads((model_cache / "tiny-llama" / "config.json").read_text()))
+    assert shape.lora_params(8, "auto") == trainable
+    assert shape.lora_params(8, ["q_proj", "v_proj"]) < trainable
+
+
+def _gpu(name: str, free_gib: float) -> dict:
+    return {"type": "cuda", "name": name, "total_memory_bytes": int(free_gib * 2**30),
+            "free_memory_bytes": int(free_gib * 2**30), "bf16": True}
+
+
+SEVEN_B = {  # Llama-2-7B's shape
+    "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
+    "num_key_value_heads": 32, "vocab_size": 32000, "tie_word_embeddings": False,
+}
+
+
+def test_seven_b_full_fine_tune_does_not_fit_a_24gb_gpu_and_says_what_to_do():
+    spec = {"adapter": "full", "data": {"max_length": 512}, "hyperparameters": {"batch_size": 1}}
+    result = est.estimate(spec, _gpu("NVIDIA L4", 24), model_config=SEVEN_B, num_rows=1000)
+    assert not result["fits"]
+    assert result["message"].startswith("will not fit")
+    # Full fine-tuning needs ~16 bytes per parameter before activations: > 100 GB for 7B.
+    assert result["peak_memory_bytes"] > 100e9
+    actions = [s["action"] for s in result["suggestions"]]
+    assert {"use_lora", "gradient_checkpointing"} <= set(actions)
+    assert "halve_batch" not in actions  # batch size 1 cannot be halved
+    lora = next(s for s in result["suggestions"] if s["action"] == "use_lora")
+    assert lora["fits"] and lora["message"].startswith("use LoRA")
+    # The cheapest GPU on which the run fits as it is: 80 GB cards are too small, H200 is not.
+    bigger = [s for s in result["suggestions"] if s["action"] == "bigger_gpu"]
+    assert [b["gpu"] for b in bigger] == ["H200"] and "use an H200" in bigger[0]["message"]
+
+
+def test_qlora_and_checkpointing_shrink_a_7b_run_until_it_fits():
+    base = {"adapter": "lora", "data": {"max_length": 1024}, "hyperparameters": {"batch_size": 4}}
+    gpu = _gpu("NVIDIA L4", 24)
+    lora = est.estimate(base, gpu, model_config=SEVEN_B)
+    qlora = est.estimate({**base, "adapter": "qlora"}, gpu, model_config=SEVEN_B)
+    checkpointed = est.estimate(
+        {**base, "adapter": "qlora", "hyperparameters": {"batch_size": 4, "gradient_checkpointing": True}},
+        gpu,
+        model_config=SEVEN_B,
+    )
+    assert lora["memory_breakdown_bytes"]["weights"] == pytest.approx(6.74e9 * 2, rel=0.02)  # bf16
+    assert qlora["memory_breakdown_bytes"]["weights"] < 0.35 * lora["memory_breakdown_bytes"]["weights"]
+    assert checkpointed["peak_memory_bytes"] < qlora["peak_memory_bytes"] < lora["peak_memory_bytes"]
+    assert not lora["fits"] and checkpointed["fits"]
+    assert "enable_qlora" in [s["action"] for s in lora["suggestions"]]
+    # Checkpointing recomputes the forward pass: slower per step.
+    assert checkpointed["seconds_per_step"] > qlora["seconds_per_step"]
+
+
+def test_time_total_and_cost_from_the_dataset_size():
+    spec = {"data": {"max_length": 512}, "hyperparameters": {"batch_size": 4, "gradient_accumulation": 2, "epochs": 2}}
+    result = est.estimate(spec, _gpu("NVIDIA A100-SXM4-80GB", 80), model_config=SEVEN_B, num_rows=800)
+    assert result["total_steps"] == 200  # 800 rows / (4 x 2) x 2 epochs
+    assert result["total_seconds"] == pytest.approx(result["seconds_per_step"] * 200, rel=1e-3)
+    assert result["cost_usd"] == pytest.approx(result["total_seconds"] / 3600 * est.GPU_TABLE["A100-80GB"][3], rel=0.01)
+
+
+def test_estimate_reads_config_json_without_loading_weights(model_cache):
+    spec = {"base_model": "tiny-llama", "model_cache_dir": str(model_cache), "data": {"max_length": 64}}
+    result = est.estimate(spec, ONE_CORE, num_rows=100)
+    assert result["fits"] and result["suggestions"] is not None
+    assert result["parameters"] == est.ModelShape.from_config(
+        json.loads((model_cache / "tiny-llama" / "config.json").read_text())
+    ).params
+    with pytest.raises(ValueError, match="no config.json"):
+        est.estimate({"base_model": "org/not-here", "data": {}}, ONE_CORE)
