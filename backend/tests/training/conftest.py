@@ -69,7 +69,7 @@ def data_dir(tmp_path_factory) -> Path:
 def make_spec(model_cache, data_dir, tmp_path):
     from tuneforge.training.spec import TrainingSpec
 
-    def make(method="sft", adapter="lora", data="chat.jsonl", **overrides):
+    def make(method="sft", adapter="lora", data_file="chat.jsonl", **overrides):
         hp = {"max_steps": 8, "batch_size": 8, "learning_rate": 5e-3, "logging_steps": 1}
         hp.update(overrides.pop("hyperparameters", {}))
         raw = {
@@ -77,7 +77,7 @@ def make_spec(model_cache, data_dir, tmp_path):
             "adapter": adapter,
             "base_model": "tiny-llama",
             "model_cache_dir": str(model_cache),
-            "data": {"sources": [{"path": str(data_dir / data)}], "max_length": 64, "validation_split": 0.1},
+            "data": {"sources": [{"path": str(data_dir / data_file)}], "max_length": 64, "validation_split": 0.1},
             "lora": {"rank": 8, "alpha": 16, "dropout": 0.0},
             "hyperparameters": hp,
             "eval": {"enabled": False},
@@ -91,3 +91,22 @@ def make_spec(model_cache, data_dir, tmp_path):
         return TrainingSpec.model_validate(raw)
 
     return make
+
+
+def train(spec, stop=None):
+    """Run in-process; returns (result, sink)."""
+    from tuneforge.training.events import EventSink
+    from tuneforge.training.runner import run
+
+    sink = EventSink()
+    result = run(spec, sink=sink, stop=stop)
+    return result, sink
+
+
+def metric_series(sink, key: str) -> list[float]:
+    return [e[key] for e in sink.of_type("metric") if isinstance(e.get(key), (int, float))]
+
+
+def mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values)
