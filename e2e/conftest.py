@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -82,9 +83,16 @@ def _save_stack_logs(workdir: Path) -> None:
         shutil.copy(log, ARTIFACTS / ("stack-" + "-".join(log.relative_to(workdir).parts)))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Artifacts describe the last run only.
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    # A SIGTERM (a CI timeout, `timeout`, kill) unwinds like Ctrl-C, so the fixtures still stop
+    # PostgreSQL, the API, nginx and the worker instead of leaving them running.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(autouse=True)
