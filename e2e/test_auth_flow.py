@@ -85,3 +85,29 @@ def test_wrong_password_shows_a_readable_error(page: Page, stack: Stack, new_use
     page.get_by_label("Password").fill(new_user["password"])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+def test_hf_token_rejected_then_replaced_validated_and_deleted(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    token_field = page.get_by_label("Hugging Face token")
+
+    # A token the Hub does not know is kept but marked rejected, with what to do next.
+    token_field.fill("hf_notAValidTokenAtAll0000")
+    page.get_by_role("button", name="Save Hugging Face token").click()
+    expect(page.get_by_text("Saved token ending in 0000")).to_be_visible()
+    expect(page.get_by_text("Hugging Face rejected this token.", exact=False)).to_be_visible()
+
+    # Replacing it with a good one.
+    token_field.fill(HF_TOKEN)
+    page.get_by_role("button", name="Save Hugging Face token").click()
+    expect(page.get_by_text(f"Saved token ending in {HF_TOKEN[-4:]}")).to_be_visible()
+    expect(page.get_by_text(f"Verified as {HF_USER}")).to_be_visible()
+
+    page.get_by_role("button", name="Validate Hugging Face token").click()
+    expect(page.get_by_text("Hugging Face token verified.")).to_be_visible()
+
+    page.get_by_role("button", name="Delete Hugging Face token").click()
+    expect(page.get_by_text("Hugging Face token deleted.")).to_be_visible()
+    expect(page.get_by_text("Saved token ending in")).to_have_count(0)
+    expect(page.get_by_role("button", name="Validate Hugging Face token")).to_have_count(0)
