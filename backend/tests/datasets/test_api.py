@@ -189,3 +189,29 @@ async def test_invalid_options_are_explained(client, register, options):
     response = await _upload(client, me, ("a.jsonl", jsonl([chat("a", "b")])), options=options)
     assert response.status_code == 400
     assert response.json()["detail"].startswith("The mapping/options form field is not valid:")
+
+
+async def test_issues_are_paginated_and_filtered(client, register):
+    me = await register()
+    rows = [chat(f"q{i}", "") for i in range(7)] + [chat("a", "b")] * 2
+    created = (await _upload(client, me, ("c.jsonl", jsonl(rows)))).json()
+    url = BASE.format(team=me.team_id) + f"/{created['dataset']['id']}/versions/{created['version']['id']}/issues"
+    first = (await client.get(url, params={"limit": 5}, headers=me.headers)).json()
+    second = (await client.get(url, params={"limit": 5, "offset": 5}, headers=me.headers)).json()
+    assert first["total"] == 8 and len(first["items"]) == 5 and len(second["items"]) == 3
+    assert [i["row"] for i in first["items"] + second["items"]] == [1, 2, 3, 4, 5, 6, 7, 9]
+    warnings = (await client.get(url, params={"severity": "warning"}, headers=me.headers)).json()
+    assert [i["message"] for i in warnings["items"]] == ["row 9: identical to row 8"]
+    assert first["summary"]["by_code"] == {"empty_turn": 7, "duplicate": 1}
+
+
+async def test_markdown_transcripts_with_participant_patterns(client, register):
+    me = await register()
+    transcript = b"**Me:** What is 2+2?\n\n**Bot:** 4.\n\n**Me:** Thanks\n\n**Bot:** Any time.\n"
+    response = await _upload(client, me, ("chat.md", transcript),
+                             options={"participants": {"user": ["**Me:**"], "assistant": ["**Bot:**"]}})
+    assert response.status_code == 201, response.text
+    version = response.json()["version"]
+    assert (version["kind"], version["mapping"]["format"], version["rows"], version["usable"]) == (
+        "messages", "markdown_chat", 1, True)
+    assert version["detection"]["title"] == "Chat transcripts (markdown)"
