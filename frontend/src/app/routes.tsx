@@ -1,6 +1,7 @@
 import { Navigate, type RouteObject } from "react-router";
 import { LoginRoute, RegisterRoute } from "@/features/auth";
 import { DashboardRoute } from "@/features/dashboard/routes/DashboardRoute";
+import { DatasetDetailRoute } from "@/features/datasets/routes/DatasetDetailRoute";
 import { DatasetsRoute } from "@/features/datasets/routes/DatasetsRoute";
 import { ModelsRoute } from "@/features/models/routes/ModelsRoute";
 import { SettingsRoute } from "@/features/settings/routes/SettingsRoute";
@@ -31,6 +32,7 @@ export const routes: RouteObject[] = [
               { path: "/", element: <Navigate to="/dashboard" replace /> },
               { path: "/dashboard", element: <DashboardRoute /> },
               { path: "/datasets", element: <DatasetsRoute /> },
+              { path: "/datasets/:datasetId", element: <DatasetDetailRoute /> },
               { path: "/models", element: <ModelsRoute /> },
               { path: "/training", element: <TrainingRoute /> },
               { path: "/team", element: <TeamRoute /> },

@@ -2,7 +2,13 @@ import { vi } from "vitest";
 import type { CredentialRead, TokenPair, UserRead } from "@/lib/api/types";
 
 /** A request as the fake server saw it. */
-export type Call = { method: string; path: string; body: unknown; authorization: string | null };
+export type Call = {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  authorization: string | null;
+};
 type Handler = (call: Call) => Response | Promise<Response>;
 
 export function json(body: unknown, status = 200): Response {
@@ -60,11 +66,11 @@ export function installFakeApi(routes: Record<string, Handler>) {
   const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = input instanceof Request ? input : new Request(input, init);
     const url = new URL(request.url);
-    const text = await request.text();
     const call: Call = {
       method: request.method,
       path: url.pathname,
-      body: text ? JSON.parse(text) : undefined,
+      query: Object.fromEntries(url.searchParams),
+      body: await readBody(request),
       authorization: request.headers.get("Authorization"),
     };
     calls.push(call);
@@ -72,8 +78,73 @@ export function installFakeApi(routes: Record<string, Handler>) {
     return handler ? handler(call) : apiError(404, "NotFound", `No fake route for ${call.method} ${call.path}.`);
   });
   vi.stubGlobal("fetch", fetchMock);
+  vi.stubGlobal("XMLHttpRequest", fakeXhrClass(fetchMock));
   return {
     calls,
     callsTo: (method: string, path: string) => calls.filter((c) => c.method === method && c.path === path),
+  };
+}
+
+/** JSON bodies as objects; uploads (see the fake XHR) as {field: [value]}, files as {name, size}. */
+async function readBody(request: Request): Promise<unknown> {
+  const text = await request.text();
+  return text ? JSON.parse(text) : undefined;
+}
+
+// jsdom's FormData cannot travel in Node's Request, so the fake XHR hands the server a JSON summary of it.
+function summariseForm(form: FormData): Record<string, unknown[]> {
+  const body: Record<string, unknown[]> = {};
+  form.forEach((value, key) => {
+    const entry = typeof value === "string" ? value : { name: value.name, size: value.size };
+    (body[key] ??= []).push(entry);
+  });
+  return body;
+}
+
+type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** Just enough XMLHttpRequest for uploads: answers through the fake fetch, reporting progress in two steps. */
+function fakeXhrClass(fetchMock: Fetch) {
+  return class FakeXMLHttpRequest {
+    upload: { onprogress: ((event: { lengthComputable: boolean; loaded: number; total: number }) => void) | null } = {
+      onprogress: null,
+    };
+    onload: (() => void) | null = null;
+    onerror: (() => void) | null = null;
+    onabort: (() => void) | null = null;
+    status = 0;
+    statusText = "";
+    responseText = "";
+    private method = "GET";
+    private url = "";
+    private headers = new Headers();
+    private responseHeaders = new Headers();
+
+    open(method: string, url: string) {
+      this.method = method;
+      this.url = url;
+    }
+    setRequestHeader(name: string, value: string) {
+      this.headers.set(name, value);
+    }
+    getResponseHeader(name: string) {
+      return this.responseHeaders.get(name);
+    }
+    send(body: FormData) {
+      const total = [...body.values()].reduce((sum, v) => sum + (typeof v === "string" ? v.length : v.size), 0);
+      void (async () => {
+        this.upload.onprogress?.({ lengthComputable: true, loaded: Math.floor(total / 2), total });
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        this.upload.onprogress?.({ lengthComputable: true, loaded: total, total });
+        const response = await fetchMock(
+          new Request(this.url, { method: this.method, headers: this.headers, body: JSON.stringify(summariseForm(body)) }),
+        );
+        this.status = response.status;
+        this.statusText = response.statusText;
+        this.responseText = await response.text();
+        this.responseHeaders = response.headers;
+        this.onload?.();
+      })();
+    }
   };
 }

@@ -59,7 +59,6 @@ describe("app shell", () => {
   });
 
   it.each([
-    ["/datasets", "Datasets", "Upload JSONL, CSV, Parquet, text or Markdown; TuneForge validates, versions and previews them."],
     ["/models", "Models", /publish it to the Hugging Face Hub or into Ollama/],
     ["/training", "Training", /method \(SFT, continued pre-training, DPO/],
     ["/team", "Team", /give each a role/],

@@ -1,0 +1,183 @@
+import { screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import type { DatasetRead, IssueRead, VersionRead } from "@/lib/api/types";
+import { startSession } from "@/lib/auth/session";
+import { alice, installFakeApi, json, tokenPair } from "@/test/fake-api";
+import { renderApp } from "@/test/render";
+
+const teamId = alice.teams[0].id;
+const base = `/api/teams/${teamId}/datasets`;
+const datasetId = "0d5f7c1e-0000-4000-8000-000000000001";
+
+const emptyTurn: IssueRead = {
+  severity: "error",
+  code: "empty_turn",
+  message: "row 2: the assistant turn is empty",
+  hint: "Fill it in, or use 'Drop invalid rows' to make a version without this row.",
+  row: 2,
+  file: "chat.jsonl",
+  line: 2,
+  column: null,
+  field: "messages",
+};
+
+function version(number: number, status: "usable" | "has_errors"): VersionRead {
+  return {
+    id: `0d5f7c1e-0000-4000-8000-00000000010${number}`,
+    dataset_id: datasetId,
+    number,
+    sha256: "828d53fbc9acb4dbb03188fdd6040845a463f73a01601fd710525ca48d54e3b3",
+    parent_id: null,
+    operation: number === 1 ? "upload" : "drop_invalid",
+    notes: number === 1 ? "first export" : "",
+    author_id: alice.id,
+    created_at: "2026-11-22T01:00:00Z",
+    kind: "messages",
+    mapping: null,
+    detection: { title: "OpenAI chat messages (role/content)", ambiguous: false, message: "" },
+    stats: { rows: 2, valid_rows: status === "usable" ? 2 : 1, rows_with_errors: status === "usable" ? 0 : 1, duplicates: 0 },
+    issues_summary: { errors: status === "usable" ? 0 : 1, warnings: 0, infos: 0, by_code: {}, truncated: false },
+    split: null,
+    splits: ["rows"],
+    sources: [{ name: "chat.jsonl", size: 261, sha256: "abc" }],
+    options: number === 1 ? {} : { change: "Dropped 1 invalid rows from v1" },
+    rows: status === "usable" ? 1 : 2,
+    size_bytes: 287,
+    status,
+    usable: status === "usable",
+  } as VersionRead;
+}
+
+function dataset(latest: VersionRead, versions: number): DatasetRead {
+  return {
+    id: datasetId,
+    team_id: teamId,
+    name: "Support chats",
+    description: "",
+    created_by: alice.id,
+    created_at: "2026-11-22T01:00:00Z",
+    updated_at: "2026-11-22T01:00:00Z",
+    archived: false,
+    versions,
+    latest_version: latest,
+  };
+}
+
+/** A fake datasets API holding one dataset after the upload. */
+function fakeDatasetsApi() {
+  const versions: VersionRead[] = [];
+  let releaseUpload: () => void = () => {};
+  const uploadReceived = new Promise<void>((resolve) => (releaseUpload = resolve));
+  let uploadGate: Promise<void> = Promise.resolve();
+  const versionRoutes = (v: VersionRead) => ({
+    [`GET ${base}/${datasetId}/versions/${v.id}/issues`]: () =>
+      json({ items: v.status === "usable" ? [] : [emptyTurn], total: v.status === "usable" ? 0 : 1, offset: 0, limit: 50, summary: v.issues_summary }),
+    [`GET ${base}/${datasetId}/versions/${v.id}/rows`]: () =>
+      json({
+        items: [
+          { row: 1, normalized: { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] }, raw: null, invalid: false, issues: [] },
+          ...(v.status === "usable"
+            ? []
+            : [{ row: 2, normalized: { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "" }] }, raw: null, invalid: false, issues: [emptyTurn] }]),
+        ],
+        total: v.rows,
+        offset: 0,
+        limit: 20,
+        split: "rows",
+      }),
+  });
+  const fake = installFakeApi({
+    "GET /api/auth/me": () => json(alice),
+    [`GET ${base}`]: () => json(versions.length ? [dataset(versions[0], versions.length)] : []),
+    [`POST ${base}`]: async () => {
+      releaseUpload();
+      await uploadGate;
+      versions.unshift(version(1, "has_errors"));
+      return json({ dataset: dataset(versions[0], 1), version: versions[0], created: true }, 201);
+    },
+    [`GET ${base}/${datasetId}`]: () => json(dataset(versions[0], versions.length)),
+    [`GET ${base}/${datasetId}/versions`]: () => json(versions),
+    ...versionRoutes(version(1, "has_errors")),
+    ...versionRoutes(version(2, "usable")),
+    [`POST ${base}/${datasetId}/versions/${version(1, "has_errors").id}/drop-invalid`]: () => {
+      versions.unshift(version(2, "usable"));
+      return json({ dataset: dataset(versions[0], 2), version: versions[0], created: true }, 201);
+    },
+  });
+  return {
+    fake,
+    uploadReceived,
+    holdUpload: () => {
+      let release: () => void = () => {};
+      uploadGate = new Promise((resolve) => (release = resolve));
+      return () => release();
+    },
+  };
+}
+
+describe("datasets", () => {
+  it("say what can be uploaded when there are none yet", async () => {
+    startSession(tokenPair(1));
+    fakeDatasetsApi();
+    renderApp("/datasets");
+    expect(
+      await screen.findByText("Upload JSONL, CSV, Parquet, text or Markdown; TuneForge validates, versions and previews them."),
+    ).toBeInTheDocument();
+  });
+
+  it("upload with a progress bar, then show the version's issues and preview", async () => {
+    startSession(tokenPair(1));
+    const { fake, uploadReceived, holdUpload } = fakeDatasetsApi();
+    const { user } = renderApp("/datasets");
+    const release = holdUpload();
+
+    const file = new File(['{"messages": []}\n'], "chat.jsonl", { type: "application/jsonl" });
+    await user.upload(await screen.findByLabelText("Files"), file);
+    await user.type(screen.getByLabelText("Dataset name"), "Support chats");
+    await user.type(screen.getByLabelText("Version notes"), "first export");
+    await user.click(screen.getByRole("button", { name: "Upload dataset" }));
+
+    // Every byte sent, the server still reading the rows.
+    await uploadReceived;
+    expect(await screen.findByText(/Analysing…/)).toBeInTheDocument();
+    expect(screen.getByRole("progressbar", { name: "Upload progress" })).toHaveAttribute("aria-valuenow", "100");
+    release();
+
+    expect(await screen.findByRole("heading", { name: "Support chats", level: 1 })).toBeInTheDocument();
+    const [upload] = fake.callsTo("POST", base);
+    expect(upload.body).toEqual({ files: [{ name: "chat.jsonl", size: file.size }], name: ["Support chats"], notes: ["first export"] });
+    expect(upload.authorization).toBe("Bearer access-1");
+
+    const issues = within((await screen.findByRole("heading", { name: "Issues" })).closest("section")!);
+    expect(await issues.findByText("row 2: the assistant turn is empty")).toBeInTheDocument();
+    const preview = within(screen.getByRole("heading", { name: "Preview" }).closest("section")!);
+    expect(await preview.findByText("hello")).toBeInTheDocument();
+    expect(preview.getByText("(empty)")).toBeInTheDocument();
+  });
+
+  it("make a version without the invalid rows", async () => {
+    startSession(tokenPair(1));
+    const { fake } = fakeDatasetsApi();
+    const { user } = renderApp("/datasets");
+    await user.upload(await screen.findByLabelText("Files"), new File(["x"], "chat.jsonl"));
+    await user.click(screen.getByRole("button", { name: "Upload dataset" }));
+    expect(await screen.findByRole("heading", { name: "Version 1" })).toBeInTheDocument();
+
+    await user.click(screen.getByLabelText("Also drop duplicate rows"));
+    await user.click(screen.getByRole("button", { name: "Drop invalid rows" }));
+
+    expect(await screen.findByRole("heading", { name: "Version 2" })).toBeInTheDocument();
+    expect(fake.calls.find((c) => c.path.endsWith("/drop-invalid"))?.body).toEqual({
+      drop_duplicates: true,
+      drop_over_length: false,
+      notes: "",
+    });
+    const history = within(screen.getByRole("navigation", { name: "Versions" }));
+    expect(history.getAllByRole("link").map((link) => link.textContent)).toEqual([
+      expect.stringContaining("Version 2"),
+      expect.stringContaining("Version 1"),
+    ]);
+    expect(history.getByText("Dropped 1 invalid rows from v1")).toBeInTheDocument();
+    expect(await screen.findByText("No issues found.")).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,34 @@
+import { mutationOptions, useMutation, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { api } from "@/lib/api/client";
+import { unwrap } from "@/lib/api/errors";
+import type { UploadResult } from "@/lib/api/types";
+import { datasetsKey } from "./keys";
+
+export type DropInvalidInput = {
+  teamId: string;
+  datasetId: string;
+  versionId: string;
+  dropDuplicates: boolean;
+  dropOverLength: boolean;
+};
+
+export function dropInvalid(input: DropInvalidInput): Promise<UploadResult> {
+  return unwrap(
+    api.POST("/api/teams/{team_id}/datasets/{dataset_id}/versions/{version_id}/drop-invalid", {
+      params: { path: { team_id: input.teamId, dataset_id: input.datasetId, version_id: input.versionId } },
+      body: { drop_duplicates: input.dropDuplicates, drop_over_length: input.dropOverLength, notes: "" },
+    }),
+  );
+}
+
+export function dropInvalidMutationOptions(queryClient: QueryClient) {
+  return mutationOptions({
+    mutationKey: ["datasets", "drop-invalid"],
+    mutationFn: dropInvalid,
+    onSuccess: (_result, input) => queryClient.invalidateQueries({ queryKey: datasetsKey(input.teamId) }),
+  });
+}
+
+export function useDropInvalid() {
+  return useMutation(dropInvalidMutationOptions(useQueryClient()));
+}

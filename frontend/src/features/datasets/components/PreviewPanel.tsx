@@ -1,0 +1,88 @@
+import { useState } from "react";
+import { cn } from "@/components/ui/cn";
+import { ErrorAlert } from "@/components/ui/Feedback";
+import { Card } from "@/components/ui/Page";
+import { useRows } from "../api/list-rows";
+import { IssueItem, Pager } from "./IssuesPanel";
+import { RowView } from "./RowView";
+
+const PAGE = 20;
+
+export function PreviewPanel({
+  teamId,
+  datasetId,
+  versionId,
+  splits,
+}: {
+  teamId: string;
+  datasetId: string;
+  versionId: string;
+  splits: string[];
+}) {
+  const [split, setSplit] = useState(splits[0] ?? "rows");
+  const [offset, setOffset] = useState(0);
+  const rows = useRows({ teamId, datasetId, versionId, split, offset, limit: PAGE });
+
+  return (
+    <Card title="Preview" description="Rows as TuneForge will train on them; problem rows are marked.">
+      {splits.length > 1 && (
+        <div className="mb-3 flex items-center gap-2 text-sm">
+          <label htmlFor={`split-${versionId}`} className="text-slate-700">
+            Split
+          </label>
+          <select
+            id={`split-${versionId}`}
+            value={split}
+            onChange={(e) => {
+              setSplit(e.target.value);
+              setOffset(0);
+            }}
+            className="rounded-md border-0 bg-white py-1.5 pl-2 pr-8 text-sm ring-1 ring-inset ring-slate-300"
+          >
+            {splits.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      <ErrorAlert error={rows.error} />
+      {rows.data && (
+        <>
+          <ol className="space-y-3">
+            {rows.data.items.map((item) => (
+              <li
+                key={item.row}
+                aria-label={`Row ${item.row}`}
+                className={cn(
+                  "rounded-lg border p-3",
+                  item.invalid || item.issues.some((i) => i.severity === "error") ? "border-red-200 bg-red-50/40" : "border-slate-200",
+                )}
+              >
+                <div className="mb-2 text-xs font-semibold text-slate-500">Row {item.row}</div>
+                {item.invalid ? (
+                  <pre className="overflow-x-auto whitespace-pre-wrap break-words text-xs text-red-900">
+                    {typeof item.raw === "string" ? item.raw : JSON.stringify(item.raw, null, 2)}
+                  </pre>
+                ) : (
+                  <RowView row={item.normalized} />
+                )}
+                {item.issues.length > 0 && (
+                  <ul className="mt-2 divide-y divide-slate-100">
+                    {item.issues.map((issue, index) => (
+                      <IssueItem key={index} issue={issue} />
+                    ))}
+                  </ul>
+                )}
+              </li>
+            ))}
+          </ol>
+          {rows.data.total > PAGE && (
+            <Pager offset={offset} limit={PAGE} total={rows.data.total} onChange={setOffset} label="rows" />
+          )}
+        </>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,66 @@
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { ErrorAlert } from "@/components/ui/Feedback";
+import { Card, PageHeader } from "@/components/ui/Page";
+import { PageLoader } from "@/components/ui/Spinner";
+import type { UploadResult } from "@/lib/api/types";
+import { useCurrentTeam } from "@/lib/auth/current-team";
+import { useDataset } from "../api/get-dataset";
+import { useVersions } from "../api/list-versions";
+import { IssuesPanel } from "../components/IssuesPanel";
+import { PreviewPanel } from "../components/PreviewPanel";
+import { UploadForm } from "../components/UploadForm";
+import { VersionList } from "../components/VersionList";
+import { VersionSummary } from "../components/VersionSummary";
+
+export function DatasetDetailRoute() {
+  const { datasetId = "" } = useParams();
+  const [searchParams] = useSearchParams();
+  const navigate = useNavigate();
+  const { team } = useCurrentTeam();
+  const dataset = useDataset(team?.id, datasetId);
+  const versions = useVersions(team?.id, datasetId);
+  const selected = versions.data?.find((v) => v.id === searchParams.get("version")) ?? versions.data?.[0];
+  const showVersion = (result: UploadResult) => navigate(`/datasets/${result.dataset.id}?version=${result.version.id}`);
+
+  if (dataset.error || versions.error) {
+    return (
+      <>
+        <PageHeader title="Dataset" />
+        <ErrorAlert error={dataset.error ?? versions.error} />
+        <Link to="/datasets" className="mt-4 inline-block text-sm font-semibold text-indigo-600">
+          Back to datasets
+        </Link>
+      </>
+    );
+  }
+  if (!team || !dataset.data || !versions.data) return <PageLoader label="Loading dataset…" />;
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+        <Link to="/datasets" className="text-indigo-600 hover:underline">
+          ← All datasets
+        </Link>
+      </nav>
+      <PageHeader title={dataset.data.name} description={dataset.data.description || undefined} />
+      <div className="grid gap-6 lg:grid-cols-[16rem_1fr]">
+        <aside className="space-y-3">
+          <h2 className="text-sm font-semibold text-slate-700">History</h2>
+          <VersionList versions={versions.data} selectedId={selected?.id} />
+        </aside>
+        <div className="min-w-0 space-y-6">
+          {selected && (
+            <div key={selected.id} className="space-y-6">
+              <VersionSummary teamId={team.id} version={selected} onNewVersion={showVersion} />
+              <IssuesPanel teamId={team.id} datasetId={datasetId} versionId={selected.id} />
+              <PreviewPanel teamId={team.id} datasetId={datasetId} versionId={selected.id} splits={selected.splits} />
+            </div>
+          )}
+          <Card title="Upload a new version" description="Same dataset, new files: the history keeps every version.">
+            <UploadForm teamId={team.id} datasetId={datasetId} onUploaded={showVersion} />
+          </Card>
+        </div>
+      </div>
+    </>
+  );
+}
