@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext
 
-from stack import Stack, User
+from stack import Stack, User, free_port, start_nginx, wait_http_ok
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -83,6 +83,14 @@ def test_security_headers_on_spa_and_api(http: httpx.Client, path: str) -> None:
     assert "frame-ancestors 'none'" in csp
     assert "camera=()" in response.headers["permissions-policy"]
     assert response.headers.get("server") == "nginx", "server_tokens off: no version"
+    assert len(response.headers.get_list("x-request-id")) == 1
+
+
+def test_api_docs_get_the_csp_swagger_ui_needs(http: httpx.Client) -> None:
+    docs = http.get("/api/docs")
+    assert docs.status_code == 200
+    assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+    assert "cdn.jsdelivr.net" not in http.get("/").headers["content-security-policy"]
 
 
 def test_deep_link_serves_the_spa_uncached(http: httpx.Client, stack: Stack, spa_dist) -> None:
@@ -111,11 +119,31 @@ def test_hashed_assets_are_cached_forever_and_missing_ones_are_404(http: httpx.C
     assert "immutable" not in missing.headers.get("cache-control", "")
 
 
-def test_api_errors_pass_through_unchanged(http: httpx.Client) -> None:
-    response = http.get("/api/no-such-endpoint")
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("application/json")
-    assert response.json()["error"] == "NotFound"
+def test_api_responses_pass_through_unchanged(http: httpx.Client, stack: Stack) -> None:
+    for path, status in (("/api/no-such-endpoint", 404), ("/api/health", 200)):
+        proxied = http.get(path)
+        direct = httpx.get(stack.api_url + path, timeout=15, trust_env=False)
+        assert proxied.status_code == direct.status_code == status
+        assert proxied.json() == direct.json()
+        # The API decides its own content type and caching.
+        assert proxied.headers["content-type"] == direct.headers["content-type"]
+        assert proxied.headers.get("cache-control") == direct.headers.get("cache-control")
+
+
+def test_api_down_gives_the_spa_a_readable_json_error(stack: Stack, spa_dist, tmp_path) -> None:
+    # A second nginx from the same config, in front of a port where no API listens.
+    port = free_port()
+    nginx = start_nginx(workdir=tmp_path, api_address=f"127.0.0.1:{free_port()}", spa_root=spa_dist, port=port)
+    try:
+        wait_http_ok(f"http://127.0.0.1:{port}/", timeout=20, process=nginx)
+        response = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=15, trust_env=False)
+    finally:
+        nginx.stop()
+    assert response.status_code == 503
+    assert response.json()["error"] == "ServiceUnavailable"
+    assert "Try again" in response.json()["detail"]
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+    assert response.headers["x-frame-options"] == "DENY"
 
 
 def test_request_id_is_kept_end_to_end(http: httpx.Client, stack: Stack) -> None:
