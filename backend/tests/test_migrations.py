@@ -37,6 +37,7 @@ def test_upgrade_downgrade_upgrade_round_trip(pg_url):
     migrate.upgrade(url)
     full = asyncio.run(_tables(url))
     assert {"user_account", "team", "membership", "refresh_token", "credential", "worker", "alembic_version"} <= full
+    assert {"dataset", "dataset_version", "job", "job_event", "job_template", "procrastinate_jobs"} <= full
     migrate.downgrade(url, "base")
     assert asyncio.run(_tables(url)) == {"alembic_version"}
     migrate.upgrade(url)

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     spa_dir: Path | None = REPO_ROOT / "frontend" / "dist"
     log_level: str = "INFO"
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    # Running jobs per team at once; more wait in the queue so other teams get workers too.
+    team_max_running_jobs: int = Field(default=2, ge=1)
+    # Where a job's WebSocket sends keep-alive pings when nothing else happens (seconds).
+    ws_ping_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("encryption_keys", "cors_origins", mode="before")
     @classmethod

@@ -12,6 +12,8 @@ TABLE_MODULES = [
     "tuneforge.teams.models",
     "tuneforge.credentials.models",
     "tuneforge.workers.models",
+    "tuneforge.datasets.models",
+    "tuneforge.jobs.models",
 ]
 
 

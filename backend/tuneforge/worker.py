@@ -1,7 +1,10 @@
-"""`tuneforge worker`: a process that runs training jobs on this host and reports what it has.
+"""`tuneforge worker`: takes training jobs from the queue and runs them on this host.
 
-It registers itself with its devices, heartbeats so the API can show live workers, and marks
-itself stopped on shutdown.
+It registers itself with its devices (shown by /api/info and the wizard), listens on the queues it
+can serve (`local`, plus `local-cuda` with a CUDA device, plus `modal` when allowed), and, like
+every worker, watches for jobs whose worker stopped heartbeating: those are marked interrupted and
+resumed from their last checkpoint. SIGTERM/SIGINT: running trainers save a checkpoint and stop,
+their jobs are re-queued, then the worker exits.
 """
 
 from __future__ import annotations
@@ -11,11 +14,21 @@ import logging
 import os
 import signal
 import socket
+import uuid
+from datetime import UTC, datetime
 from typing import Any
+
+from procrastinate import JobContext
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneforge import __version__
 from tuneforge.config import get_settings
 from tuneforge.db import make_engine, make_sessionmaker
+from tuneforge.jobs import queue
+from tuneforge.jobs.events import announce_job_change, append_events, status_event
+from tuneforge.jobs.models import Job, JobStatus
+from tuneforge.jobs.runner import JobRunner
+from tuneforge.storage import get_storage
 from tuneforge.workers import service as workers_service
 
 log = logging.getLogger("tuneforge.worker")
@@ -27,44 +40,139 @@ def detect_devices() -> list[dict[str, Any]]:
     return detect()
 
 
-async def run_worker(*, name: str | None = None, max_concurrent_jobs: int = 1, executors: list[str] | None = None) -> None:
+async def reap_stalled_jobs(*, app, sessionmaker: async_sessionmaker[AsyncSession], stalled_after_s: float) -> int:
+    """Jobs whose worker stopped heartbeating: mark interrupted and put them back in the queue."""
+    stalled = await app.job_manager.get_stalled_jobs(task_name=queue.RUN_JOB_TASK, seconds_since_heartbeat=stalled_after_s)
+    reaped = 0
+    for queue_job in stalled:
+        job_id = uuid.UUID(queue_job.task_kwargs["job_id"])
+        async with sessionmaker() as session:
+            job = await session.get(Job, job_id, with_for_update=True)
+            if job is None:  # deleted meanwhile: nothing to resume
+                continue
+            cancelling = job.status == JobStatus.cancelling
+            if cancelling:
+                job.status = JobStatus.cancelled
+                job.finished_at = datetime.now(UTC)
+                job.message = f"cancelled; worker {job.worker_name} stopped while saving the checkpoint"
+            else:
+                job.status = JobStatus.interrupted
+                job.message = (
+                    f"worker {job.worker_name} stopped responding; "
+                    + ("resuming from the last checkpoint on another worker" if job.auto_resume
+                       else "press Resume to continue from the last checkpoint")
+                )
+            await append_events(
+                session=session, job_id=job.id, events=[status_event(job.status.value, job.message)], attempt=job.attempt
+            )
+            await announce_job_change(session=session, job=job)
+            await session.commit()
+        if job.auto_resume and not cancelling:
+            await app.job_manager.retry_job(queue_job)
+        else:
+            from procrastinate.jobs import Status
+
+            await app.job_manager.finish_job(queue_job, status=Status.FAILED, delete_job=False)
+        log.warning("job %s: its worker stopped responding; %s", job_id, job.status.value)
+        reaped += 1
+    await app.job_manager.prune_stalled_workers(stalled_after_s)
+    return reaped
+
+
+async def run_worker(
+    *, name: str | None = None, max_concurrent_jobs: int = 1, executors: list[str] | None = None
+) -> None:
+    from tuneforge.models import import_all_models
+
+    import_all_models()  # foreign keys between domains resolve only when every table is known
     settings = get_settings()
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set: the worker needs the same database as the API.")
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
     devices = await asyncio.to_thread(detect_devices)
+    executors = executors or ["local", "modal"]
+    has_cuda = any(d.get("type") == "cuda" for d in devices)
+    queues = []
+    if "local" in executors:
+        queues += ["local", "local-cuda"] if has_cuda else ["local"]
+    if "modal" in executors:
+        queues.append("modal")
     hostname = socket.gethostname()
+    worker_name = name or f"{hostname}-{os.getpid()}"
     async with sessionmaker() as session:
         worker = await workers_service.register(
             session=session,
-            name=name or f"{hostname}-{os.getpid()}",
+            name=worker_name,
             hostname=hostname,
             pid=os.getpid(),
-            executors=executors or ["local"],
+            executors=executors,
             devices=devices,
             max_concurrent_jobs=max_concurrent_jobs,
             version=__version__,
         )
         await session.commit()
-    log.info("worker %s started with devices %s", worker.name, [d.get("name") for d in devices])
-    print(f"TuneForge worker {worker.name} ready ({', '.join(d.get('name', '?') for d in devices)})", flush=True)
 
+    runner = JobRunner(
+        sessionmaker=sessionmaker,
+        storage=get_storage(),
+        worker_name=worker_name,
+        team_max_running_jobs=settings.team_max_running_jobs,
+    )
+    app = queue.make_app(settings.database_url)
+
+    @app.task(name=queue.RUN_JOB_TASK, pass_context=True)
+    async def run_job(context: JobContext, job_id: str) -> None:
+        await runner.run(uuid.UUID(job_id))
+
+    heartbeat = settings.worker_heartbeat_seconds
+    stalled_after = heartbeat * workers_service.STALE_AFTER_HEARTBEATS
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    try:
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=settings.worker_heartbeat_seconds)
-            except TimeoutError:
+
+    async with app.open_async():
+        procrastinate_worker = asyncio.create_task(
+            app.run_worker_async(
+                queues=queues,
+                concurrency=max_concurrent_jobs,
+                name=worker_name,
+                install_signal_handlers=False,
+                update_heartbeat_interval=heartbeat,
+                stalled_worker_timeout=stalled_after,
+                abort_job_polling_interval=min(5.0, heartbeat),
+                fetch_job_polling_interval=min(5.0, heartbeat),
+            )
+        )
+        print(
+            f"TuneForge worker {worker_name} ready on queues {', '.join(queues)} "
+            f"({', '.join(d.get('name', '?') for d in devices)})",
+            flush=True,
+        )
+        try:
+            while not stop.is_set() and not procrastinate_worker.done():
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=heartbeat)
+                except TimeoutError:
+                    pass
                 async with sessionmaker() as session:
                     await workers_service.heartbeat(session=session, worker_id=worker.id)
                     await session.commit()
-    finally:
-        async with sessionmaker() as session:
-            await workers_service.mark_stopped(session=session, worker_id=worker.id)
-            await session.commit()
-        await engine.dispose()
-        log.info("worker %s stopped", worker.name)
+                try:
+                    await reap_stalled_jobs(app=app, sessionmaker=sessionmaker, stalled_after_s=stalled_after)
+                except Exception:  # noqa: BLE001 — a failed sweep is retried on the next beat
+                    log.exception("stalled-job sweep failed")
+        finally:
+            log.info("worker %s stopping: running trainers save a checkpoint first", worker_name)
+            await runner.stop_all()
+            procrastinate_worker.cancel()
+            try:
+                await procrastinate_worker
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+            async with sessionmaker() as session:
+                await workers_service.mark_stopped(session=session, worker_id=worker.id)
+                await session.commit()
+            await engine.dispose()
+            log.info("worker %s stopped", worker_name)

@@ -1,0 +1,200 @@
+"""Per-API-process fan-out of job events: one LISTEN connection, any number of WebSocket watchers.
+
+Workers `NOTIFY job_events '<job_id>:<last_seq>'` when they commit events. On a notification the
+hub reads the new rows of that job once (seq above the lowest cursor among its watchers) and hands
+each watcher the events past its own cursor. Watchers also read their backlog from the table, so a
+client that reconnects with its last seq gets every event exactly once, whichever API process it
+reaches and whatever happened in between. If the LISTEN connection drops, the hub reconnects and
+re-reads every watched job (nothing published meanwhile is missed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tuneforge.jobs.events import JOB_EVENTS_CHANNEL, TEAM_JOBS_CHANNEL
+from tuneforge.jobs.models import JobEvent
+
+log = logging.getLogger("tuneforge.jobs.hub")
+
+QUEUE_LIMIT = 5000
+
+
+def event_message(event: JobEvent) -> dict[str, Any]:
+    return {
+        "kind": "event",
+        "seq": event.seq,
+        "type": event.type,
+        "attempt": event.attempt,
+        "data": event.data,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+@dataclass(eq=False)
+class Watcher:
+    cursor: int
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT))
+    # Set when the queue overflowed: the watcher must re-read from the table.
+    lagging: bool = False
+
+    def offer(self, message: dict[str, Any]) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.lagging = True
+
+
+class EventHub:
+    def __init__(self, *, dsn: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.dsn = dsn
+        self.sessionmaker = sessionmaker
+        self.job_watchers: dict[uuid.UUID, set[Watcher]] = defaultdict(set)
+        self.team_watchers: dict[uuid.UUID, set[Watcher]] = defaultdict(set)
+        self._connection: asyncpg.Connection | None = None
+        self._task: asyncio.Task | None = None
+        self._pending: dict[uuid.UUID, asyncio.Task] = {}
+        self._dirty: set[uuid.UUID] = set()
+        self._stopping = False
+        self.connected = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen_forever(), name="event-hub")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+        if self._connection is not None and not self._connection.is_closed():
+            await self._connection.close()
+
+    async def _listen_forever(self) -> None:
+        delay = 0.5
+        while not self._stopping:
+            lost = asyncio.Event()
+            try:
+                self._connection = await asyncpg.connect(self.dsn)
+                self._connection.add_termination_listener(lambda _conn: lost.set())
+                await self._connection.add_listener(JOB_EVENTS_CHANNEL, self._on_job_event)
+                await self._connection.add_listener(TEAM_JOBS_CHANNEL, self._on_team_event)
+                self.connected.set()
+                delay = 0.5
+                # Anything published while we were not listening is read now.
+                for job_id in list(self.job_watchers):
+                    self._schedule(job_id)
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(lost.wait(), timeout=10)
+                    except TimeoutError:
+                        # A cheap query notices a half-dead connection that raised no event.
+                        await asyncio.wait_for(self._connection.execute("SELECT 1"), timeout=5)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — keep trying; watchers re-read on reconnect
+                log.warning("event hub lost its database connection (%s); reconnecting", type(exc).__name__)
+            finally:
+                self.connected.clear()
+                if self._connection is not None and not self._connection.is_closed():
+                    try:
+                        await self._connection.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+            if not self._stopping:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    # -- watchers ----------------------------------------------------------------------------
+
+    def watch_job(self, job_id: uuid.UUID, after_seq: int) -> Watcher:
+        watcher = Watcher(cursor=after_seq)
+        self.job_watchers[job_id].add(watcher)
+        return watcher
+
+    def unwatch_job(self, job_id: uuid.UUID, watcher: Watcher) -> None:
+        watchers = self.job_watchers.get(job_id)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers:
+                self.job_watchers.pop(job_id, None)
+
+    def watch_team(self, team_id: uuid.UUID) -> Watcher:
+        watcher = Watcher(cursor=0)
+        self.team_watchers[team_id].add(watcher)
+        return watcher
+
+    def unwatch_team(self, team_id: uuid.UUID, watcher: Watcher) -> None:
+        watchers = self.team_watchers.get(team_id)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers:
+                self.team_watchers.pop(team_id, None)
+
+    # -- notifications -----------------------------------------------------------------------
+
+    def _on_job_event(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            job_id = uuid.UUID(payload.split(":", 1)[0])
+        except ValueError:
+            return
+        if job_id in self.job_watchers:
+            self._schedule(job_id)
+
+    def _on_team_event(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            body = json.loads(payload)
+            team_id = uuid.UUID(body["team_id"])
+        except (ValueError, KeyError, TypeError):
+            return
+        for watcher in list(self.team_watchers.get(team_id, ())):
+            watcher.offer({"kind": "job", "job_id": body.get("job_id"), "status": body.get("status")})
+
+    def _schedule(self, job_id: uuid.UUID) -> None:
+        """One read per job at a time; notifications arriving meanwhile fold into one more read."""
+        if job_id in self._pending:
+            self._dirty.add(job_id)
+            return
+        self._pending[job_id] = asyncio.create_task(self._deliver(job_id))
+
+    async def _deliver(self, job_id: uuid.UUID) -> None:
+        try:
+            while True:
+                self._dirty.discard(job_id)
+                watchers = list(self.job_watchers.get(job_id, ()))
+                if not watchers:
+                    return
+                since = min(w.cursor for w in watchers)
+                async with self.sessionmaker() as session:
+                    rows = list(
+                        await session.scalars(
+                            select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.seq > since).order_by(JobEvent.seq).limit(5000)
+                        )
+                    )
+                messages = [event_message(e) for e in rows]
+                for watcher in watchers:
+                    fresh = [m for m in messages if m["seq"] > watcher.cursor]
+                    for message in fresh:
+                        watcher.offer(message)
+                    if fresh:
+                        watcher.cursor = fresh[-1]["seq"]
+                if job_id not in self._dirty and len(rows) < 5000:
+                    return
+        except Exception:  # noqa: BLE001 — watchers re-read on their next wake-up
+            log.exception("could not deliver events of job %s", job_id)
+        finally:
+            self._pending.pop(job_id, None)

@@ -1,0 +1,59 @@
+"""What runs inside a Modal GPU container: the same training entry the local worker runs.
+
+`container_entry` is the body of the Modal function. It receives the spec and the dataset files,
+runs `python -m tuneforge.training run`, yields every event line as it comes, then yields the
+output folder as a tar.gz in chunks. The local test runner calls this same function.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ARTIFACT_CHUNK = 8 * 1024 * 1024
+
+
+def container_entry(payload: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Yields ("event", json_line) while training, then ("artifact", bytes) chunks, then ("exit", code)."""
+    with tempfile.TemporaryDirectory(prefix="tuneforge-modal-") as tmp:
+        root = Path(tmp)
+        for relative, content in payload["files"].items():
+            target = (root / relative).resolve()
+            if root not in target.parents:
+                raise ValueError(f"refusing file outside the work folder: {relative}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        spec = dict(payload["spec"])
+        spec["output_dir"] = str(root / "output")
+        spec["model_cache_dir"] = str(root / "models")
+        (root / "spec.json").write_text(json.dumps(spec))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tuneforge.training", "run", str(root / "spec.json")],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, PYTHONUNBUFFERED="1", TRL_EXPERIMENTAL_SILENCE="1"),
+        )
+        assert process.stdout is not None and process.stderr is not None
+        for line in process.stdout:
+            if line.strip():
+                yield ("event", line.rstrip("\n"))
+        stderr_tail = process.stderr.read()[-4000:]
+        code = process.wait()
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            if (root / "output").exists():
+                archive.add(root / "output", arcname="output")
+        data = buffer.getvalue()
+        for start in range(0, len(data), ARTIFACT_CHUNK):
+            yield ("artifact", data[start : start + ARTIFACT_CHUNK])
+        yield ("exit", {"code": code, "stderr_tail": stderr_tail})

@@ -1,0 +1,112 @@
+"""Tables: training jobs, their ordered events, and saved job templates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Enum, Float, ForeignKey, Identity, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tuneforge.db import Base, CreatedAt, UUIDPrimaryKey, utcnow
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    cancelling = "cancelling"  # a stop was requested; the run is saving a checkpoint
+    interrupted = "interrupted"  # its worker went away; waits to be resumed from the last checkpoint
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
+
+    @property
+    def active(self) -> bool:
+        return self in (JobStatus.queued, JobStatus.running, JobStatus.cancelling, JobStatus.interrupted)
+
+
+class Executor(StrEnum):
+    local = "local"
+    modal = "modal"
+
+
+class Job(UUIDPrimaryKey, CreatedAt, Base):
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_team_id_created_at", "team_id", "created_at"),)
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[JobStatus] = mapped_column(Enum(JobStatus, name="job_status", native_enum=False, length=16))
+    method: Mapped[str] = mapped_column(String(16))
+    adapter: Mapped[str] = mapped_column(String(16))
+    base_model: Mapped[str] = mapped_column(Text)
+    dataset_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dataset_version.id", ondelete="RESTRICT"), index=True
+    )
+    # The spec as the user configured it (no machine paths) and as it last ran (resolved paths).
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    resolved_spec: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    estimate: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    executor: Mapped[Executor] = mapped_column(Enum(Executor, name="job_executor", native_enum=False, length=16))
+    gpu_type: Mapped[str | None] = mapped_column(String(32))
+    needs_cuda: Mapped[bool] = mapped_column(default=False)
+    auto_resume: Mapped[bool] = mapped_column(default=True)
+    timeout_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)
+    cloned_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+
+    queue_job_id: Mapped[int | None] = mapped_column(BigInteger)  # procrastinate's job id
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    worker_name: Mapped[str | None] = mapped_column(String(200))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    total_steps: Mapped[int | None] = mapped_column(Integer)
+    latest_metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    last_checkpoint: Mapped[str | None] = mapped_column(Text)
+
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    stderr_tail: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)
+    hint: Mapped[str | None] = mapped_column(Text)
+    output_key: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    gpu_seconds: Mapped[float | None] = mapped_column(Float)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class JobEvent(Base):
+    """One event of a job, in order: `seq` is per job, gapless and never reused (across attempts)."""
+
+    __tablename__ = "job_event"
+    __table_args__ = (UniqueConstraint("job_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobTemplate(UUIDPrimaryKey, CreatedAt, Base):
+    __tablename__ = "job_template"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB)
