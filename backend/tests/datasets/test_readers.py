@@ -211,3 +211,28 @@ def test_several_files_name_the_file_in_locations(tmp_path):
     assert len(out) == 3
     assert messages_of(report) == ["row 3 (two.jsonl line 2): the assistant turn is empty"]
     assert report.stats["sources"] == [{"name": "one.jsonl", "rows": 1}, {"name": "two.jsonl", "rows": 2}]
+
+
+def test_parquet_with_a_list_of_turns_column(tmp_path):
+    turns = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string()), ("name", pa.string())]))
+    table = pa.table({"messages": pa.array([[{"role": "user", "content": "hi", "name": None},
+                                              {"role": "assistant", "content": "yo", "name": None}]], type=turns)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    report, out, _ = run(tmp_path, {"chat.parquet": buffer.getvalue()})
+    assert report.kind == "messages" and out == [chat("hi", "yo")]
+
+
+def test_utf16_jsonl_with_bom_is_transcoded(tmp_path):
+    body = jsonl([chat("h\u00e9", "ok")]).decode().encode("utf-16")
+    report, out, _ = run(tmp_path, {"u16.jsonl": body})
+    assert out == [chat("h\u00e9", "ok")]
+    assert messages_of(report) == ["u16.jsonl: the file is not UTF-8; it was read as UTF-16 and converted to UTF-8"]
+
+
+def test_empty_and_header_only_files(tmp_path):
+    report, out, _ = run(tmp_path, {"empty.jsonl": b""})
+    assert out == [] and messages_of(report) == ["no rows were found"]
+    report, out, _ = run(tmp_path, {"header.csv": b"prompt,completion\n"})
+    assert out == [] and messages_of(report) == ["no rows were found"]
+    assert not report.usable
