@@ -459,6 +459,9 @@ def check_spec(spec: TrainingSpec, *, inspect_data: bool = True) -> dict[str, An
         kinds = {sniff_data_kind(s.path) for s in spec.data.sources}
         if spec.data.validation_path:
             kinds.add(sniff_data_kind(spec.data.validation_path))
+        conversational = {"chat", "prompt_completion"}
+        if len(kinds) > 1 and kinds <= conversational and method in ("sft", "grpo"):
+            kinds = {"chat"}  # both become conversations; they mix fine
         if len(kinds) > 1:
             raise DatasetError(
                 f"the data files have different row shapes: {sorted(kinds)}",
