@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -98,6 +99,13 @@ async def test_identical_upload_returns_the_existing_version(client, register):
     assert same.json()["version"]["id"] == created["version"]["id"]
     different = await _upload(client, me, ("b.jsonl", jsonl([chat("a", "c")])), url=url)
     assert different.status_code == 201 and different.json()["version"]["number"] == 2
+    version = created["version"]
+    download = await client.get(f"{url}/{version['id']}/download", headers=me.headers)
+    assert download.status_code == 200 and download.content == jsonl([chat("a", "b")]).replace(b": ", b":").replace(b", ", b",")
+    assert hashlib.sha256(download.content).hexdigest() == version["sha256"]
+    stats = (await client.get(f"{url}/{version['id']}/stats", headers=me.headers)).json()
+    assert (stats["kind"], stats["rows"], stats["status"], stats["stats"]["roles"]) == (
+        "messages", 1, "usable", {"user": 1, "assistant": 1})
 
 
 async def test_change_mapping_makes_a_new_version_and_bad_mappings_say_why(client, register):

@@ -19,12 +19,14 @@ from tuneforge.datasets.schemas import (
     PreviewPage,
     RenderedRow,
     SplitIn,
+    StatsRead,
     UploadResult,
     VersionRead,
 )
 from tuneforge.datasets.upload import receive_upload
 from tuneforge.db import SessionDep
 from tuneforge.deps import CurrentUser, SettingsDep, TeamMember
+from tuneforge.errors import BadRequest
 from tuneforge.storage import Storage, get_storage
 from tuneforge.teams.models import Membership
 
@@ -132,9 +134,9 @@ async def get_version(version: VersionDep) -> VersionRead:
 
 
 @router.get("/{dataset_id}/versions/{version_id}/stats")
-async def get_stats(version: VersionDep) -> dict:
-    return {"kind": version.kind, "rows": version.rows, "status": version.status, "stats": version.stats,
-            "issues_summary": version.issues_summary, "split": version.split}
+async def get_stats(version: VersionDep) -> StatsRead:
+    return StatsRead(kind=version.kind, rows=version.rows, status=version.status, stats=version.stats,
+                     issues_summary=version.issues_summary, split=version.split)
 
 
 @router.get("/{dataset_id}/versions/{version_id}/issues")
@@ -166,8 +168,6 @@ async def rendered_row(
     max_length: int = Query(2048, ge=16, le=131072),
 ) -> RenderedRow:
     if row < 1:
-        from tuneforge.errors import BadRequest
-
         raise BadRequest("Rows are numbered from 1.")
     return await service.render_preview(storage=storage, version=version, row=row, split=split, base_model=base_model,
                                         max_length=max_length)

@@ -107,6 +107,15 @@ class VersionRead(BaseModel):
     usable: bool
 
 
+class StatsRead(BaseModel):
+    kind: str | None
+    rows: int
+    status: str
+    stats: dict[str, Any]
+    issues_summary: dict[str, Any]
+    split: dict[str, Any] | None
+
+
 class DatasetRead(BaseModel):
     id: uuid.UUID
     team_id: uuid.UUID
