@@ -236,3 +236,9 @@ def test_empty_and_header_only_files(tmp_path):
     report, out, _ = run(tmp_path, {"header.csv": b"prompt,completion\n"})
     assert out == [] and messages_of(report) == ["no rows were found"]
     assert not report.usable
+
+
+def test_semicolon_separated_csv_from_a_spreadsheet(tmp_path):
+    report, out, _ = run(tmp_path, {"excel.csv": b"question;answer\nWie viel?;Zwei, bitte\n"})
+    assert out == [{"prompt": "Wie viel?", "completion": "Zwei, bitte"}]
+    assert messages_of(report) == ["excel.csv: the columns are separated by semicolons, not commas; read that way"]

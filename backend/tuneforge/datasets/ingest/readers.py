@@ -340,7 +340,23 @@ def _skip(events, start_event: str) -> None:
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
+def _header_delimiter(opener, encoding: TextEncoding) -> str | None:
+    """Spreadsheets in many locales export "CSV" with semicolons; read the header line to tell."""
+    with _text(opener, encoding, newline="") as text:
+        header = text.readline(1 << 16)
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] and counts[","] == 0 else None
+
+
 def read_csv(opener, name: str, encoding: TextEncoding, *, delimiter: str, log: IssueLog) -> Iterator[Record]:
+    if delimiter == ",":
+        sniffed = _header_delimiter(opener, encoding)
+        if sniffed and sniffed != ",":
+            label = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}[sniffed]
+            log.file_issue("info", "csv_separator", name, f"the columns are separated by {label}, not commas; "
+                           "read that way")
+            delimiter = sniffed
     with _text(opener, encoding, newline="") as text:
         reader = csv.reader(text, delimiter=delimiter)
         try:
