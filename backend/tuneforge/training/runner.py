@@ -298,7 +298,7 @@ def _estimate(spec: TrainingSpec, device_info: dict, sink: EventSink) -> dict | 
         return None
 
 
-def _evaluate(spec, model, tokenizer, base_path, eval_rows, sink) -> dict | None:
+def _evaluate(spec, model, tokenizer, base_path, eval_rows, sink, step: int) -> dict | None:
     if not spec.eval.enabled or not eval_rows:
         return None
     try:
@@ -307,7 +307,13 @@ def _evaluate(spec, model, tokenizer, base_path, eval_rows, sink) -> dict | None
         sink.log("evaluation module missing; skipping generation metrics", level="warning")
         return None
     return evaluate_run(
-        model=model, tokenizer=tokenizer, base_model_path=base_path, eval_rows=eval_rows, spec=spec, emit=sink.emit
+        model=model,
+        tokenizer=tokenizer,
+        base_model_path=base_path,
+        eval_rows=eval_rows,
+        spec=spec,
+        emit=sink.emit,
+        step=step,
     )
 
 
@@ -366,6 +372,9 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     train_rows, eval_rows = load_splits(spec)
     if not train_rows:
         raise DatasetError("no training rows left after the validation split", "Add rows or lower validation_split.")
+
+    if facts["provider"] == "unsloth":
+        import unsloth  # noqa: F401 - must patch transformers/trl before they are imported
 
     import torch  # noqa: F401 - heavy imports only once the spec is known to be valid
     from transformers import EarlyStoppingCallback, PrinterCallback, set_seed
@@ -502,7 +511,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
         metrics["perplexity"] = math.exp(min(final_eval["eval_loss"], 50.0))
     metrics["eval"] = {k.removeprefix("eval_"): v for k, v in final_eval.items() if isinstance(v, (int, float))}
 
-    evaluation = _evaluate(attempt_spec, trainer.model, tokenizer, base_path, eval_rows, sink)
+    evaluation = _evaluate(attempt_spec, trainer.model, tokenizer, base_path, eval_rows, sink, step)
     if evaluation is not None:
         _write_json(output_dir / "evaluation.json", evaluation)
         metrics["evaluation"] = evaluation.get("summary", {k: v for k, v in evaluation.items() if k != "samples"})
