@@ -11,7 +11,7 @@ from tuneforge.storage import Storage
 
 
 def _part(name: str, filename: str | None, content: bytes) -> bytes:
-    disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+    disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
     return f"--BOUNDARY\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + content + b"\r\n"
 
 
@@ -33,7 +33,8 @@ def _files(root):
 
 async def test_complete_upload_streams_each_file_to_storage(tmp_path):
     storage = Storage(tmp_path)
-    body = _part("name", None, b"My set") + _part("files", "a.jsonl", b"x" * 5000) + _part("files", "b.csv", b"y" * 10) + b"--BOUNDARY--\r\n"
+    body = (_part("name", None, b"My set") + _part("files", "a.jsonl", b"x" * 5000) + _part("files", "b.csv", b"y" * 10)
+            + _part("files", "", b"") + b"--BOUNDARY--\r\n")
     received = await receive_upload(FakeRequest(body), storage=storage, prefix="datasets/d/uploads", max_bytes=10_000)
     assert received.fields == {"name": "My set"}
     assert [(f.name, f.size) for f in received.files] == [("a.jsonl", 5000), ("b.csv", 10)]

@@ -91,7 +91,9 @@ class _Receiver:
         _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         name = params.get(b"name", b"").decode("utf-8", "replace")
         filename = params.get(b"filename")
-        if filename is not None:
+        if filename is not None and not filename.strip():
+            self._field_name = None  # an empty file input: browsers send it with filename=""; skip it
+        elif filename is not None:
             key = f"{self.prefix}/{uuid.uuid4().hex}"
             manager = self.storage.open_write(key)
             handle = manager.__enter__()
