@@ -164,6 +164,8 @@ def app_env(spa_dist: Path, workdir: Path, database_url: str, hub_url: str) -> d
         TUNEFORGE_SPA_DIR=str(spa_dist),
         TUNEFORGE_HF_ENDPOINT=hub_url,
         TUNEFORGE_MIGRATIONS_DIR=str(REPO_ROOT / "migrations"),
+        # The most verbose logs: tests check that no secret reaches them.
+        TUNEFORGE_LOG_LEVEL="debug",
         # Every test signs up its own user, all from 127.0.0.1; the limits themselves are tested in
         # the backend suite, and production keeps the defaults.
         TUNEFORGE_RATE_LIMIT_REGISTER="300/minute",

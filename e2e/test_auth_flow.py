@@ -66,6 +66,12 @@ def test_register_save_hf_token_log_out_and_back_in(page: Page, stack: Stack, ne
     expect(page.get_by_text(f"Verified as {HF_USER}")).to_be_visible()
     assert HF_TOKEN not in page.content()
 
+    # Neither the token nor the password was written to any log on the way (API or nginx).
+    for process in (stack.api, stack.nginx):
+        log = process.log_path.read_text(errors="replace")
+        assert HF_TOKEN not in log, f"the Hugging Face token is in the {process.name} log"
+        assert new_user["password"] not in log, f"the password is in the {process.name} log"
+
 
 def test_wrong_password_shows_a_readable_error(page: Page, stack: Stack, new_user: dict[str, str], api_client) -> None:
     # The account is created through the API: this test is about the sign-in page.
