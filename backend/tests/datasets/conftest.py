@@ -8,11 +8,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @pytest.fixture(scope="session")
-def tiny_tokenizer(tmp_path_factory):
-    """The offline tiny-llama tokenizer (ChatML template), built once per session."""
-    from transformers import AutoTokenizer
+def tiny_tokenizer():
+    """The offline tiny-llama tokenizer (ChatML template): the same one the API loads by default
+    (built once into the model cache, then reused)."""
+    from tuneforge.datasets.service import load_tokenizer
 
-    from tuneforge.training.models import build_tiny_llama
-
-    path = build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
-    return AutoTokenizer.from_pretrained(path)
+    return load_tokenizer("tiny-llama")
