@@ -63,6 +63,15 @@ function dataset(latest: VersionRead, versions: number): DatasetRead {
   };
 }
 
+function splitVersion(): VersionRead {
+  return {
+    ...version(3, "usable"),
+    operation: "split",
+    splits: ["train", "validation", "test"],
+    split: { counts: { train: 8, validation: 1, test: 1 }, seed: 7 },
+  } as VersionRead;
+}
+
 /** A fake datasets API holding one dataset after the upload. */
 function fakeDatasetsApi() {
   const versions: VersionRead[] = [];
@@ -99,6 +108,32 @@ function fakeDatasetsApi() {
     [`GET ${base}/${datasetId}/versions`]: () => json(versions),
     ...versionRoutes(version(1, "has_errors")),
     ...versionRoutes(version(2, "usable")),
+    ...versionRoutes(splitVersion()),
+    [`POST ${base}/${datasetId}/versions/${version(2, "usable").id}/split`]: () => {
+      versions.unshift(splitVersion());
+      return json({ dataset: dataset(versions[0], 3), version: versions[0], created: true }, 201);
+    },
+    [`GET ${base}/${datasetId}/versions/${version(2, "usable").id}/rows/1/rendered`]: () =>
+      json({
+        row: 1,
+        split: "rows",
+        base_model: "tiny-llama",
+        max_length: 2048,
+        kind: "messages",
+        segments: [
+          {
+            label: "conversation",
+            text: "user: hi assistant: hello",
+            tokens: [
+              { id: 1, text: "user: hi ", trained: false },
+              { id: 2, text: "hello", trained: true },
+            ],
+            total_tokens: 2,
+            trained_tokens: 1,
+            truncated: false,
+          },
+        ],
+      }),
     [`POST ${base}/${datasetId}/versions/${version(1, "has_errors").id}/drop-invalid`]: () => {
       versions.unshift(version(2, "usable"));
       return json({ dataset: dataset(versions[0], 2), version: versions[0], created: true }, 201);
@@ -179,5 +214,53 @@ describe("datasets", () => {
     ]);
     expect(history.getByText("Dropped 1 invalid rows from v1")).toBeInTheDocument();
     expect(await screen.findByText("No issues found.")).toBeInTheDocument();
+  });
+
+  it("split a clean version, checking the percentages first", async () => {
+    startSession(tokenPair(1));
+    const { fake } = fakeDatasetsApi();
+    const { user } = renderApp("/datasets");
+    await user.upload(await screen.findByLabelText("Files"), new File(["x"], "chat.jsonl"));
+    await user.click(screen.getByRole("button", { name: "Upload dataset" }));
+    await user.click(await screen.findByRole("button", { name: "Drop invalid rows" }));
+    expect(await screen.findByRole("heading", { name: "Version 2" })).toBeInTheDocument();
+
+    await user.clear(screen.getByLabelText("Validation %"));
+    await user.type(screen.getByLabelText("Validation %"), "20");
+    await user.click(screen.getByRole("button", { name: "Split into train, validation and test" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("The percentages add up to 110%; make them add up to 100%.");
+    expect(fake.calls.filter((c) => c.path.endsWith("/split"))).toHaveLength(0);
+
+    await user.clear(screen.getByLabelText("Train %"));
+    await user.type(screen.getByLabelText("Train %"), "70");
+    await user.clear(screen.getByLabelText("Seed"));
+    await user.type(screen.getByLabelText("Seed"), "7");
+    await user.click(screen.getByRole("button", { name: "Split into train, validation and test" }));
+
+    expect(await screen.findByRole("heading", { name: "Version 3" })).toBeInTheDocument();
+    expect(fake.calls.find((c) => c.path.endsWith("/split"))?.body).toEqual({
+      train: 0.7,
+      validation: 0.2,
+      test: 0.1,
+      seed: 7,
+      notes: "",
+    });
+    expect(screen.getByText("train 8, validation 1, test 1 (seed 7)")).toBeInTheDocument();
+    expect(screen.getByLabelText("Split")).toHaveValue("train");
+  });
+
+  it("show which tokens of a row are trained on", async () => {
+    startSession(tokenPair(1));
+    fakeDatasetsApi();
+    const { user } = renderApp("/datasets");
+    await user.upload(await screen.findByLabelText("Files"), new File(["x"], "chat.jsonl"));
+    await user.click(screen.getByRole("button", { name: "Upload dataset" }));
+    await user.click(await screen.findByRole("button", { name: "Drop invalid rows" }));
+    await user.click(await screen.findByRole("button", { name: "Show tokens for row 1" }));
+
+    expect(await screen.findByText("conversation: 1 of 2 tokens trained")).toBeInTheDocument();
+    const trained = screen.getAllByText("hello").find((el) => el.className.includes("bg-emerald"));
+    expect(trained).toBeDefined();
+    expect(screen.getByRole("button", { name: "Hide tokens for row 1" })).toHaveAttribute("aria-expanded", "true");
   });
 });

@@ -4,6 +4,7 @@ import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card } from "@/components/ui/Page";
 import { useRows } from "../api/list-rows";
 import { IssueItem, Pager } from "./IssuesPanel";
+import { RenderedRowView } from "./RenderedRowView";
 import { RowView } from "./RowView";
 
 const PAGE = 20;
@@ -21,6 +22,7 @@ export function PreviewPanel({
 }) {
   const [split, setSplit] = useState(splits[0] ?? "rows");
   const [offset, setOffset] = useState(0);
+  const [tokensFor, setTokensFor] = useState<number | null>(null);
   const rows = useRows({ teamId, datasetId, versionId, split, offset, limit: PAGE });
 
   return (
@@ -67,6 +69,19 @@ export function PreviewPanel({
                   </pre>
                 ) : (
                   <RowView row={item.normalized} />
+                )}
+                {!item.invalid && (
+                  <button
+                    type="button"
+                    className="mt-2 text-xs font-semibold text-indigo-600 hover:underline"
+                    aria-expanded={tokensFor === item.row}
+                    onClick={() => setTokensFor(tokensFor === item.row ? null : item.row)}
+                  >
+                    {tokensFor === item.row ? `Hide tokens for row ${item.row}` : `Show tokens for row ${item.row}`}
+                  </button>
+                )}
+                {tokensFor === item.row && (
+                  <RenderedRowView teamId={teamId} datasetId={datasetId} versionId={versionId} row={item.row} split={split} />
                 )}
                 {item.issues.length > 0 && (
                   <ul className="mt-2 divide-y divide-slate-100">

@@ -1,10 +1,9 @@
-import { useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card } from "@/components/ui/Page";
-import type { UploadResult, VersionRead } from "@/lib/api/types";
+import type { VersionRead } from "@/lib/api/types";
 import { formatBytes, formatNumber } from "@/lib/format";
-import { useDropInvalid } from "../api/drop-invalid";
+import { useDownloadVersion } from "../api/download-version";
 import { LengthHistogram, type Histogram } from "./LengthHistogram";
 import { StatusBadge } from "./StatusBadge";
 
@@ -19,20 +18,17 @@ type Stats = {
 
 export function VersionSummary({
   teamId,
+  datasetName,
   version,
-  onNewVersion,
 }: {
   teamId: string;
+  datasetName: string;
   version: VersionRead;
-  onNewVersion: (result: UploadResult) => void;
 }) {
   const stats = version.stats as Stats;
   const detection = version.detection as { title?: string; message?: string; ambiguous?: boolean };
   const summary = version.issues_summary as { errors?: number; warnings?: number; infos?: number };
-  const [dropDuplicates, setDropDuplicates] = useState(false);
-  const [dropOverLength, setDropOverLength] = useState(false);
-  const dropInvalid = useDropInvalid();
-  const unsplit = version.splits.length <= 1;
+  const download = useDownloadVersion();
 
   const facts: Array<[string, string]> = [
     ["Format", detection.title ?? version.kind ?? "—"],
@@ -43,6 +39,15 @@ export function VersionSummary({
     ["Duplicates", formatNumber(stats.duplicates ?? 0)],
     ["Size", formatBytes(version.size_bytes)],
   ];
+  const split = version.split as { counts?: Record<string, number>; seed?: number } | null;
+  if (split?.counts) {
+    facts.push([
+      "Splits",
+      Object.entries(split.counts)
+        .map(([name, rows]) => `${name} ${formatNumber(rows)}`)
+        .join(", ") + (split.seed !== undefined ? ` (seed ${split.seed})` : ""),
+    ]);
+  }
   if (stats.length) {
     facts.push([
       `Length (${stats.length.unit})`,
@@ -78,37 +83,23 @@ export function VersionSummary({
         </p>
       )}
       {stats.length && stats.length.histogram.length > 0 && <LengthHistogram histogram={stats.length} />}
-      {version.status !== "usable" && unsplit && (
-        <div className="mt-4 space-y-3 rounded-lg bg-slate-50 p-4">
-          <p className="text-sm text-slate-700">
-            Make a new version without the {formatNumber(stats.rows_with_errors ?? 0)} rows that have errors. This
-            version stays as it is.
-          </p>
-          <div className="flex flex-wrap gap-4 text-sm">
-            <label className="flex items-center gap-2">
-              <input type="checkbox" checked={dropDuplicates} onChange={(e) => setDropDuplicates(e.target.checked)} />
-              Also drop duplicate rows
-            </label>
-            <label className="flex items-center gap-2">
-              <input type="checkbox" checked={dropOverLength} onChange={(e) => setDropOverLength(e.target.checked)} />
-              Also drop rows over the length limit
-            </label>
-          </div>
-          <ErrorAlert error={dropInvalid.error} />
-          <Button
-            variant="secondary"
-            pending={dropInvalid.isPending}
-            onClick={() =>
-              dropInvalid.mutate(
-                { teamId, datasetId: version.dataset_id, versionId: version.id, dropDuplicates, dropOverLength },
-                { onSuccess: onNewVersion },
-              )
-            }
-          >
-            Drop invalid rows
-          </Button>
-        </div>
-      )}
+      <div className="mt-4">
+        <Button
+          variant="secondary"
+          pending={download.isPending}
+          onClick={() =>
+            download.mutate({
+              teamId,
+              datasetId: version.dataset_id,
+              versionId: version.id,
+              filename: `${datasetName}-v${version.number}.jsonl`,
+            })
+          }
+        >
+          Download JSONL
+        </Button>
+        <ErrorAlert error={download.error} className="mt-2" />
+      </div>
     </Card>
   );
 }

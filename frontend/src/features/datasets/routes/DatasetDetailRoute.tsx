@@ -9,6 +9,7 @@ import { useVersions } from "../api/list-versions";
 import { IssuesPanel } from "../components/IssuesPanel";
 import { PreviewPanel } from "../components/PreviewPanel";
 import { UploadForm } from "../components/UploadForm";
+import { VersionActions } from "../components/VersionActions";
 import { VersionList } from "../components/VersionList";
 import { VersionSummary } from "../components/VersionSummary";
 
@@ -51,7 +52,8 @@ export function DatasetDetailRoute() {
         <div className="min-w-0 space-y-6">
           {selected && (
             <div key={selected.id} className="space-y-6">
-              <VersionSummary teamId={team.id} version={selected} onNewVersion={showVersion} />
+              <VersionSummary teamId={team.id} datasetName={dataset.data.name} version={selected} />
+              <VersionActions teamId={team.id} version={selected} onNewVersion={showVersion} />
               <IssuesPanel teamId={team.id} datasetId={datasetId} versionId={selected.id} />
               <PreviewPanel teamId={team.id} datasetId={datasetId} versionId={selected.id} splits={selected.splits} />
             </div>

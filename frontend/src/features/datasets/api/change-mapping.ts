@@ -1,0 +1,35 @@
+import { mutationOptions, useMutation, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { api } from "@/lib/api/client";
+import { unwrap } from "@/lib/api/errors";
+import type { UploadResult } from "@/lib/api/types";
+import { datasetsKey } from "./keys";
+
+export type MappingInput = {
+  teamId: string;
+  datasetId: string;
+  versionId: string;
+  format: string;
+  columns: Record<string, string>;
+};
+
+/** Re-reads the version's uploaded files with another format/column mapping, as a new version. */
+export function changeMapping(input: MappingInput): Promise<UploadResult> {
+  return unwrap(
+    api.POST("/api/teams/{team_id}/datasets/{dataset_id}/versions/{version_id}/mapping", {
+      params: { path: { team_id: input.teamId, dataset_id: input.datasetId, version_id: input.versionId } },
+      body: { mapping: { format: input.format, columns: input.columns }, notes: "" },
+    }),
+  );
+}
+
+export function changeMappingMutationOptions(queryClient: QueryClient) {
+  return mutationOptions({
+    mutationKey: ["datasets", "mapping"],
+    mutationFn: changeMapping,
+    onSuccess: (_result, input) => queryClient.invalidateQueries({ queryKey: datasetsKey(input.teamId) }),
+  });
+}
+
+export function useChangeMapping() {
+  return useMutation(changeMappingMutationOptions(useQueryClient()));
+}

@@ -1,0 +1,33 @@
+import { Card } from "@/components/ui/Page";
+import type { UploadResult, VersionRead } from "@/lib/api/types";
+import { DropInvalidForm } from "./DropInvalidForm";
+import { FormatPicker } from "./FormatPicker";
+import { SplitForm } from "./SplitForm";
+
+/** Ways to derive a new version from this one; what is offered depends on the version's state. */
+export function VersionActions({
+  teamId,
+  version,
+  onNewVersion,
+}: {
+  teamId: string;
+  version: VersionRead;
+  onNewVersion: (result: UploadResult) => void;
+}) {
+  const unsplit = version.splits.length <= 1;
+  const fromFiles = version.operation === "upload" || version.operation === "mapping";
+  const candidates = ((version.detection as { candidates?: unknown[] }).candidates ?? []).length;
+  const canDrop = version.status !== "usable" && unsplit;
+  const canSplit = version.status === "usable" && unsplit;
+  const canRemap = fromFiles && candidates > 1;
+  if (!canDrop && !canSplit && !canRemap) return null;
+  return (
+    <Card title="Make a new version" description="This version stays as it is; the result is added to the history.">
+      <div className="space-y-6 divide-y divide-slate-100 [&>*:not(:first-child)]:pt-6">
+        {canRemap && <FormatPicker teamId={teamId} version={version} onNewVersion={onNewVersion} />}
+        {canDrop && <DropInvalidForm teamId={teamId} version={version} onNewVersion={onNewVersion} />}
+        {canSplit && <SplitForm teamId={teamId} version={version} onNewVersion={onNewVersion} />}
+      </div>
+    </Card>
+  );
+}
