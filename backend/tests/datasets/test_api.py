@@ -223,3 +223,22 @@ async def test_markdown_transcripts_with_participant_patterns(client, register):
     assert (version["kind"], version["mapping"]["format"], version["rows"], version["usable"]) == (
         "messages", "markdown_chat", 1, True)
     assert version["detection"]["title"] == "Chat transcripts (markdown)"
+
+
+async def test_jobs_get_files_only_for_usable_versions(client, register, app):
+    from tuneforge.datasets import service
+    from tuneforge.errors import Conflict, NotFound
+    from tuneforge.storage import get_storage
+
+    me, other = await register(), await register()
+    good = (await _upload(client, me, ("a.jsonl", jsonl([chat("a", "b")])))).json()["version"]
+    bad = (await _upload(client, me, ("b.jsonl", jsonl([chat("a", "")])))).json()["version"]
+    async with app.state.sessionmaker() as session:
+        version, files = await service.training_files(session=session, storage=get_storage(), team_id=me.team_id,
+                                                      version_id=good["id"])
+        assert version.number == 1 and files["rows"].read_bytes().count(b"\n") == 1
+        with pytest.raises(Conflict, match="has 1 errors and cannot be trained on"):
+            await service.training_files(session=session, storage=get_storage(), team_id=me.team_id, version_id=bad["id"])
+        with pytest.raises(NotFound):
+            await service.training_files(session=session, storage=get_storage(), team_id=other.team_id,
+                                         version_id=good["id"])

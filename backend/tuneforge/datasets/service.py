@@ -535,3 +535,22 @@ async def delete_dataset(
     await session.execute(delete(Dataset).where(Dataset.id == dataset.id))
     await session.flush()
     storage.delete(f"datasets/{dataset.id}")
+
+
+async def training_files(
+    *, session: AsyncSession, storage: Storage, team_id: uuid.UUID, version_id: uuid.UUID
+) -> tuple[DatasetVersion, dict[str, Any]]:
+    """For the jobs domain: a usable version of this team and its canonical files by split
+    ({"rows": path} unsplit, else {"train": path, "validation": path, ...}). Refuses versions with
+    errors with the reason, so a job never starts on data that would fail twenty minutes in."""
+    version = await session.scalar(
+        select(DatasetVersion).join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(DatasetVersion.id == version_id, Dataset.team_id == team_id)
+    )
+    if version is None:
+        raise NotFound("No dataset version with this id in this team.")
+    if version.status != VersionStatus.usable:
+        errors = version.issues_summary.get("errors", 0)
+        raise Conflict(f"Dataset version v{version.number} has {errors:,} errors and cannot be trained on. "
+                       "Open it, use 'Drop invalid rows', and pick the new version.")
+    return version, {name: storage.path(key) for name, key in version.files.items()}
