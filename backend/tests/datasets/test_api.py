@@ -242,3 +242,18 @@ async def test_jobs_get_files_only_for_usable_versions(client, register, app):
         with pytest.raises(NotFound):
             await service.training_files(session=session, storage=get_storage(), team_id=other.team_id,
                                          version_id=good["id"])
+
+
+async def test_reading_options_can_change_without_a_new_upload(client, register):
+    me = await register()
+    transcript = b"User: hi\n\nBot: hello\n"
+    created = (await _upload(client, me, ("chat.md", transcript))).json()
+    assert created["version"]["kind"] == "text"
+    url = BASE.format(team=me.team_id) + f"/{created['dataset']['id']}/versions/{created['version']['id']}/mapping"
+    response = await client.post(url, json={"options": {"participants": {"user": ["User:"], "assistant": ["Bot:"]}}},
+                                 headers=me.headers)
+    assert response.status_code == 201, response.text
+    version = response.json()["version"]
+    assert (version["kind"], version["rows"], version["operation"]) == ("messages", 1, "mapping")
+    assert version["options"]["change"] == "v1: read again with participants changed"
+    assert (await client.post(url, json={}, headers=me.headers)).status_code == 422

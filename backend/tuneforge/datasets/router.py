@@ -195,7 +195,7 @@ async def change_mapping(
     storage: StorageDep, user: CurrentUser, _: Member,
 ) -> UploadResult:
     result = await service.change_mapping(session=session, storage=storage, dataset=dataset, version=version, user=user,
-                                          mapping=body.mapping, notes=body.notes)
+                                          body=body)
     return _status(response, result)
 
 

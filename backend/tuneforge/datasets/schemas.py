@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 BASE_MODELS = ("tiny-llama", "SmolLM2-135M-Instruct")
 
@@ -60,10 +60,20 @@ class DropInvalidIn(BaseModel):
 
 
 class MappingChangeIn(BaseModel):
+    """Re-read the uploaded files with another column mapping and/or other reading options (e.g.
+    participant patterns for markdown transcripts). Omitted `mapping` = detect again."""
+
     model_config = ConfigDict(extra="forbid")
 
-    mapping: MappingIn
+    mapping: MappingIn | None = None
+    options: IngestOptionsIn | None = None
     notes: str = Field("", max_length=5000)
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> MappingChangeIn:
+        if self.mapping is None and self.options is None:
+            raise ValueError("give a mapping, options, or both")
+        return self
 
 
 class SplitIn(BaseModel):

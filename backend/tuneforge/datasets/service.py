@@ -32,7 +32,7 @@ from tuneforge.datasets.schemas import (
     IngestOptionsIn,
     IssuePage,
     IssueRead,
-    MappingIn,
+    MappingChangeIn,
     PreviewPage,
     PreviewRow,
     RenderedRow,
@@ -445,19 +445,25 @@ async def drop_invalid(
 
 
 async def change_mapping(
-    *, session: AsyncSession, storage: Storage, dataset: Dataset, version: DatasetVersion, user: User, mapping: MappingIn,
-    notes: str,
+    *, session: AsyncSession, storage: Storage, dataset: Dataset, version: DatasetVersion, user: User, body: MappingChangeIn,
 ) -> UploadResult:
     if not version.sources:
         raise Conflict("This version was made from another version, not from uploaded files, so its columns are "
                        "already canonical. Change the mapping on the uploaded version it came from.")
-    spec = mapping.model_dump(exclude_none=True)
-    columns = ", ".join(f"{column} → {slot}" for slot, column in spec.get("columns", {}).items())
-    change = f"Mapping of v{version.number} changed to {spec.get('format') or spec.get('kind')}" + (f" ({columns})" if columns else "")
+    spec = body.mapping.model_dump(exclude_none=True) if body.mapping else None
+    options = {k: v for k, v in version.options.items() if k not in ("change", "dropped")}
+    if body.options is not None:
+        options.update(body.options.model_dump(exclude_unset=True))
+    parts = []
+    if spec:
+        columns = ", ".join(f"{column} → {slot}" for slot, column in spec.get("columns", {}).items())
+        parts.append(f"mapping changed to {spec.get('format') or spec.get('kind')}" + (f" ({columns})" if columns else ""))
+    if body.options is not None:
+        parts.append("read again with " + ", ".join(sorted(body.options.model_dump(exclude_unset=True))) + " changed")
     new, created = await _version_from_upload(
         session=session, storage=storage, dataset=dataset, user=user, sources=version.sources, mapping=spec,
-        options={k: v for k, v in version.options.items() if k != "change"}, notes=notes,
-        operation=Operation.mapping, parent=version, change=change,
+        options=options, notes=body.notes, operation=Operation.mapping, parent=version,
+        change=f"v{version.number}: " + "; ".join(parts),
     )
     return await _result(session, dataset.id, new, created)
 
