@@ -1461,6 +1461,27 @@ export interface components {
              */
             validation: number;
         };
+        /** StatsRead */
+        StatsRead: {
+            /** Issues Summary */
+            issues_summary: {
+                [key: string]: unknown;
+            };
+            /** Kind */
+            kind: string | null;
+            /** Rows */
+            rows: number;
+            /** Split */
+            split: {
+                [key: string]: unknown;
+            } | null;
+            /** Stats */
+            stats: {
+                [key: string]: unknown;
+            };
+            /** Status */
+            status: string;
+        };
         /** TeamSummary */
         TeamSummary: {
             /**
@@ -3102,9 +3123,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["StatsRead"];
                 };
             };
             /** @description Validation Error */
