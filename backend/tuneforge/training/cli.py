@@ -245,14 +245,30 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 # -- argparse wiring -------------------------------------------------------------------------------
 
 
+def _exiting(command):
+    """For CLIs that ignore `func`'s return value: a failure still sets the exit status."""
+
+    def call(args: argparse.Namespace) -> int:
+        code = command(args)
+        if code:
+            raise SystemExit(code)
+        return code
+
+    return call
+
+
 def register(subparsers) -> None:
-    """Add `train` and `evaluate` to the main `tuneforge` CLI's subparsers."""
+    """Add `train` and `evaluate` to the main `tuneforge` CLI's subparsers.
+
+    `args.func(args)` exits with the documented status on failure (SystemExit), so callers that
+    ignore its return value still report failures; `args.command_func` returns the code instead.
+    """
     train = subparsers.add_parser("train", help="fine-tune a model from a spec (YAML or JSON)")
     train.add_argument("spec", help="path to spec.yaml / spec.json")
     train.add_argument("--output-dir", help="override output_dir")
     train.add_argument("--resume", metavar="CHECKPOINT", help="'latest' or a checkpoint folder")
     train.add_argument("--json", action="store_true", help="print JSON-lines events instead of a progress bar")
-    train.set_defaults(func=cmd_train)
+    train.set_defaults(func=_exiting(cmd_train), command_func=cmd_train)
 
     evaluate = subparsers.add_parser("evaluate", help="evaluate a model or run output on a JSONL dataset")
     evaluate.add_argument("--model", required=True, help="run output folder, model folder, or 'tiny-llama'")
@@ -263,7 +279,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("--output", help="folder to write evaluation.json into")
     evaluate.add_argument("--model-cache-dir", help="where bootstrapped base models are cached")
     evaluate.add_argument("--json", action="store_true", help="print JSON-lines events")
-    evaluate.set_defaults(func=cmd_evaluate)
+    evaluate.set_defaults(func=_exiting(cmd_evaluate), command_func=cmd_evaluate)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     run = subparsers.add_parser("run", help="worker entry: run a spec, JSON-lines events")
     run.add_argument("spec")
     run.add_argument("--events-fd", type=int, default=None, help="write events to this inherited fd")
-    run.set_defaults(func=cmd_run)
+    run.set_defaults(func=cmd_run, command_func=cmd_run)
     register(subparsers)
     args = parser.parse_args(argv)
-    return args.func(args)
+    return args.command_func(args)

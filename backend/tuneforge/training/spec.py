@@ -272,11 +272,14 @@ class TrainingSpec(_Strict):
         """A copy with relative file paths anchored at `base`."""
 
         def anchor(p: str | None) -> str | None:
-            if p is None or Path(p).is_absolute():
+            return p if p is None or Path(p).is_absolute() else str((base / p).resolve())
+
+        def anchor_model(p: str) -> str:
+            # Named models ("tiny-llama", "org/name" on the Hub) are not paths: anchor only what
+            # exists next to the spec or is written as a relative path ("./run", "../out").
+            if Path(p).is_absolute() or not ((base / p).exists() or p.startswith(".")):
                 return p
-            candidate = base / p
-            # Named base models ("tiny-llama") are not paths; only anchor what exists or is clearly a path.
-            return str(candidate.resolve()) if candidate.exists() or "/" in p else p
+            return str((base / p).resolve())
 
         data = self.data.model_copy(
             update={
@@ -285,7 +288,11 @@ class TrainingSpec(_Strict):
             }
         )
         update: dict[str, Any] = {"data": data, "output_dir": str((base / self.output_dir).resolve())}
-        update["base_model"] = anchor(self.base_model)
+        update["base_model"] = anchor_model(self.base_model)
+        if self.model_cache_dir:
+            update["model_cache_dir"] = anchor(self.model_cache_dir)
+        if self.grpo.reward_model:
+            update["grpo"] = self.grpo.model_copy(update={"reward_model": anchor_model(self.grpo.reward_model)})
         if self.resume_from_checkpoint not in (None, "latest"):
             update["resume_from_checkpoint"] = anchor(self.resume_from_checkpoint)
         return self.model_copy(update=update)
@@ -372,8 +379,11 @@ def resolve_provider(spec: TrainingSpec) -> str:
 UNSLOTH_METHODS = ("sft", "cpt", "dpo", "orpo", "kto", "grpo")
 
 
-def check_spec(spec: TrainingSpec, *, inspect_data: bool = True) -> dict[str, Any]:
+def check_spec(spec: TrainingSpec, *, inspect_data: bool = True, cuda: bool | None = None) -> dict[str, Any]:
     """Refuse what cannot run, before any model is loaded.
+
+    `cuda` says whether the machine that will train has a CUDA GPU; None means this machine
+    (the web API validates for a worker elsewhere and passes what that target has).
 
     Returns facts learned on the way (`data_kind`, `provider`). Raises SpecError / DatasetError
     whose message says what is wrong and whose hint says how to fix it.
@@ -422,8 +432,9 @@ def check_spec(spec: TrainingSpec, *, inspect_data: bool = True) -> dict[str, An
                 f"Set batch_size to {spec.grpo.num_generations} (or a multiple) or lower grpo.num_generations.",
             )
 
-    cuda = _cuda_available()
-    provider = resolve_provider(spec)
+    if cuda is None:
+        cuda = _cuda_available()
+    provider = resolve_provider(spec) if spec.provider != "auto" or cuda else "hf"
     if provider == "unsloth":
         if not cuda:
             raise SpecError(

@@ -42,7 +42,7 @@ def build_trainer(ctx: RunContext) -> GRPOTrainer:
         num_generations=grpo.num_generations,
         max_completion_length=grpo.max_completion_length,
         temperature=grpo.temperature,
-        beta=ctx.beta(0.0) if spec.method_options.beta is not None else 0.0,
+        beta=ctx.beta(0.0),
         reward_weights=weights,
         remove_unused_columns=False,
     )
