@@ -257,3 +257,11 @@ async def test_reading_options_can_change_without_a_new_upload(client, register)
     assert (version["kind"], version["rows"], version["operation"]) == ("messages", 1, "mapping")
     assert version["options"]["change"] == "v1: read again with participants changed"
     assert (await client.post(url, json={}, headers=me.headers)).status_code == 422
+
+
+async def test_invalid_participant_regex_is_explained(client, register):
+    me = await register()
+    response = await _upload(client, me, ("chat.md", b"A: hi\n"),
+                             options={"participants": {"user": [{"regex": "(oops"}], "assistant": ["B:"]}})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("The participant patterns are not valid: user: '(oops' is not a valid")

@@ -268,7 +268,10 @@ async def _run_ingest(storage: Storage, sources: list[dict], out_key: str, mappi
         options.tokenizer_name = None
     try:
         return await anyio.to_thread.run_sync(_ingest_files, storage, sources, out_key, mapping, options)
-    except (ValueError, ingest_lib.PatternError) as exc:
+    except ingest_lib.PatternError as exc:
+        storage.delete(out_key)
+        raise BadRequest(f"The participant patterns are not valid: {exc}.") from exc
+    except ValueError as exc:
         storage.delete(out_key)
         raise BadRequest(f"The mapping does not fit this data: {exc}.") from exc
 
