@@ -8,7 +8,8 @@ export function getInfo(): Promise<Info> {
 }
 
 export function infoQueryOptions() {
-  return queryOptions({ queryKey: ["system", "info"], queryFn: getInfo, staleTime: 30_000 });
+  // Polled so workers joining or leaving show up without a reload.
+  return queryOptions({ queryKey: ["system", "info"], queryFn: getInfo, staleTime: 5_000, refetchInterval: 5_000 });
 }
 
 export function useInfo() {

@@ -35,6 +35,7 @@ export function DatasetDetailRoute() {
     );
   }
   if (!team || !dataset.data || !versions.data) return <PageLoader label="Loading dataset…" />;
+  const canEdit = team.role !== "viewer";
 
   return (
     <>
@@ -53,14 +54,16 @@ export function DatasetDetailRoute() {
           {selected && (
             <div key={selected.id} className="space-y-6">
               <VersionSummary teamId={team.id} datasetName={dataset.data.name} version={selected} />
-              <VersionActions teamId={team.id} version={selected} onNewVersion={showVersion} />
+              {canEdit && <VersionActions teamId={team.id} version={selected} onNewVersion={showVersion} />}
               <IssuesPanel teamId={team.id} datasetId={datasetId} versionId={selected.id} />
               <PreviewPanel teamId={team.id} datasetId={datasetId} versionId={selected.id} splits={selected.splits} />
             </div>
           )}
-          <Card title="Upload a new version" description="Same dataset, new files: the history keeps every version.">
-            <UploadForm teamId={team.id} datasetId={datasetId} onUploaded={showVersion} />
-          </Card>
+          {canEdit && (
+            <Card title="Upload a new version" description="Same dataset, new files: the history keeps every version.">
+              <UploadForm teamId={team.id} datasetId={datasetId} onUploaded={showVersion} />
+            </Card>
+          )}
         </div>
       </div>
     </>
