@@ -53,7 +53,10 @@ async def estimate_job(
 
     storage = get_storage()
     config, _, _ = await service._stored_config(session=session, team_id=team_id, data=data)
-    spec, facts = await asyncio.to_thread(service.validate_training_config, config=config, storage=storage, job_id=uuid.uuid4())
+    cuda = data.executor == "modal" or service._needs_cuda(config)
+    spec, facts = await asyncio.to_thread(
+        service.validate_training_config, config=config, storage=storage, job_id=uuid.uuid4(), cuda=cuda
+    )
     estimates = await service.estimate_targets(
         session=session, settings=settings, spec=spec, executor=data.executor, gpu_type=data.gpu_type
     )

@@ -64,7 +64,7 @@ async def _stored_config(*, session: AsyncSession, team_id: uuid.UUID, data: Job
     return config, version, dataset
 
 
-def validate_training_config(*, config: dict[str, Any], storage: Storage, job_id: uuid.UUID) -> Any:
+def validate_training_config(*, config: dict[str, Any], storage: Storage, job_id: uuid.UUID, cuda: bool = False) -> Any:
     """Builds the library's spec and runs its checks: what cannot train is refused before queueing."""
     from tuneforge.training.errors import TrainingError
     from tuneforge.training.spec import TrainingSpec, check_spec
@@ -80,7 +80,7 @@ def validate_training_config(*, config: dict[str, Any], storage: Storage, job_id
         )
         raise BadRequest(f"The training settings are not valid — {problems}") from exc
     try:
-        facts = check_spec(spec)
+        facts = check_spec(spec, cuda=cuda)
     except TrainingError as exc:
         raise BadRequest(f"{exc.message}. {exc.hint}".strip()) from exc
     return spec, facts
@@ -117,7 +117,8 @@ async def estimate_targets(
                 result = estimate(spec, target["device"])
             except (ValueError, KeyError) as exc:
                 result = {"error": str(exc)}
-            results.append({**{k: v for k, v in target.items() if k != "device"}, "device_name": target["device"].get("name"), **result})
+            results.append({**{k: v for k, v in target.items() if k != "device"}, "device_name": target["device"].get("name"),
+                            "device_type": target["device"].get("type"), **result})
         return results
 
     results = await asyncio.to_thread(run_all)
@@ -150,8 +151,15 @@ async def create_job(
     await _check_executor(session=session, settings=settings, user=user, data=data)
     config, version, dataset = await _stored_config(session=session, team_id=team_id, data=data)
     job_id = uuid.uuid4()
-    spec, _facts = await asyncio.to_thread(validate_training_config, config=config, storage=storage, job_id=job_id)
+    cuda = data.executor == Executor.modal or _needs_cuda(config)
+    spec, _facts = await asyncio.to_thread(validate_training_config, config=config, storage=storage, job_id=job_id, cuda=cuda)
     estimates = await estimate_targets(session=session, settings=settings, spec=spec, executor=data.executor, gpu_type=data.gpu_type)
+    if data.executor == Executor.local and estimates["chosen"] is None:
+        estimates["warnings"] = ["No worker is online: the job waits in the queue until one starts (`tuneforge worker`)."]
+    elif data.executor == Executor.local and cuda and not any(
+        t["executor"] == "local" and t.get("device_type") == "cuda" for t in estimates["targets"]
+    ):
+        estimates["warnings"] = ["This job needs a CUDA GPU and no GPU worker is online: it waits until one joins, or run it on Modal."]
     job = Job(
         id=job_id,
         team_id=team_id,
