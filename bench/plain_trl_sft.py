@@ -70,7 +70,8 @@ def main() -> None:
     class StepLog(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "loss" in logs:
-                steps_file.write(json.dumps({"step": state.global_step, "time": time.time(), "loss": logs["loss"]}) + "\n")
+                steps_file.write(json.dumps({"step": state.global_step, "time": time.time(),
+                                             "cpu": time.process_time(), "loss": logs["loss"]}) + "\n")
 
     config = SFTConfig(
         output_dir=settings["output_dir"],

@@ -12,7 +12,9 @@ hits all of them alike. Each run is a fresh process:
 
 Steady-state seconds per step = (time of the last step - time of step `warmup`) / (steps between),
 from per-step wall-clock times each runner logs at the same point (the trainer's `on_log`, with
-logging every step). Reported per runner as the median over repetitions, with the ratios.
+logging every step). Reported per runner as the median over repetitions, with the ratios. The
+same is computed from each process's CPU time (user + system), which, with `--threads 1`, does
+not stretch when other jobs share the machine: on a busy box compare those.
 
 Correctness: TuneForge and the plain trl script see the same rows in the same order, the same
 tokens and loss mask (written independently in each), the same seed, LoRA init and optimizer,
@@ -47,7 +49,7 @@ RUNNERS = ("tuneforge", "trl", "llamafactory")
 # The job per model: tiny-llama at batch 8 x 128 tokens (FACTS.md's measurement), SmolLM2 at
 # batch 2 x 256 tokens. Rows are long enough to fill max_length; steps/warmup keep SmolLM2 short.
 JOBS = {
-    "tiny-llama": {"batch_size": 8, "max_length": 128, "max_steps": 60, "warmup": 10, "learning_rate": 1e-3, "words": 90},
+    "tiny-llama": {"batch_size": 8, "max_length": 128, "max_steps": 40, "warmup": 8, "learning_rate": 1e-3, "words": 90},
     "SmolLM2-135M-Instruct": {"batch_size": 2, "max_length": 256, "max_steps": 12, "warmup": 3, "learning_rate": 1e-4,
                               "words": 220},
 }
@@ -68,8 +70,20 @@ def setup_llamafactory() -> None:
     constraints.write_text("torch==2.13.0\n")
     subprocess.run(pip + ["install", "torch==2.13.0"], check=True)
     subprocess.run(pip + ["install", "llamafactory==0.9.5", "-c", str(constraints)], check=True)
-    # Its torchvision/torchaudio pins pull CUDA builds that fail to load beside the CPU torch.
+    # Its torchvision/torchaudio pins pull builds whose native libraries fail to load beside the
+    # CPU torch 2.13.0. LLaMA-Factory 0.9.5 imports torchaudio at module level (mm_plugin.py) but
+    # uses it only for audio inputs, so a stub stands in for it; text SFT never touches it.
     subprocess.run(pip + ["uninstall", "-y", "torchvision", "torchaudio"], check=False)
+    site = subprocess.run([str(LF_PYTHON), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    stub = Path(site) / "torchaudio"
+    stub.mkdir(exist_ok=True)
+    (stub / "__init__.py").write_text(
+        '"""Stub written by tuneforge bench/training_speed.py: no audio in this virtualenv."""\n'
+        "__version__ = '0.0.0+stub'\n"
+        "def __getattr__(name):\n"
+        "    raise ImportError('torchaudio is a stub in the benchmark virtualenv (text-only training)')\n"
+    )
     subprocess.run([str(LF_PYTHON), "-c", "import llamafactory, torch; print(llamafactory.__version__, torch.__version__)"],
                    check=True)
 
@@ -177,16 +191,21 @@ def run_once(runner: str, model: str, model_path: Path, cache: Path, data: Path,
     if runner == "tuneforge":
         spec = run_dir / "spec.json"
         spec.write_text(json.dumps(tuneforge_spec(model, cache, data, run_dir / "out", job)))
-        proc = subprocess.run([sys.executable, "-m", "tuneforge.training", "run", str(spec)], capture_output=True,
-                              text=True, env=_env(threads), cwd=REPO / "backend")
+        stderr = open(run_dir / "stderr.txt", "w+")
+        proc = subprocess.Popen([sys.executable, "-m", "tuneforge.training", "run", str(spec)], stdout=subprocess.PIPE,
+                                stderr=stderr, text=True, env=_env(threads), cwd=REPO / "backend")
         steps = []
-        for line in proc.stdout.splitlines():
+        for line in proc.stdout:  # events arrive as they happen: stamp each with the child's CPU time
+            cpu = _cpu_seconds(proc.pid)
             try:
                 event = json.loads(line)
             except json.JSONDecodeError:
                 continue
             if event.get("type") == "metric":
-                steps.append({"step": event["step"], "time": event["time"], "loss": event["loss"]})
+                steps.append({"step": event["step"], "time": event["time"], "cpu": cpu, "loss": event["loss"]})
+        proc.wait()
+        stderr.seek(0)
+        proc.stderr = stderr.read()
     elif runner == "trl":
         settings = run_dir / "settings.json"
         settings.write_text(json.dumps(trl_settings(model_path, data, run_dir / "out", steps_file, job, threads)))
@@ -202,15 +221,27 @@ def run_once(runner: str, model: str, model_path: Path, cache: Path, data: Path,
     wall = time.time() - started
     if proc.returncode != 0 or len(steps) < job["max_steps"]:
         raise RuntimeError(f"{runner} on {model} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-    return {"runner": runner, "steps": steps, "wall_s": wall, "s_per_step": steady_s_per_step(steps, job["warmup"])}
+    return {"runner": runner, "steps": steps, "wall_s": wall, "s_per_step": steady_s_per_step(steps, job["warmup"]),
+            "cpu_s_per_step": steady_s_per_step(steps, job["warmup"], key="cpu")}
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a running process (Linux), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _read_steps(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
-def steady_s_per_step(steps: list[dict], warmup: int) -> float:
-    by_step = {s["step"]: s["time"] for s in steps}
+def steady_s_per_step(steps: list[dict], warmup: int, key: str = "time") -> float | None:
+    by_step = {s["step"]: s.get(key) for s in steps}
+    if any(v is None for v in by_step.values()):
+        return None
     last = max(by_step)
     return (by_step[last] - by_step[warmup]) / (last - warmup)
 
@@ -234,13 +265,18 @@ def bench_model(model: str, runners: list[str], reps: int, cache: Path, work: Pa
         for runner in order:
             result = run_once(runner, model, model_path, cache, data, work, job, threads)
             results[runner].append(result)
-            print(f"  {model} rep {rep + 1} {runner:12s} {result['s_per_step']:.4f} s/step "
-                  f"(wall {result['wall_s']:.1f} s)", flush=True)
-    summary: dict = {"job": job, "runs": {r: [x["s_per_step"] for x in results[r]] for r in runners}}
+            print(f"  {model} rep {rep + 1} {runner:12s} {result['s_per_step']:.4f} s/step, "
+                  f"{result['cpu_s_per_step'] or float('nan'):.4f} CPU-s/step (run {result['wall_s']:.1f} s)", flush=True)
+    summary: dict = {"job": job, "runs": {r: [x["s_per_step"] for x in results[r]] for r in runners},
+                     "cpu_runs": {r: [x["cpu_s_per_step"] for x in results[r]] for r in runners}}
     median = {r: statistics.median(summary["runs"][r]) for r in runners}
+    cpu_median = {r: statistics.median([c for c in summary["cpu_runs"][r] if c is not None] or [float("nan")])
+                  for r in runners}
     summary["median_s_per_step"] = median
+    summary["median_cpu_s_per_step"] = cpu_median
     if "trl" in median:
         summary["ratio_to_trl"] = {r: median[r] / median["trl"] for r in runners}
+        summary["cpu_ratio_to_trl"] = {r: cpu_median[r] / cpu_median["trl"] for r in runners}
     if "tuneforge" in median and "trl" in median:
         diff = compare_losses(results["tuneforge"][0]["steps"], results["trl"][0]["steps"])
         summary["max_loss_diff_tuneforge_vs_trl"] = diff
@@ -295,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{model}: median s/step {json.dumps({k: round(v, 4) for k, v in m['median_s_per_step'].items()})}"
               + (f", ratio to trl {json.dumps({k: round(v, 3) for k, v in m['ratio_to_trl'].items()})}"
                  if "ratio_to_trl" in m else "")
+              + f"; median CPU-s/step {json.dumps({k: round(v, 4) for k, v in m['median_cpu_s_per_step'].items()})}"
+              + (f", CPU ratio to trl {json.dumps({k: round(v, 3) for k, v in m['cpu_ratio_to_trl'].items()})}"
+                 if "cpu_ratio_to_trl" in m else "")
               + (f", max |loss diff| tuneforge vs trl {m['max_loss_diff_tuneforge_vs_trl']:.2e}"
                  if "max_loss_diff_tuneforge_vs_trl" in m else ""), flush=True)
     report["machine"]["load_average_at_end"] = os.getloadavg()
