@@ -45,6 +45,12 @@ def n(value: int) -> str:
     return f"{value:,}"
 
 
+def short(value: object, limit: int = 60) -> str:
+    """repr() for messages, cut so one odd value cannot flood the issue list."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def where_row(row: int, *, file: str | None = None, line: int | None = None, show_file: bool = False) -> str:
     text = f"row {n(row)}"
     if show_file and file:

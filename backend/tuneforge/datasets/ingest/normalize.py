@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from tuneforge.datasets.ingest.detect import FORMATS, Mapping, as_list
-from tuneforge.datasets.ingest.issues import Problem
+from tuneforge.datasets.ingest.issues import Problem, short
 
 ROLE_ALIASES = {
     "user": "user", "human": "user", "prompter": "user", "customer": "user",
@@ -154,7 +154,7 @@ def _label(value: Any, column: str, problems: list[Problem]) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    problems.append(Problem("error", "invalid_label", f"the label must be true or false, got {value!r}",
+    problems.append(Problem("error", "invalid_label", f"the label must be true or false, got {short(value)}",
                             "Use true for a desirable completion and false for an undesirable one.", column))
     return None
 

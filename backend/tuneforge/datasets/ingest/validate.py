@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuneforge.datasets.ingest.issues import Problem
+from tuneforge.datasets.ingest.issues import Problem, short
 
 _ALTERNATE = Problem(
     "error", "role_order", "roles must alternate user/assistant after an optional system message",
@@ -45,7 +45,7 @@ def check_messages(turns: list[dict], *, field: str = "messages", need_assistant
     unknown = [(i, r) for i, r in enumerate(roles, 1) if r not in ("system", "user", "assistant")]
     for index, role in unknown[:1]:
         problems.append(Problem(
-            "error", "unknown_role", f"turn {index} has the role {role!r}; expected system, user or assistant",
+            "error", "unknown_role", f"turn {index} has the role {short(role)}; expected system, user or assistant",
             "Rename the role, or map it (ShareGPT 'human'/'gpt' are understood).", field))
     role_totals = {r: roles.count(r) for r in set(roles)}
     for index, turn in enumerate(turns, 1):
