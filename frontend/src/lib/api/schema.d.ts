@@ -969,6 +969,53 @@ export interface components {
             /** Workers */
             workers: components["schemas"]["WorkerInfo"][];
         };
+        /**
+         * IngestOptionsIn
+         * @description How to read an upload. Sent as the JSON form field `options` with the files.
+         */
+        IngestOptionsIn: {
+            /**
+             * Allow Transcode
+             * @description convert non-UTF-8 text (with a notice) instead of refusing it
+             * @default true
+             */
+            allow_transcode: boolean;
+            /**
+             * Base Model
+             * @description whose tokenizer counts tokens (and renders the preview)
+             * @default tiny-llama
+             * @enum {string}
+             */
+            base_model: "tiny-llama" | "SmolLM2-135M-Instruct";
+            /**
+             * Chunk Chars
+             * @description documents are cut into rows of at most this many characters; 0 = whole documents
+             * @default 6000
+             */
+            chunk_chars: number;
+            /**
+             * Conversation Separator
+             * @description a line matching this ends one conversation and starts the next (transcripts)
+             */
+            conversation_separator?: string | {
+                [key: string]: string;
+            } | null;
+            /**
+             * Max Length
+             * @description rows longer than this many tokens are reported
+             * @default 2048
+             */
+            max_length: number;
+            /**
+             * Participants
+             * @description markdown transcripts: {"user": ["User:", {"regex": "^Q\\d*:"}], "assistant": [...], "system": [...]}
+             */
+            participants?: {
+                [key: string]: (string | {
+                    [key: string]: string;
+                })[];
+            } | null;
+        };
         /** IssuePage */
         IssuePage: {
             /** Items */
@@ -1256,14 +1303,19 @@ export interface components {
             /** Password */
             password: string;
         };
-        /** MappingChangeIn */
+        /**
+         * MappingChangeIn
+         * @description Re-read the uploaded files with another column mapping and/or other reading options (e.g.
+         *     participant patterns for markdown transcripts). Omitted `mapping` = detect again.
+         */
         MappingChangeIn: {
-            mapping: components["schemas"]["MappingIn"];
+            mapping?: components["schemas"]["MappingIn"] | null;
             /**
              * Notes
              * @default
              */
             notes: string;
+            options?: components["schemas"]["IngestOptionsIn"] | null;
         };
         /**
          * MappingIn
