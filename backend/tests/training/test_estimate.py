@@ -207,3 +207,20 @@ def test_estimate_reads_config_json_without_loading_weights(model_cache):
     ).params
     with pytest.raises(ValueError, match="no config.json"):
         est.estimate({"base_model": "org/not-here", "data": {}}, ONE_CORE)
+
+
+def test_known_shapes_match_the_built_models(model_cache):
+    config = json.loads((model_cache / "tiny-llama" / "config.json").read_text())
+    assert est.ModelShape.from_config(est.KNOWN_CONFIGS["tiny-llama"]) == est.ModelShape.from_config(config)
+
+
+def test_detected_cpu_can_be_estimated_for():
+    from tuneforge.training.hardware import detect_devices
+
+    devices = detect_devices()
+    cpu = devices[-1]
+    assert cpu["type"] == "cpu" and cpu["can_train"]
+    assert cpu["cores"] >= 1 and cpu["total_memory_bytes"] >= cpu["free_memory_bytes"] > 0
+    assert all(d["type"] in ("cuda", "mps") for d in devices[:-1])
+    result = est.estimate({"base_model": "tiny-llama", "data": {"max_length": 64}}, cpu, num_rows=10)
+    assert result["fits"] and result["available_memory_bytes"] == cpu["free_memory_bytes"]
