@@ -265,3 +265,15 @@ async def test_invalid_participant_regex_is_explained(client, register):
                              options={"participants": {"user": [{"regex": "(oops"}], "assistant": ["B:"]}})
     assert response.status_code == 400
     assert response.json()["detail"].startswith("The participant patterns are not valid: user: '(oops' is not a valid")
+
+
+async def test_upload_with_an_explicit_mapping(client, register):
+    me = await register()
+    rows = [{"q": "Why?", "a": "Because."}]
+    response = await _upload(client, me, ("qa.jsonl", jsonl(rows)),
+                             mapping={"format": "prompt_completion", "columns": {"prompt": "q", "completion": "a"}})
+    assert response.status_code == 201, response.text
+    version = response.json()["version"]
+    assert version["mapping"] == {"kind": "prompt_completion", "format": "prompt_completion",
+                                  "columns": {"prompt": "q", "completion": "a"}}
+    assert version["usable"] is True

@@ -33,6 +33,7 @@ from tuneforge.datasets.schemas import (
     IssuePage,
     IssueRead,
     MappingChangeIn,
+    MappingIn,
     PreviewPage,
     PreviewRow,
     RenderedRow,
