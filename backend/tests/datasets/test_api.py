@@ -277,3 +277,22 @@ async def test_upload_with_an_explicit_mapping(client, register):
     assert version["mapping"] == {"kind": "prompt_completion", "format": "prompt_completion",
                                   "columns": {"prompt": "q", "completion": "a"}}
     assert version["usable"] is True
+
+
+async def test_rename_archive_and_render_refusals(client, register):
+    me = await register()
+    created = (await _upload(client, me, ("a.jsonl", b'{"messages": oops}\n' + jsonl([chat("a", "b")])))).json()
+    base = BASE.format(team=me.team_id)
+    url = f"{base}/{created['dataset']['id']}"
+    (await _upload(client, me, ("b.jsonl", jsonl([chat("c", "d")])), name="Taken"))
+    assert (await client.patch(url, json={"name": "Taken"}, headers=me.headers)).status_code == 409
+    renamed = await client.patch(url, json={"name": "Renamed", "archived": True}, headers=me.headers)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed" and renamed.json()["archived"] is True
+    assert [d["name"] for d in (await client.get(base, headers=me.headers)).json()] == ["Taken"]
+    assert {d["name"] for d in (await client.get(base, params={"archived": True}, headers=me.headers)).json()} == {
+        "Taken", "Renamed"}
+    rendered = f"{url}/versions/{created['version']['id']}/rows"
+    unreadable = await client.get(f"{rendered}/1/rendered", headers=me.headers)
+    assert unreadable.status_code == 400 and unreadable.json()["detail"].startswith("Row 1 could not be read")
+    assert (await client.get(f"{rendered}/9/rendered", headers=me.headers)).status_code == 404
+    assert (await client.get(f"{rendered}/0/rendered", headers=me.headers)).status_code == 400
