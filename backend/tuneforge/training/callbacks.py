@@ -57,6 +57,8 @@ class EventCallback(TrainerCallback):
         self._last_time = time.perf_counter()
         self._last_step = 0
         self._last_tokens = 0
+        self._last_trl_tokens = 0
+        self.step = 0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self._last_time = time.perf_counter()
@@ -74,6 +76,7 @@ class EventCallback(TrainerCallback):
             )
 
     def on_step_end(self, args, state, control, **kwargs):
+        self.step = state.global_step
         if self.step_delay_s:
             time.sleep(self.step_delay_s)
         if self.stop.is_set():
@@ -91,6 +94,10 @@ class EventCallback(TrainerCallback):
         elapsed = max(now - self._last_time, 1e-9)
         samples = steps * args.per_device_train_batch_size * args.gradient_accumulation_steps
         tokens = (state.num_input_tokens_seen or 0) - self._last_tokens
+        if tokens <= 0 and isinstance(logs.get("num_tokens"), (int, float)):
+            # trl trainers count tokens themselves (cumulative `num_tokens`).
+            tokens = logs["num_tokens"] - self._last_trl_tokens
+            self._last_trl_tokens = logs["num_tokens"]
         if tokens <= 0 and self.tokens_per_sample:
             tokens = samples * self.tokens_per_sample
         self._last_time, self._last_step = now, state.global_step

@@ -170,8 +170,11 @@ class ProgressPrinter:
             if m.get("eval_loss") is not None:
                 lines.append(f"  eval loss       {m['eval_loss']:.4f} (perplexity {m.get('perplexity', 0):.2f})")
             for key, value in (m.get("evaluation") or {}).items():
-                if isinstance(value, (int, float)):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
                     lines.append(f"  {key:<15} {value:.4g}")
+                elif isinstance(value, dict):  # fine_tuned / base / improvement scores
+                    scores = ", ".join(f"{k} {v:.3g}" for k, v in value.items() if isinstance(v, (int, float)))
+                    lines.append(f"  {key:<15} {scores}")
             lines.append(f"  output          {event['output_dir']}")
             self._line("\n".join(lines))
 

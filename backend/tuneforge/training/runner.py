@@ -342,10 +342,11 @@ def run(spec: TrainingSpec, *, sink: EventSink | None = None, stop: threading.Ev
     sink = sink or EventSink()
     stop = stop or threading.Event()
     output_dir = Path(spec.output_dir)
+    progress = {"step": 0}  # the step a failure happened at, for the `failed` event
     try:
-        return _run(spec, sink, stop, output_dir)
+        return _run(spec, sink, stop, output_dir, progress)
     except TrainingError as exc:
-        sink.emit("failed", step=0, **exc.to_event())
+        sink.emit("failed", step=progress["step"], **exc.to_event())
         return RunResult("failed", output_dir, error=exc.to_event())
     except Exception as exc:  # noqa: BLE001 - a run reports every failure as an event
         if is_out_of_memory(exc):
@@ -357,11 +358,11 @@ def run(spec: TrainingSpec, *, sink: EventSink | None = None, stop: threading.Ev
                 "hint": "See the traceback in the log; if it persists, report it with the spec.",
                 "traceback": traceback.format_exc()[-4000:],
             }
-        sink.emit("failed", step=0, **error)
-        return RunResult("failed", output_dir, error=error)
+        sink.emit("failed", step=progress["step"], **error)
+        return RunResult("failed", output_dir, step=progress["step"], error=error)
 
 
-def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir: Path) -> RunResult:
+def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir: Path, progress: dict) -> RunResult:
     started_at = time.time()
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     facts = check_spec(spec)  # raises SpecError / DatasetError before anything is loaded
@@ -464,6 +465,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             train_output = trainer.train(resume_from_checkpoint=resume)
             break
         except Exception as exc:
+            progress["step"] = callback.step
             if not is_out_of_memory(exc):
                 raise
             hp = attempt_spec.hyperparameters
@@ -482,7 +484,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             del trainer, model, ctx
             _free_memory()
 
-    step = trainer.state.global_step
+    step = progress["step"] = trainer.state.global_step
     if callback.cancelled:
         checkpoint = callback.last_checkpoint
         sink.emit("cancelled", step=step, checkpoint=checkpoint)
