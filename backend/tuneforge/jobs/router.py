@@ -60,7 +60,11 @@ async def estimate_job(
     estimates = await service.estimate_targets(
         session=session, settings=settings, spec=spec, executor=data.executor, gpu_type=data.gpu_type
     )
-    spec_dict = spec.model_dump(mode="json", exclude_defaults=True)
+    # Copyable for `tuneforge train`: what defines the run first, then only what differs from defaults.
+    spec_dict = {
+        "method": spec.method, "adapter": spec.adapter, "base_model": spec.base_model,
+        **spec.model_dump(mode="json", exclude_defaults=True),
+    }
     return {**estimates, "facts": facts, "spec_yaml": yaml.safe_dump(spec_dict, sort_keys=False)}
 
 

@@ -14,6 +14,7 @@ from tuneforge.auth.models import User
 from tuneforge.config import Settings
 from tuneforge.credentials import service as credentials_service
 from tuneforge.credentials.models import Provider
+from tuneforge.datasets import service as datasets_service
 from tuneforge.datasets.models import Dataset, DatasetVersion, VersionStatus
 from tuneforge.errors import BadRequest, Conflict, NotFound
 from tuneforge.jobs import modal_executor, queue
@@ -335,10 +336,13 @@ def artifact_path(*, storage: Storage, job: Job, path: str) -> Path:
     return target
 
 
-async def dataset_version_in_use(*, session: AsyncSession, version_ids: list[uuid.UUID]) -> list[Job]:
-    """Jobs that reference any of these dataset versions (datasets refuse deletion while used)."""
-    rows = await session.scalars(select(Job).where(Job.dataset_version_id.in_(version_ids)))
-    return list(rows)
+async def jobs_using_versions(session: AsyncSession, version_ids: list[uuid.UUID]) -> list[str]:
+    """Jobs that trained (or will train) on these dataset versions: a dataset they use is not deleted."""
+    rows = await session.scalars(select(Job).where(Job.dataset_version_id.in_(version_ids)).order_by(Job.created_at))
+    return [f"job '{job.name}' ({job.status.value})" for job in rows]
+
+
+datasets_service.VERSION_USAGE_CHECKS.append(jobs_using_versions)
 
 
 async def team_analytics(*, session: AsyncSession, team_id: uuid.UUID, days: int = 30) -> dict[str, Any]:

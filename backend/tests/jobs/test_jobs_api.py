@@ -1,0 +1,174 @@
+"""The jobs API in-process (real PostgreSQL, rolled back per test): validation, isolation, lifecycle rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import CHAT_ROWS
+
+PREFERENCE_ROWS = [{"prompt": f"Say {i}", "chosen": str(i), "rejected": "no"} for i in range(20)]
+
+
+async def _upload(client, account, name: str, rows: list[dict]) -> str:
+    content = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    response = await client.post(
+        f"/api/teams/{account.team_id}/datasets",
+        files=[("files", (f"{name}.jsonl", content, "application/jsonl"))],
+        data={"name": name},
+        headers=account.headers,
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()["version"]["id"]
+
+
+def _job(version: str, **extra) -> dict:
+    return {"method": "sft", "adapter": "lora", "base_model": "tiny-llama", "dataset_version_id": version,
+            "hyperparameters": {"max_steps": 5}, **extra}
+
+
+async def test_create_list_get_and_filter(client, register):
+    alice = await register()
+    version = await _upload(client, alice, "sums", CHAT_ROWS)
+    created = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version), headers=alice.headers)
+    assert created.status_code == 201, created.text
+    job = created.json()
+    assert job["status"] == "queued" and job["created_by_name"] == "Ada"
+    assert job["name"] == "SFT lora · tiny-llama · sums v1"
+    assert job["config"]["dataset_version_id"] == version
+    assert job["estimate"]["warnings"][0].startswith("No worker is online")
+
+    listed = await client.get(f"/api/teams/{alice.team_id}/jobs", params={"status": "queued", "method": "sft"}, headers=alice.headers)
+    assert [j["id"] for j in listed.json()["items"]] == [job["id"]]
+    none = await client.get(f"/api/teams/{alice.team_id}/jobs", params={"method": "dpo"}, headers=alice.headers)
+    assert none.json() == {"items": [], "total": 0}
+    events = await client.get(f"/api/jobs/{job['id']}/events", headers=alice.headers)
+    assert [(e["seq"], e["data"]["status"]) for e in events.json()] == [(1, "queued")]
+    spec_yaml = await client.get(f"/api/jobs/{job['id']}/spec.yaml", headers=alice.headers)
+    assert "method: sft" in spec_yaml.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"method": "kto"}, "KTO needs labelled completions"),
+        ({"method": "dpo"}, "DPO needs preference pairs"),
+        ({"method": "cpt"}, "CPT needs raw text"),
+        ({"adapter": "full", "merge_adapter": True}, "merge_adapter needs an adapter"),
+        ({"hyperparameters": {"batch_size": 0}}, "hyperparameters.batch_size"),
+        ({"data": {"sources": ["/etc/passwd"]}}, "chosen by TuneForge"),
+    ],
+)
+async def test_invalid_jobs_are_refused_with_the_reason_and_nothing_is_queued(client, register, overrides, message):
+    alice = await register()
+    version = await _upload(client, alice, "chat", CHAT_ROWS)
+    response = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version, **overrides), headers=alice.headers)
+    assert response.status_code in (400, 422), response.text
+    assert message in response.json()["detail"]
+    listed = await client.get(f"/api/teams/{alice.team_id}/jobs", headers=alice.headers)
+    assert listed.json()["total"] == 0
+
+
+async def test_preference_data_suggests_the_right_methods(client, register):
+    alice = await register()
+    version = await _upload(client, alice, "prefs", PREFERENCE_ROWS)
+    response = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version, method="sft"), headers=alice.headers)
+    assert response.status_code == 400
+    assert "Use dpo, orpo, simpo, cpo or reward for this dataset" in response.json()["detail"]
+    ok = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version, method="dpo"), headers=alice.headers)
+    assert ok.status_code == 201
+
+
+async def test_other_teams_jobs_and_datasets_are_invisible(client, register):
+    alice = await register()
+    mallory = await register()
+    version = await _upload(client, alice, "secret", CHAT_ROWS)
+    job = (await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version), headers=alice.headers)).json()
+
+    for method, path in [("get", f"/api/jobs/{job['id']}"), ("get", f"/api/jobs/{job['id']}/events"),
+                         ("post", f"/api/jobs/{job['id']}/cancel"), ("delete", f"/api/jobs/{job['id']}"),
+                         ("get", f"/api/jobs/{job['id']}/artifacts"), ("get", f"/api/teams/{alice.team_id}/jobs")]:
+        response = await client.request(method, path, headers=mallory.headers)
+        assert response.status_code == 404, (path, response.text)
+    # Nor can Mallory train on Alice's data from her own team.
+    stolen = await client.post(f"/api/teams/{mallory.team_id}/jobs", json=_job(version), headers=mallory.headers)
+    assert stolen.status_code == 404
+    assert "No such dataset version in this team" in stolen.json()["detail"]
+
+
+async def test_lifecycle_rules(client, register):
+    alice = await register()
+    version = await _upload(client, alice, "sums", CHAT_ROWS)
+    job = (await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version), headers=alice.headers)).json()
+
+    refused = await client.delete(f"/api/jobs/{job['id']}", headers=alice.headers)
+    assert refused.status_code == 409 and "Cancel it first" in refused.json()["detail"]
+    no_resume = await client.post(f"/api/jobs/{job['id']}/resume", headers=alice.headers)
+    assert no_resume.status_code == 409
+
+    cancelled = await client.post(f"/api/jobs/{job['id']}/cancel", headers=alice.headers)
+    assert cancelled.json()["status"] == "cancelled"
+    nothing_saved = await client.post(f"/api/jobs/{job['id']}/resume", headers=alice.headers)
+    assert nothing_saved.status_code == 409 and "Use Retry" in nothing_saved.json()["detail"]
+    retried = await client.post(f"/api/jobs/{job['id']}/retry", headers=alice.headers)
+    assert retried.json()["status"] == "queued"
+
+    clone = await client.post(f"/api/jobs/{job['id']}/clone", json={"hyperparameters": {"max_steps": 9}}, headers=alice.headers)
+    assert clone.status_code == 201
+    assert clone.json()["cloned_from_id"] == job["id"]
+    assert clone.json()["config"]["hyperparameters"]["max_steps"] == 9
+
+    # A dataset a job trained on cannot be deleted out from under it.
+    datasets = (await client.get(f"/api/teams/{alice.team_id}/datasets", headers=alice.headers)).json()
+    deleted = await client.delete(f"/api/teams/{alice.team_id}/datasets/{datasets[0]['id']}", headers=alice.headers)
+    assert deleted.status_code == 409
+    assert "is used by job" in deleted.json()["detail"]
+
+
+async def test_viewers_cannot_launch(client, register, db):
+    from sqlalchemy import text
+
+    alice = await register()
+    version = await _upload(client, alice, "sums", CHAT_ROWS)
+    await db.execute(text("UPDATE membership SET role = 'viewer'"))
+    response = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version), headers=alice.headers)
+    assert response.status_code == 403
+    assert "needs the member role" in response.json()["detail"]
+
+
+async def test_templates_and_analytics(client, register):
+    alice = await register()
+    version = await _upload(client, alice, "sums", CHAT_ROWS)
+    template = await client.post(
+        f"/api/teams/{alice.team_id}/job-templates",
+        json={"name": "quick sft", "config": _job(version)},
+        headers=alice.headers,
+    )
+    assert template.status_code == 201
+    duplicate = await client.post(
+        f"/api/teams/{alice.team_id}/job-templates", json={"name": "quick sft", "config": {}}, headers=alice.headers
+    )
+    assert duplicate.status_code == 409
+    listed = await client.get(f"/api/teams/{alice.team_id}/job-templates", headers=alice.headers)
+    config = listed.json()[0]["config"]
+    launched = await client.post(f"/api/teams/{alice.team_id}/jobs", json=config, headers=alice.headers)
+    assert launched.status_code == 201
+
+    analytics = (await client.get(f"/api/teams/{alice.team_id}/analytics", headers=alice.headers)).json()
+    assert analytics["total_jobs"] == 1
+    assert analytics["by_status"] == {"queued": 1}
+    assert analytics["by_method"] == {"sft": 1}
+
+
+async def test_estimate_covers_modal_gpus_and_returns_a_runnable_yaml(client, register):
+    alice = await register()
+    version = await _upload(client, alice, "sums", CHAT_ROWS)
+    response = await client.post(f"/api/teams/{alice.team_id}/jobs/estimate", json=_job(version), headers=alice.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    gpus = {t["gpu_type"]: t for t in body["targets"] if t["executor"] == "modal"}
+    assert {"T4", "A10G", "A100-80GB", "H100"} <= set(gpus)
+    assert all(t["fits"] for t in gpus.values())
+    assert gpus["H100"]["cost_usd"] is not None
+    assert "method: sft" in body["spec_yaml"]
