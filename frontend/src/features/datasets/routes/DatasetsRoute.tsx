@@ -17,14 +17,6 @@ export function DatasetsRoute() {
     <>
       <PageHeader title="Datasets" description="Training data for your team, versioned and checked before it is used." />
       <div className="space-y-6">
-        {team && team.role !== "viewer" && (
-          <Card title="Upload a dataset">
-            <UploadForm teamId={team.id} onUploaded={(result) => navigate(`/datasets/${result.dataset.id}`)} />
-          </Card>
-        )}
-        {team?.role === "viewer" && (
-          <p className="text-sm text-slate-600">You are a viewer in {team.name}: ask an owner or admin to make you a member to upload data.</p>
-        )}
         <ErrorAlert error={teamError ?? datasets.error} />
         {datasets.data ? (
           datasets.data.length > 0 ? (
@@ -40,6 +32,14 @@ export function DatasetsRoute() {
           )
         ) : (
           !datasets.error && <PageLoader label="Loading datasets…" />
+        )}
+        {team && team.role !== "viewer" && (
+          <Card title="Upload a dataset">
+            <UploadForm teamId={team.id} onUploaded={(result) => navigate(`/datasets/${result.dataset.id}`)} />
+          </Card>
+        )}
+        {team?.role === "viewer" && (
+          <p className="text-sm text-slate-600">You are a viewer in {team.name}: ask an owner or admin to make you a member to upload data.</p>
         )}
       </div>
     </>
