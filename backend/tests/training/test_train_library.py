@@ -90,3 +90,22 @@ def test_mixing_weights_set_each_files_share(tmp_path, make_spec):
     assert share_b == pytest.approx(0.1, abs=0.02)
     held = {r["text"] for r in eval_rows}
     assert held and not held & {r["text"] for r in train_rows}  # held-out rows never trained on
+
+
+def test_a_trained_reward_model_scores_grpo_completions(make_spec, tmp_path):
+    reward, _ = train(make_spec("reward", "lora", "pref.jsonl", hyperparameters={"max_steps": 2, "batch_size": 4},
+                                output_dir=str(tmp_path / "rm")))
+    assert reward.status == "finished"
+    assert (reward.output_dir / "model.safetensors").exists()  # saved whole, ready to score
+    spec = make_spec(
+        "grpo", "lora", "pc.jsonl",
+        hyperparameters={"max_steps": 2, "batch_size": 4},
+        grpo={"num_generations": 4, "max_completion_length": 6,
+              "rewards": [{"kind": "length", "target_length": 10}], "reward_model": str(reward.output_dir)},
+        output_dir=str(tmp_path / "grpo"),
+    )
+    result, sink = train(spec)
+    assert result.status == "finished", result.error
+    metric = sink.of_type("metric")[-1]
+    assert "rewards/length_target/mean" in metric
+    assert sum(k.startswith("rewards/") and k.endswith("/mean") for k in metric) == 2  # length + reward model

@@ -43,7 +43,14 @@ def capabilities() -> dict[str, Any]:
     Used by the API's /api/info and the wizard.
     """
     from tuneforge.training.models import CHAT_TEMPLATES, SMOLLM2, TINY_LLAMA
-    from tuneforge.training.spec import ADAPTERS, METHOD_DATA_KINDS, METHODS, PRESETS, UNSLOTH_METHODS
+    from tuneforge.training.spec import (
+        ADAPTERS,
+        METHOD_DATA_KINDS,
+        METHODS,
+        PRESETS,
+        UNSLOTH_METHODS,
+        preset_hyperparameters,
+    )
 
     cuda, cuda_reason = _cuda()
     torch_ok = importlib.util.find_spec("torch") is not None
@@ -75,6 +82,7 @@ def capabilities() -> dict[str, Any]:
                 "adapters": [a for a in ADAPTERS if not (m == "reward" and a == "qlora")],
                 "available": not hf_reason,
                 "reason": hf_reason,
+                "presets": {name: preset_hyperparameters(m, name) for name in PRESETS},
             }
             for m in METHODS
         },

@@ -88,6 +88,24 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+# Per-method adjustments on top of the generic presets: RL and paired methods hold two
+# sequences (or a group of generations) per example, so they take smaller micro-batches.
+METHOD_PRESET_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
+    "dpo": {"balanced": {"batch_size": 4, "gradient_accumulation": 4}, "quality": {"batch_size": 4, "gradient_accumulation": 8}},
+    "kto": {"balanced": {"batch_size": 4, "gradient_accumulation": 4}, "quality": {"batch_size": 4, "gradient_accumulation": 8}},
+    "grpo": {
+        "quick": {"max_steps": 20, "batch_size": 4},
+        "balanced": {"batch_size": 8, "gradient_accumulation": 1, "warmup_ratio": 0.0},
+        "quality": {"batch_size": 8, "gradient_accumulation": 2, "epochs": 1},
+    },
+    "cpt": {"quality": {"epochs": 1, "gradient_accumulation": 8}},
+}
+
+
+def preset_hyperparameters(method: str, preset: str) -> dict[str, Any]:
+    return {**PRESETS[preset], **METHOD_PRESET_OVERRIDES.get(method, {}).get(preset, {})}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -234,8 +252,8 @@ class TrainingSpec(_Strict):
     def _apply_preset(cls, value: Any) -> Any:
         # A preset fills hyperparameters the user did not set; explicit values always win.
         if isinstance(value, dict) and value.get("preset"):
-            preset = PRESETS.get(value["preset"])
-            if preset is not None:
+            if value["preset"] in PRESETS:
+                preset = preset_hyperparameters(value.get("method", "sft"), value["preset"])
                 value = dict(value)
                 value["hyperparameters"] = {**preset, **(value.get("hyperparameters") or {})}
         return value
