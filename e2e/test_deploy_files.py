@@ -61,7 +61,7 @@ def test_shell_and_python_render_the_same_config(tmp_path: Path) -> None:
     rendered = output.read_text()
     assert rendered == render_template(NGINX_TEMPLATE.read_text(), values)
     # nginx's own variables survive rendering.
-    for variable in ("$http_upgrade", "$host", "$request_id", "$uri"):
+    for variable in ("$http_upgrade", "$http_host", "$request_id", "$uri"):
         assert variable in rendered
     assert "${" not in rendered
 
