@@ -23,12 +23,21 @@ TEAM_JOBS_CHANNEL = "team_jobs"
 
 
 async def append_events(
-    *, session: AsyncSession, job_id: uuid.UUID, events: list[dict[str, Any]], attempt: int
+    *,
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    events: list[dict[str, Any]],
+    attempt: int,
+    progress: dict[str, Any] | None = None,
 ) -> int:
+    """Store events (and, in the same statement, the job's progress summary) and announce them."""
     if not events:
         return 0
     last_seq = await session.scalar(
-        update(Job).where(Job.id == job_id).values(last_seq=Job.last_seq + len(events)).returning(Job.last_seq)
+        update(Job)
+        .where(Job.id == job_id)
+        .values(last_seq=Job.last_seq + len(events), **(progress or {}))
+        .returning(Job.last_seq)
     )
     if last_seq is None:
         raise LookupError(f"job {job_id} does not exist")
@@ -54,7 +63,11 @@ async def append_events(
 
 async def announce_job_change(*, session: AsyncSession, job: Job) -> None:
     """Tell list and dashboard views (team feed) that a job's status or progress changed."""
-    payload = json.dumps({"team_id": str(job.team_id), "job_id": str(job.id), "status": job.status.value})
+    await announce(session=session, team_id=job.team_id, job_id=job.id, status=job.status.value)
+
+
+async def announce(*, session: AsyncSession, team_id: uuid.UUID, job_id: uuid.UUID, status: str) -> None:
+    payload = json.dumps({"team_id": str(team_id), "job_id": str(job_id), "status": status})
     await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": TEAM_JOBS_CHANNEL, "payload": payload})
 
 

@@ -48,7 +48,8 @@ class Watcher:
     # Set when the queue overflowed: the watcher must re-read from the table.
     lagging: bool = False
 
-    def offer(self, message: dict[str, Any]) -> None:
+    def offer(self, message: tuple[int | None, str]) -> None:
+        """`message` is (seq or None, JSON text): encoded once, sent to every watcher as is."""
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -161,8 +162,9 @@ class EventHub:
             team_id = uuid.UUID(body["team_id"])
         except (ValueError, KeyError, TypeError):
             return
+        text = json.dumps({"kind": "job", "job_id": body.get("job_id"), "status": body.get("status")})
         for watcher in list(self.team_watchers.get(team_id, ())):
-            watcher.offer({"kind": "job", "job_id": body.get("job_id"), "status": body.get("status")})
+            watcher.offer((None, text))
 
     def _schedule(self, job_id: uuid.UUID) -> None:
         """One read per job at a time; notifications arriving meanwhile fold into one more read."""
@@ -185,13 +187,13 @@ class EventHub:
                             select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.seq > since).order_by(JobEvent.seq).limit(5000)
                         )
                     )
-                messages = [event_message(e) for e in rows]
+                messages = [(e.seq, json.dumps(event_message(e))) for e in rows]
                 for watcher in watchers:
-                    fresh = [m for m in messages if m["seq"] > watcher.cursor]
+                    fresh = [m for m in messages if m[0] > watcher.cursor]
                     for message in fresh:
                         watcher.offer(message)
                     if fresh:
-                        watcher.cursor = fresh[-1]["seq"]
+                        watcher.cursor = fresh[-1][0]
                 if job_id not in self._dirty and len(rows) < 5000:
                     return
         except Exception:  # noqa: BLE001 — watchers re-read on their next wake-up

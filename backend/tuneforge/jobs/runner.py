@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,16 +28,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneforge.jobs import queue
-from tuneforge.jobs.events import announce_job_change, append_events, status_event
+from tuneforge.jobs.events import announce, announce_job_change, append_events, status_event
 from tuneforge.jobs.models import Executor, Job, JobStatus
 from tuneforge.jobs.spec import training_spec_dict
 from tuneforge.storage import Storage
 
 log = logging.getLogger("tuneforge.jobs.runner")
 
-FLUSH_INTERVAL_S = 0.2
-FLUSH_MAX_EVENTS = 200
+FLUSH_INTERVAL_S = 1.0  # only a safety net: every new event wakes the writer at once
+FLUSH_MAX_EVENTS = 500
 STDERR_TAIL_LINES = 40
+PROGRESS_ANNOUNCE_S = 2.0
 # How long a trainer gets to save its checkpoint after SIGTERM before it is killed.
 STOP_GRACE_S = 120.0
 
@@ -88,6 +89,7 @@ class _Relay:
     runner: JobRunner
     job_id: uuid.UUID
     attempt: int
+    team_id: uuid.UUID | None = None
     buffer: list[dict[str, Any]] = field(default_factory=list)
     terminal: dict[str, Any] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -96,16 +98,16 @@ class _Relay:
         if event.get("type") in ("finished", "failed", "cancelled"):
             self.terminal = event
         self.buffer.append(event)
-        if len(self.buffer) >= FLUSH_MAX_EVENTS:
-            self.wake.set()
+        self.wake.set()
 
     async def flush(self) -> None:
-        if not self.buffer:
-            return
-        batch, self.buffer = self.buffer, []
-        await self.runner.store_events(self.job_id, batch, self.attempt)
+        while self.buffer:
+            batch, self.buffer = self.buffer[:FLUSH_MAX_EVENTS], self.buffer[FLUSH_MAX_EVENTS:]
+            await self.runner.store_events(self.job_id, batch, self.attempt, self.team_id)
 
     async def pump(self, done: asyncio.Event) -> None:
+        """Writes as soon as something arrives; what arrives during a write goes in the next batch,
+        so batches grow with the event rate and latency stays one round-trip."""
         while not done.is_set():
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=FLUSH_INTERVAL_S)
@@ -125,28 +127,39 @@ class JobRunner:
         worker_name: str,
         team_max_running_jobs: int = 2,
         modal_executor_factory: Callable[[], Any] | None = None,
-        python: str = sys.executable,
+        trainer_command: Sequence[str] = (sys.executable, "-m", "tuneforge.training", "run"),
     ) -> None:
         self.sessionmaker = sessionmaker
         self.storage = storage
         self.worker_name = worker_name
         self.team_max_running_jobs = team_max_running_jobs
         self.modal_executor_factory = modal_executor_factory
-        self.python = python
+        # The trainer is `<command> <spec.json>`; benchmarks swap in a stand-in that only emits events.
+        self.trainer_command = list(trainer_command)
         self.shutting_down = False
         self._children: dict[uuid.UUID, asyncio.subprocess.Process] = {}
+        self._announced: dict[uuid.UUID, float] = {}
 
     # -- database helpers --------------------------------------------------------------------
 
-    async def store_events(self, job_id: uuid.UUID, events: list[dict[str, Any]], attempt: int) -> None:
+    async def store_events(self, job_id: uuid.UUID, events: list[dict[str, Any]], attempt: int, team_id: uuid.UUID | None = None) -> bool:
+        """One short transaction per batch: events, progress summary and NOTIFY together."""
+        progress = progress_fields(events)
         async with self.sessionmaker() as session:
-            await append_events(session=session, job_id=job_id, events=events, attempt=attempt)
-            job = await session.get(Job, job_id, with_for_update=True)
-            if job is not None:
-                changed = _apply_progress(job, events)
-                if changed:
-                    await announce_job_change(session=session, job=job)
+            await append_events(session=session, job_id=job_id, events=events, attempt=attempt, progress=progress)
+            announce_now = team_id is not None and bool(progress) and self._progress_due(job_id)
+            if announce_now:
+                await announce(session=session, team_id=team_id, job_id=job_id, status="running")
             await session.commit()
+        return announce_now
+
+    def _progress_due(self, job_id: uuid.UUID) -> bool:
+        """List and dashboard views hear about progress at most every PROGRESS_ANNOUNCE_S per job."""
+        now = time.monotonic()
+        if now - self._announced.get(job_id, 0.0) >= PROGRESS_ANNOUNCE_S:
+            self._announced[job_id] = now
+            return True
+        return False
 
     # -- the task body -----------------------------------------------------------------------
 
@@ -157,7 +170,7 @@ class JobRunner:
         job, spec = started
         attempt = job.attempt
         outcome = RunOutcome()
-        relay = _Relay(self, job_id, attempt)
+        relay = _Relay(self, job_id, attempt, job.team_id)
         done = asyncio.Event()
         pump = asyncio.create_task(relay.pump(done))
         t0 = time.monotonic()
@@ -244,7 +257,7 @@ class JobRunner:
             handle.write(json.dumps(spec, indent=2).encode())
         env = dict(os.environ, PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false", TRL_EXPERIMENTAL_SILENCE="1")
         process = await asyncio.create_subprocess_exec(
-            self.python, "-m", "tuneforge.training", "run", str(self.storage.path(spec_key)),
+            *self.trainer_command, str(self.storage.path(spec_key)),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
@@ -383,31 +396,22 @@ class JobRunner:
             await session.commit()
 
 
-def _apply_progress(job: Job, events: list[dict[str, Any]]) -> bool:
-    """Keep the job row's summary (step, metrics, checkpoint) in step with its events."""
-    changed = False
+def progress_fields(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The job row's summary (step, total, latest metrics, checkpoint) after these events."""
+    fields: dict[str, Any] = {}
+    numbers = lambda event: {k: v for k, v in event.items() if k not in ("type", "time") and isinstance(v, (int, float))}  # noqa: E731
     for event in events:
         kind = event.get("type")
         if kind == "metric":
-            step = event.get("step")
-            if isinstance(step, int):
-                job.step = step
+            if isinstance(event.get("step"), int):
+                fields["step"] = event["step"]
             if isinstance(event.get("max_steps"), int) and event["max_steps"] > 0:
-                job.total_steps = event["max_steps"]
-            job.latest_metrics = {
-                k: v for k, v in event.items() if k not in ("type", "time") and isinstance(v, (int, float))
-            }
-            changed = True
-        elif kind == "checkpoint":
-            job.last_checkpoint = event.get("path")
+                fields["total_steps"] = event["max_steps"]
+            fields["latest_metrics"] = numbers(event)
+        elif kind == "checkpoint" and event.get("path"):
+            fields["last_checkpoint"] = event["path"]
         elif kind == "started":
             total = event.get("total_steps") or event.get("max_steps")
             if isinstance(total, int) and total > 0:
-                job.total_steps = total
-            changed = True
-        elif kind == "eval":
-            job.latest_metrics = {**(job.latest_metrics or {}), **{
-                k: v for k, v in event.items() if k not in ("type", "time") and isinstance(v, (int, float))
-            }}
-    return changed
-
+                fields["total_steps"] = total
+    return fields

@@ -61,16 +61,15 @@ async def _pump(websocket: WebSocket, watcher: Watcher, send_backlog, sent: int)
             sent = await send_backlog(sent)
             continue
         try:
-            message = await asyncio.wait_for(watcher.queue.get(), timeout=ping_every)
+            seq, text = await asyncio.wait_for(watcher.queue.get(), timeout=ping_every)
         except TimeoutError:
             await websocket.send_json({"kind": "ping"})
             continue
-        seq = message.get("seq")
         if seq is not None:
             if seq <= sent:
                 continue
             sent = seq
-        await websocket.send_json(message)
+        await websocket.send_text(text)
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:
@@ -123,7 +122,7 @@ async def job_events(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0
                     )
                 )
             for event in rows:
-                await websocket.send_json(event_message(event))
+                await websocket.send_text(json.dumps(event_message(event)))
                 sent = event.seq
             watcher.cursor = max(watcher.cursor, sent)
             if len(rows) < BACKLOG_PAGE:
