@@ -11,10 +11,12 @@ import { AppShell } from "./AppShell";
 import { PublicOnly, RequireAuth } from "./guards";
 import { NotFound } from "./NotFound";
 import { RootLayout } from "./RootLayout";
+import { RouteError } from "./RouteError";
 
 export const routes: RouteObject[] = [
   {
     element: <RootLayout />,
+    errorElement: <RouteError />,
     children: [
       {
         element: <PublicOnly />,

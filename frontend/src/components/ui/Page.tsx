@@ -1,6 +1,9 @@
-import type { ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
 
 export function PageHeader({ title, description, actions }: { title: string; description?: string; actions?: ReactNode }) {
+  useEffect(() => {
+    document.title = `${title} · TuneForge`;
+  }, [title]);
   return (
     <div className="mb-6 flex flex-wrap items-end justify-between gap-4">
       <div>
