@@ -232,3 +232,16 @@ def test_bad_participant_regex_is_refused():
         compile_participants({"user": [{"regex": "(unclosed"}], "assistant": ["A:"]})
     with pytest.raises(PatternError, match="at least one pattern for the user"):
         compile_participants({"assistant": ["A:"]})
+
+
+def test_token_lengths_past_the_exact_budget_are_estimated_but_over_limit_stays_exact(tmp_path, tiny_tokenizer):
+    rows = [chat(f"the cat {i}", "the dog sat " * 3) for i in range(300)]
+    rows[250] = chat("long", "the dog sat " * 60)  # over 200 tokens, after the exact budget
+    common = dict(tokenizer=tiny_tokenizer, tokenizer_name="tiny-llama", max_length=200)
+    exact, _, _ = run(tmp_path, {"c.jsonl": jsonl(rows)}, **common)
+    sampled, _, _ = run(tmp_path, {"c.jsonl": jsonl(rows)}, exact_token_rows=100, **common)
+    assert exact.stats["length"]["estimated_rows"] == 0
+    assert sampled.stats["length"]["estimated_rows"] == 199  # rows 101-300 except the long one
+    assert exact.stats["length"]["over_limit"] == sampled.stats["length"]["over_limit"] == 1
+    assert messages_of(sampled) == messages_of(exact)
+    assert sampled.stats["length"]["total"] == pytest.approx(exact.stats["length"]["total"], rel=0.05)

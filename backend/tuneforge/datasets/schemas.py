@@ -19,6 +19,10 @@ class IngestOptionsIn(BaseModel):
     base_model: Literal["tiny-llama", "SmolLM2-135M-Instruct"] = Field(
         "tiny-llama", description="whose tokenizer counts tokens (and renders the preview)")
     max_length: int = Field(2048, ge=16, le=131072, description="rows longer than this many tokens are reported")
+    exact_token_rows: int | None = Field(
+        20_000, ge=100, le=100_000_000,
+        description="rows tokenised exactly; later rows get estimated lengths (rows that could be over max_length "
+                    "are always tokenised, so that count stays exact). null: tokenise every row")
     allow_transcode: bool = Field(True, description="convert non-UTF-8 text (with a notice) instead of refusing it")
     chunk_chars: int = Field(6000, ge=0, le=1_000_000, description="documents are cut into rows of at most this many characters; 0 = whole documents")
     participants: dict[str, list[str | dict[str, str]]] | None = Field(

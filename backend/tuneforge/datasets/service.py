@@ -82,6 +82,7 @@ def _read_options(options: dict) -> ingest_lib.IngestOptions:
         participants=parsed.participants,
         conversation_separator=parsed.conversation_separator,
         max_length=parsed.max_length,
+        exact_token_rows=parsed.exact_token_rows,
         tokenizer_name=parsed.base_model,
     )
 

@@ -38,6 +38,10 @@ class IngestOptions(ReadOptions):
     tokenizer: Any = None  # any Hugging Face tokenizer; lengths are characters without one
     tokenizer_name: str | None = None
     max_length: int | None = None  # rows longer than this many tokens are reported
+    # Tokenising is what costs (~1 M tokens per CPU-second). Rows after this many get a length estimated
+    # from the exact rows' tokens-per-character, except rows that could be over max_length: those are
+    # always tokenised, so the over-limit count stays exact. None: every row exactly.
+    exact_token_rows: int | None = None
     keep_issues_per_code: int = 1000
     sample_rows: int = 200
     # Filters, used when deriving a version from another one:
@@ -92,6 +96,7 @@ class _Run:
         self.hashes = array("Q")
         self.seen: set[int] = set()
         self.pending: list[tuple[int, str]] = []
+        self.tokens_per_char: float | None = None
         self.written = 0
         self.dropped = {"invalid": 0, "duplicates": 0, "over_length": 0}
         self.stats: Stats | None = None
@@ -258,12 +263,19 @@ def _add_length(run: _Run, row_number: int, row: dict, kind: str, record: Record
                           "Pick a base model whose template supports this conversation, or change the row."),
                   record, row_number)
         text = length_text(row, kind, None)
-    if tokenizer is None:
-        run.stats.add_length(len(text), len(text))
+    exact_rows, limit = run.options.exact_token_rows, run.options.max_length
+    # Byte-level BPE makes at most one token per byte (SentencePiece a handful more for BOS and prefix
+    # spaces), so a row this short cannot be over the limit.
+    may_exceed = bool(limit) and len(text.encode("utf-8")) + 8 > limit
+    if exact_rows is None or row_number <= exact_rows or may_exceed:
+        run.pending.append((row_number, text))
+        if len(run.pending) >= _BATCH:
+            _flush_lengths(run, kind)
         return
-    run.pending.append((row_number, text))
-    if len(run.pending) >= _BATCH:
+    if run.tokens_per_char is None:
         _flush_lengths(run, kind)
+        run.tokens_per_char = run.stats.exact_tokens / run.stats.exact_characters if run.stats.exact_characters else 0.25
+    run.stats.add_length(round(len(text) * run.tokens_per_char), len(text), estimated=True)
 
 
 def _flush_lengths(run: _Run, kind: str | None) -> None:

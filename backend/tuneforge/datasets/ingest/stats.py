@@ -57,6 +57,9 @@ class Stats:
         self.labels: Counter = Counter()
         self.lengths = array("I")
         self.over_limit = 0
+        self.estimated_rows = 0
+        self.exact_tokens = 0
+        self.exact_characters = 0
         self.characters = 0
         self.sources: dict[str, dict] = {}
         self.duplicates = 0
@@ -92,9 +95,14 @@ class Stats:
         elif self.kind == "kto":
             self.labels["desirable" if row["label"] else "undesirable"] += 1
 
-    def add_length(self, length: int, characters: int) -> None:
+    def add_length(self, length: int, characters: int, *, estimated: bool = False) -> None:
         self.lengths.append(length)
         self.characters += characters
+        if estimated:
+            self.estimated_rows += 1
+        else:
+            self.exact_tokens += length
+            self.exact_characters += characters
 
     def to_dict(self, *, max_length: int | None, tokenizer_name: str | None) -> dict:
         lengths = np.frombuffer(self.lengths, dtype=np.uint32) if len(self.lengths) else np.zeros(0, dtype=np.uint32)
@@ -114,6 +122,8 @@ class Stats:
             "max": int(lengths.max()) if len(lengths) else 0,
             "max_length": max_length,
             "over_limit": self.over_limit,
+            # Rows whose length was estimated from the exact rows' tokens per character (0: all exact).
+            "estimated_rows": self.estimated_rows,
             "histogram": histogram,
         }
         stats: dict[str, Any] = {
