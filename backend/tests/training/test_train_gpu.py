@@ -32,7 +32,9 @@ def test_qlora_on_cuda_trains(make_spec):
     assert mean(losses[-2:]) < mean(losses[:2])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("unsloth") is None, reason="unsloth is not installed")
+@pytest.mark.skipif(
+    torch.cuda.is_available() and importlib.util.find_spec("unsloth") is None, reason="unsloth is not installed"
+)
 def test_unsloth_provider_trains(make_spec):
     result, sink = train(
         make_spec("sft", "lora", provider="unsloth", hyperparameters={"max_steps": 8, "learning_rate": 1e-2})
