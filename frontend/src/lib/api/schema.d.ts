@@ -1001,6 +1001,12 @@ export interface components {
                 [key: string]: string;
             } | null;
             /**
+             * Exact Token Rows
+             * @description rows tokenised exactly; later rows get estimated lengths (rows that could be over max_length are always tokenised, so that count stays exact). null: tokenise every row
+             * @default 20000
+             */
+            exact_token_rows: number | null;
+            /**
              * Max Length
              * @description rows longer than this many tokens are reported
              * @default 2048
