@@ -125,13 +125,22 @@ def live_api(live_env: dict[str, str], log_dir: Path) -> Iterator[dict]:
 
 
 @pytest.fixture
-def start_worker(live_env: dict[str, str], log_dir: Path) -> Iterator[Callable[..., LiveProcess]]:
+def start_worker(live_env: dict[str, str], log_dir: Path, live_api) -> Iterator[Callable[..., LiveProcess]]:
     workers: list[LiveProcess] = []
 
     def _start(name: str = "worker", env: dict[str, str] | None = None) -> LiveProcess:
         worker = LiveProcess(name, [sys.executable, "-m", "tuneforge.cli", "worker", "--name", name], {**live_env, **(env or {})}, log_dir)
         workers.append(worker)
-        return worker
+        # Ready once /api/info lists it (it registers after detecting its devices).
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"worker {name} exited:\n{worker.log_tail()}")
+            info = httpx.get(live_api["url"] + "/api/info", timeout=30).json()
+            if any(w["name"] == name for w in info["workers"]):
+                return worker
+            time.sleep(0.3)
+        raise RuntimeError(f"worker {name} did not register:\n{worker.log_tail()}")
 
     yield _start
     for worker in workers:

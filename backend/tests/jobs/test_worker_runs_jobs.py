@@ -19,7 +19,7 @@ def test_worker_trains_a_job_and_every_event_is_stored_in_order(api, start_worke
     assert job["estimate"]["chosen"]["fits"] is True
     assert job["estimate"]["chosen"]["seconds_per_step"] > 0
 
-    done = api.wait_for(job["id"], lambda j: j["status"] in TERMINAL, timeout=90, what="the job to finish")
+    done = api.wait_for(job["id"], lambda j: j["status"] in TERMINAL, timeout=300, what="the job to finish")
     assert done["status"] == "succeeded", (done["message"], done["stderr_tail"], worker.log_tail())
     assert done["worker_name"] == "worker-a"
     assert done["step"] == 12 and done["total_steps"] == 12
