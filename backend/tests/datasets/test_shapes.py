@@ -236,8 +236,8 @@ def test_bad_participant_regex_is_refused():
 
 def test_token_lengths_past_the_exact_budget_are_estimated_but_over_limit_stays_exact(tmp_path, tiny_tokenizer):
     rows = [chat(f"the cat {i}", "the dog sat " * 3) for i in range(300)]
-    rows[250] = chat("long", "the dog sat " * 60)  # over 200 tokens, after the exact budget
-    common = dict(tokenizer=tiny_tokenizer, tokenizer_name="tiny-llama", max_length=200)
+    rows[250] = chat("long", "the dog sat " * 100)  # over 300 tokens, after the exact budget
+    common = dict(tokenizer=tiny_tokenizer, tokenizer_name="tiny-llama", max_length=300)
     exact, _, _ = run(tmp_path, {"c.jsonl": jsonl(rows)}, **common)
     sampled, _, _ = run(tmp_path, {"c.jsonl": jsonl(rows)}, exact_token_rows=100, **common)
     assert exact.stats["length"]["estimated_rows"] == 0

@@ -234,16 +234,21 @@ def _process(run: _Run, row_number: int, record: Record, mapping: Mapping | None
         _add_length(run, out_number, row, kind, record)
 
 
-def _characters(value: Any) -> int:
+def _contents(value: Any) -> list[str]:
+    """The text fields of a canonical row (message contents, prompt, completion, ...)."""
     if isinstance(value, str):
-        return len(value)
+        return [value]
     if isinstance(value, list):
-        return sum(len(t.get("content") or "") for t in value)
+        return [t.get("content") or "" for t in value]
     if isinstance(value, dict):
-        if "messages" in value:
-            return _characters(value["messages"])
-        return sum(_characters(v) for k, v in value.items() if k != "label")
-    return 0
+        return [text for key, item in value.items() if key != "label" for text in _contents(item)]
+    return []
+
+
+# Upper bounds on what a chat template adds around the contents, in tokens: role headers and end
+# markers (~5 per turn for ChatML, Llama 3, Gemma) and default system prompts some templates inject.
+_TEMPLATE_TOKENS_PER_TURN = 32
+_TEMPLATE_TOKENS_FIXED = 128
 
 
 def _token_length(tokenizer, text: str) -> int:
@@ -252,10 +257,24 @@ def _token_length(tokenizer, text: str) -> int:
 
 def _add_length(run: _Run, row_number: int, row: dict, kind: str, record: Record) -> None:
     tokenizer = run.options.tokenizer
+    contents = _contents(row)
+    characters = sum(map(len, contents))
     if tokenizer is None:
-        characters = _characters(row)
         run.stats.add_length(characters, characters)
         return
+    exact_rows, limit = run.options.exact_token_rows, run.options.max_length
+    if exact_rows is not None and row_number > exact_rows:
+        # Past the exact budget, estimate from the exact rows' tokens per character, unless the row
+        # could be over the limit: byte-level BPE makes at most one token per byte, so contents' bytes
+        # plus the template's own tokens bound the row's length.
+        bound = sum(len(c.encode("utf-8")) for c in contents) + _TEMPLATE_TOKENS_PER_TURN * len(contents) + _TEMPLATE_TOKENS_FIXED
+        if not limit or bound <= limit:
+            if run.tokens_per_char is None:
+                _flush_lengths(run, kind)
+                stats = run.stats
+                run.tokens_per_char = stats.exact_tokens / stats.exact_characters if stats.exact_characters else 0.25
+            run.stats.add_length(round(characters * run.tokens_per_char), characters, estimated=True)
+            return
     try:
         text = length_text(row, kind, tokenizer)
     except Exception as exc:  # a chat template may refuse a conversation (e.g. "System role not supported")
@@ -263,29 +282,19 @@ def _add_length(run: _Run, row_number: int, row: dict, kind: str, record: Record
                           "Pick a base model whose template supports this conversation, or change the row."),
                   record, row_number)
         text = length_text(row, kind, None)
-    exact_rows, limit = run.options.exact_token_rows, run.options.max_length
-    # Byte-level BPE makes at most one token per byte (SentencePiece a handful more for BOS and prefix
-    # spaces), so a row this short cannot be over the limit.
-    may_exceed = bool(limit) and len(text.encode("utf-8")) + 8 > limit
-    if exact_rows is None or row_number <= exact_rows or may_exceed:
-        run.pending.append((row_number, text))
-        if len(run.pending) >= _BATCH:
-            _flush_lengths(run, kind)
-        return
-    if run.tokens_per_char is None:
+    run.pending.append((row_number, text, characters))
+    if len(run.pending) >= _BATCH:
         _flush_lengths(run, kind)
-        run.tokens_per_char = run.stats.exact_tokens / run.stats.exact_characters if run.stats.exact_characters else 0.25
-    run.stats.add_length(round(len(text) * run.tokens_per_char), len(text), estimated=True)
 
 
 def _flush_lengths(run: _Run, kind: str | None) -> None:
     if not run.pending:
         return
     tokenizer, limit = run.options.tokenizer, run.options.max_length
-    texts = [text for _, text in run.pending]
+    texts = [text for _, text, _ in run.pending]
     lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-    for (row_number, text), length in zip(run.pending, lengths, strict=True):
-        run.stats.add_length(length, len(text))
+    for (row_number, _, characters), length in zip(run.pending, lengths, strict=True):
+        run.stats.add_length(length, characters)
         if limit and length > limit:
             run.stats.over_limit += 1
             run.log.add(Issue("warning", "too_long",
