@@ -6,6 +6,8 @@ import { DatasetsRoute } from "@/features/datasets/routes/DatasetsRoute";
 import { ModelsRoute } from "@/features/models/routes/ModelsRoute";
 import { SettingsRoute } from "@/features/settings/routes/SettingsRoute";
 import { TeamRoute } from "@/features/team/routes/TeamRoute";
+import { JobRoute } from "@/features/training/routes/JobRoute";
+import { NewJobRoute } from "@/features/training/routes/NewJobRoute";
 import { TrainingRoute } from "@/features/training/routes/TrainingRoute";
 import { AppShell } from "./AppShell";
 import { PublicOnly, RequireAuth } from "./guards";
@@ -37,6 +39,8 @@ export const routes: RouteObject[] = [
               { path: "/datasets/:datasetId", element: <DatasetDetailRoute /> },
               { path: "/models", element: <ModelsRoute /> },
               { path: "/training", element: <TrainingRoute /> },
+              { path: "/training/new", element: <NewJobRoute /> },
+              { path: "/training/:jobId", element: <JobRoute /> },
               { path: "/team", element: <TeamRoute /> },
               { path: "/settings", element: <SettingsRoute /> },
               { path: "*", element: <NotFound /> },

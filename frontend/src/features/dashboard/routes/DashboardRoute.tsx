@@ -1,23 +1,67 @@
-import { EmptyState } from "@/components/ui/EmptyState";
+import { useQueryClient } from "@tanstack/react-query";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
+import { useCurrentTeam } from "@/lib/auth/current-team";
 import { useMe } from "@/lib/auth/me";
+import { useTeamFeed } from "@/lib/realtime/use-team-feed";
+import { useAnalytics } from "../api/get-analytics";
 import { useInfo } from "../api/get-info";
+import { useRunningJobs } from "../api/list-running-jobs";
+import { AnalyticsPanel } from "../components/AnalyticsPanel";
+import { RunningJobs } from "../components/RunningJobs";
 
 export function DashboardRoute() {
   const me = useMe();
   const info = useInfo();
+  const { team } = useCurrentTeam();
+  const queryClient = useQueryClient();
+  const analytics = useAnalytics(team?.id);
+  const running = useRunningJobs(team?.id);
+  // Any job change refreshes both (their keys sit under the team's jobs prefix).
+  useTeamFeed(team?.id, () => {
+    if (team) void queryClient.invalidateQueries({ queryKey: ["teams", team.id, "jobs"] });
+  });
   const name = me.data?.display_name;
   return (
     <>
       <PageHeader title="Dashboard" description={name ? `Welcome, ${name}.` : undefined} />
       <div className="space-y-6">
-        <EmptyState title="No training runs yet">
-          <p>
-            Your team's recent and running training jobs will appear here with live loss curves, progress and ETA,
-            alongside the latest model versions and what each worker's GPU or CPU is doing.
-          </p>
-        </EmptyState>
+        <div className="grid gap-6 lg:grid-cols-2">
+          <Card title="Running jobs">
+            {running.error ? <ErrorAlert error={running.error} /> : !running.data ? <p className="text-sm text-slate-500">Loading…</p> : <RunningJobs jobs={running.data} />}
+          </Card>
+          <Card title="Workers online">
+            {info.error ? (
+              <ErrorAlert error={info.error} />
+            ) : !info.data ? (
+              <p className="text-sm text-slate-500">Loading…</p>
+            ) : info.data.workers.length === 0 ? (
+              <p className="text-sm text-slate-600">No worker is connected: start one with `tuneforge worker`.</p>
+            ) : (
+              <ul className="divide-y divide-slate-100 text-sm">
+                {info.data.workers.map((worker) => (
+                  <li key={worker.name} className="py-2">
+                    <p className="font-medium text-slate-900">{worker.name}</p>
+                    <p className="text-xs text-slate-600">
+                      {worker.hostname} · {worker.executors.join(", ")} ·{" "}
+                      {(worker.devices as { name?: string; type?: string }[]).map((d) => `${d.name} (${d.type})`).join(", ")} · up to{" "}
+                      {worker.max_concurrent_jobs} job{worker.max_concurrent_jobs === 1 ? "" : "s"}
+                    </p>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Card>
+        </div>
+        <Card title="Training analytics">
+          {analytics.error ? (
+            <ErrorAlert error={analytics.error} />
+          ) : !analytics.data ? (
+            <p className="text-sm text-slate-500">Loading…</p>
+          ) : (
+            <AnalyticsPanel analytics={analytics.data} />
+          )}
+        </Card>
         <Card title="Platform">
           {info.error ? (
             <ErrorAlert error={info.error} />

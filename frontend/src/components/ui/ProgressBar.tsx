@@ -1,0 +1,32 @@
+import { cn } from "./cn";
+
+/** A labelled progress bar (role="progressbar"); without `max` it shows an indeterminate stripe. */
+export function ProgressBar({
+  value,
+  max,
+  label,
+  className,
+}: {
+  value: number;
+  max: number | null | undefined;
+  label: string;
+  className?: string;
+}) {
+  const known = Boolean(max && max > 0);
+  const percent = known ? Math.min(100, Math.max(0, (value / (max as number)) * 100)) : 0;
+  return (
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={known ? (max as number) : undefined}
+      aria-valuenow={known ? value : undefined}
+      className={cn("h-2 w-full overflow-hidden rounded-full bg-slate-200", className)}
+    >
+      <div
+        className={cn("h-full rounded-full bg-indigo-600 transition-[width] duration-300", !known && "w-1/3 animate-pulse")}
+        style={known ? { width: `${percent}%` } : undefined}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Pill } from "@/components/ui/Pill";
+import type { Analytics } from "../api/get-analytics";
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="rounded-lg bg-slate-50 p-3">
+      <dt className="text-xs text-slate-500">{label}</dt>
+      <dd className="text-xl font-semibold text-slate-900">{value}</dd>
+    </div>
+  );
+}
+
+export function AnalyticsPanel({ analytics }: { analytics: Analytics }) {
+  const perDay = analytics.per_day.map((d) => ({ ...d, other: Math.max(0, d.jobs - d.succeeded - d.failed), label: d.day.slice(5) }));
+  return (
+    <div className="space-y-4">
+      <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4">
+        <Stat label={`Jobs (last ${analytics.days} days)`} value={String(analytics.total_jobs)} />
+        <Stat label="Succeeded" value={String(analytics.by_status.succeeded ?? 0)} />
+        <Stat label="GPU hours" value={analytics.gpu_hours.toFixed(2)} />
+        <Stat label="Cloud cost" value={`$${analytics.cost_usd.toFixed(2)}`} />
+      </dl>
+      {perDay.length > 0 && (
+        <figure aria-label="Jobs per day chart" className="h-56">
+          <ResponsiveContainer width="100%" height="100%">
+            <BarChart data={perDay} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
+              <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+              <XAxis dataKey="label" tick={{ fontSize: 11 }} />
+              <YAxis allowDecimals={false} tick={{ fontSize: 11 }} />
+              <Tooltip />
+              <Legend wrapperStyle={{ fontSize: 12 }} />
+              <Bar maxBarSize={40} dataKey="succeeded" stackId="jobs" fill="#10b981" name="succeeded" isAnimationActive={false} />
+              <Bar maxBarSize={40} dataKey="failed" stackId="jobs" fill="#ef4444" name="failed" isAnimationActive={false} />
+              <Bar maxBarSize={40} dataKey="other" stackId="jobs" fill="#818cf8" name="other" isAnimationActive={false} />
+            </BarChart>
+          </ResponsiveContainer>
+        </figure>
+      )}
+      <div className="grid gap-4 sm:grid-cols-2">
+        <div>
+          <h3 className="mb-1 text-sm font-medium text-slate-800">By status</h3>
+          <ul aria-label="Jobs by status" className="flex flex-wrap gap-2">
+            {Object.entries(analytics.by_status).map(([status, n]) => (
+              <li key={status}>
+                <Pill>{status}: {n}</Pill>
+              </li>
+            ))}
+          </ul>
+        </div>
+        <div>
+          <h3 className="mb-1 text-sm font-medium text-slate-800">By method</h3>
+          <ul aria-label="Jobs by method" className="flex flex-wrap gap-2">
+            {Object.entries(analytics.by_method).map(([method, n]) => (
+              <li key={method}>
+                <Pill tone="info">{method.toUpperCase()}: {n}</Pill>
+              </li>
+            ))}
+          </ul>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+import { queryOptions, useQueries } from "@tanstack/react-query";
+import { api } from "@/lib/api/client";
+import { unwrap } from "@/lib/api/errors";
+import { versionsKey } from "./keys";
+import type { VersionRead } from "./types";
+
+/** Newest first. */
+export function listVersions(teamId: string, datasetId: string): Promise<VersionRead[]> {
+  return unwrap(
+    api.GET("/api/teams/{team_id}/datasets/{dataset_id}/versions", {
+      params: { path: { team_id: teamId, dataset_id: datasetId } },
+    }),
+  );
+}
+
+export function versionsQueryOptions(teamId: string, datasetId: string) {
+  return queryOptions({ queryKey: versionsKey(teamId, datasetId), queryFn: () => listVersions(teamId, datasetId) });
+}
+
+/** The versions of several datasets at once (the wizard lists every version of every dataset). */
+export function useVersionsOf(teamId: string | undefined, datasetIds: string[]) {
+  return useQueries({
+    queries: datasetIds.map((id) => ({ ...versionsQueryOptions(teamId ?? "", id), enabled: Boolean(teamId) })),
+  });
+}

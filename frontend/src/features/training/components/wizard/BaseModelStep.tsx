@@ -1,0 +1,107 @@
+import { RadioCard } from "@/components/ui/RadioCard";
+import { SelectField } from "@/components/ui/SelectField";
+import { TextField } from "@/components/ui/TextField";
+import type { JobRead } from "../../api/types";
+import type { BaseModelSource, WizardForm } from "../../lib/wizard-form";
+
+type BaseModel = { name: string; description?: string; available?: boolean; reason?: string };
+
+export function BaseModelStep({
+  form,
+  update,
+  bundled,
+  previousJobs,
+}: {
+  form: WizardForm;
+  update: (patch: Partial<WizardForm>) => void;
+  bundled: BaseModel[];
+  previousJobs: JobRead[];
+}) {
+  const outputs = previousJobs
+    .map((job) => ({ job, dir: (job.result as { output_dir?: string } | undefined)?.output_dir }))
+    .filter((entry): entry is { job: JobRead; dir: string } => Boolean(entry.dir));
+  function setSource(source: string) {
+    const s = source as BaseModelSource;
+    const base_model =
+      s === "bundled" ? (bundled.find((b) => b.available !== false)?.name ?? "") : s === "job" ? (outputs[0]?.dir ?? "") : "";
+    update({ baseModelSource: s, base_model });
+  }
+  const sources: { value: BaseModelSource; title: string; description: string; reason?: string | null }[] = [
+    { value: "bundled", title: "A bundled model", description: "Ships with TuneForge and works offline." },
+    { value: "folder", title: "A local folder", description: "A Hugging Face model folder on the worker's disk." },
+    {
+      value: "job",
+      title: "A previous job's output",
+      description: "Keep training what an earlier job produced.",
+      reason: outputs.length ? null : "No finished job has an output folder yet.",
+    },
+    { value: "hub", title: "A Hugging Face Hub model", description: "By id, e.g. HuggingFaceTB/SmolLM2-360M-Instruct (needs network)." },
+  ];
+  return (
+    <div className="space-y-6">
+      <fieldset>
+        <legend className="mb-2 text-sm font-semibold text-slate-900">Where the base model comes from</legend>
+        <div className="grid gap-2 md:grid-cols-2">
+          {sources.map((s) => (
+            <RadioCard
+              key={s.value}
+              name="base-source"
+              value={s.value}
+              checked={form.baseModelSource === s.value}
+              onChange={setSource}
+              title={s.title}
+              description={s.description}
+              disabledReason={s.reason}
+            />
+          ))}
+        </div>
+      </fieldset>
+      {form.baseModelSource === "bundled" && (
+        <fieldset>
+          <legend className="mb-2 text-sm font-semibold text-slate-900">Bundled model</legend>
+          <div className="grid gap-2 md:grid-cols-2">
+            {bundled.map((b) => (
+              <RadioCard
+                key={b.name}
+                name="bundled-model"
+                value={b.name}
+                checked={form.base_model === b.name}
+                onChange={(base_model) => update({ base_model })}
+                title={b.name}
+                description={b.description}
+                disabledReason={b.available === false ? b.reason || "Not prepared on this installation." : null}
+              />
+            ))}
+          </div>
+        </fieldset>
+      )}
+      {form.baseModelSource === "folder" && (
+        <TextField
+          label="Local folder path"
+          placeholder="/models/my-model"
+          value={form.base_model}
+          onChange={(e) => update({ base_model: e.target.value })}
+          hint="An absolute path on the worker holding config.json and the weights."
+          error={form.base_model && !form.base_model.startsWith("/") ? "Use an absolute path (starting with /)." : null}
+        />
+      )}
+      {form.baseModelSource === "job" && (
+        <SelectField
+          label="Previous job"
+          value={form.base_model}
+          onChange={(e) => update({ base_model: e.target.value })}
+          options={outputs.map(({ job, dir }) => ({ value: dir, label: `${job.name} (${job.base_model})` }))}
+        />
+      )}
+      {form.baseModelSource === "hub" && (
+        <TextField
+          label="Hugging Face model id"
+          placeholder="organisation/model-name"
+          value={form.base_model}
+          onChange={(e) => update({ base_model: e.target.value })}
+          hint="Downloaded by the worker with your Hugging Face token (Settings) when it has network access."
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,148 @@
+import { useMemo } from "react";
+import { Link, useParams } from "react-router";
+import { ErrorAlert } from "@/components/ui/Feedback";
+import { Card, PageHeader } from "@/components/ui/Page";
+import { ProgressBar } from "@/components/ui/ProgressBar";
+import { PageLoader } from "@/components/ui/Spinner";
+import { useCurrentTeam } from "@/lib/auth/current-team";
+import { formatDateTime } from "@/lib/format";
+import { useJob } from "../api/get-job";
+import type { JobRead } from "../api/types";
+import { ArtifactsList } from "../components/ArtifactsList";
+import { EvalResults } from "../components/EvalResults";
+import { JobActions } from "../components/JobActions";
+import { JobStatusBadge } from "../components/JobStatusBadge";
+import { LogPanel } from "../components/LogPanel";
+import { MetricCharts } from "../components/MetricCharts";
+import { SpecPanel } from "../components/SpecPanel";
+import { StatusTimeline } from "../components/StatusTimeline";
+import { formatDuration, formatUsd } from "../lib/format";
+import { etaSeconds, series, stepRate } from "../lib/job-stream";
+import { useJobStream } from "../lib/use-job-stream";
+
+export function JobRoute() {
+  const { jobId = "" } = useParams();
+  const job = useJob(jobId);
+  if (job.error) {
+    return (
+      <>
+        <PageHeader title="Training job" />
+        <ErrorAlert error={job.error} />
+        <Link to="/training" className="mt-4 inline-block text-sm text-indigo-700 hover:underline">
+          Back to all jobs
+        </Link>
+      </>
+    );
+  }
+  if (!job.data) return <PageLoader label="Loading the job…" />;
+  return <JobPage job={job.data} />;
+}
+
+function JobPage({ job }: { job: JobRead }) {
+  const { team } = useCurrentTeam();
+  const stream = useJobStream(job.id);
+  const { state } = stream;
+  const train = useMemo(() => series(state.metrics), [state.metrics]);
+  const evals = useMemo(() => series(state.evals), [state.evals]);
+
+  const lastPoint = train[train.length - 1];
+  const step = Math.max(lastPoint?.step ?? 0, job.step);
+  const total = lastPoint?.max_steps ?? job.total_steps ?? null;
+  const active = job.status === "running" || job.status === "cancelling";
+  const eta = active ? etaSeconds(step, total, stepRate(train)) : null;
+  const metrics = (job.result?.metrics ?? null) as Record<string, unknown> | null;
+  const evaluation = (state.finalEval ?? (metrics?.evaluation as Record<string, unknown> | undefined) ?? null) as
+    | Record<string, unknown>
+    | null;
+  const failed = job.status === "failed" || job.status === "interrupted";
+  const canEdit = team ? team.id === job.team_id && team.role !== "viewer" : false;
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+        <Link to="/training" className="text-indigo-700 hover:underline">Training</Link>
+      </nav>
+      <PageHeader title={job.name} actions={<JobActions job={job} canEdit={canEdit} />} />
+      <div className="space-y-6">
+        <Card title="Overview">
+          <div className="flex flex-wrap items-center gap-3 text-sm text-slate-700">
+            <span role="group" aria-label="Status">
+              <JobStatusBadge status={job.status} />
+            </span>
+            <span>
+              {job.method.toUpperCase()} · {job.adapter} · {job.base_model}
+            </span>
+            <span>
+              by {job.created_by_name ?? "someone"} · {formatDateTime(job.created_at)}
+            </span>
+            <span>{job.executor === "modal" ? `Modal ${job.gpu_type ?? ""}` : `Worker: ${job.worker_name ?? "not yet assigned"}`}</span>
+            <span>Attempt {job.attempt}</span>
+            {job.cost_usd !== null && job.cost_usd !== undefined && <span>Cost {formatUsd(job.cost_usd)}</span>}
+          </div>
+          <div className="mt-4 space-y-1">
+            <ProgressBar value={step} max={total} label="Training progress" />
+            <p className="flex flex-wrap justify-between gap-2 text-sm text-slate-700">
+              <span data-testid="step-counter">{total ? `Step ${step} of ${total}` : `Step ${step}`}</span>
+              <span>
+                {eta !== null
+                  ? `ETA ${formatDuration(eta)}`
+                  : job.finished_at && job.started_at
+                    ? `Took ${formatDuration((new Date(job.finished_at).getTime() - new Date(job.started_at).getTime()) / 1000)}`
+                    : ""}
+              </span>
+            </p>
+            <p className="text-xs text-slate-500" aria-live="polite">
+              {stream.connection === "open"
+                ? "Live"
+                : stream.connection === "closed"
+                  ? (stream.problem ?? "Not live")
+                  : stream.connection === "reconnecting"
+                    ? "Reconnecting…"
+                    : "Connecting…"}
+            </p>
+          </div>
+        </Card>
+
+        {failed && (job.message || job.stderr_tail || state.failure) && (
+          <section aria-label="Failure" className="rounded-xl border border-red-200 bg-red-50 p-5 text-sm text-red-900">
+            <h2 className="text-base font-semibold">
+              {job.status === "interrupted" ? "The job was interrupted" : "The job failed"}
+            </h2>
+            <p className="mt-1">{job.message ?? String(state.failure?.message ?? "")}</p>
+            {Boolean(job.hint ?? state.failure?.hint) && <p className="mt-1 font-medium">{String(job.hint ?? state.failure?.hint)}</p>}
+            {job.exit_code !== null && job.exit_code !== undefined && <p className="mt-1 text-xs">Exit code {job.exit_code}</p>}
+            {job.stderr_tail && (
+              <pre aria-label="Error output" className="mt-2 max-h-64 overflow-auto rounded bg-white/70 p-2 text-xs">{job.stderr_tail}</pre>
+            )}
+          </section>
+        )}
+
+        <Card title="Metrics">
+          <MetricCharts train={train} evals={evals} />
+        </Card>
+
+        <div className="grid gap-6 lg:grid-cols-2">
+          <Card title="Status timeline">
+            <StatusTimeline statuses={state.statuses} />
+          </Card>
+          <Card title="Log">
+            <LogPanel lines={state.logs} />
+          </Card>
+        </div>
+
+        <Card title="Evaluation">
+          <EvalResults evaluation={evaluation} />
+        </Card>
+
+        <div className="grid gap-6 lg:grid-cols-2">
+          <Card title="Spec">
+            <SpecPanel job={job} />
+          </Card>
+          <Card title="Files">
+            <ArtifactsList jobId={job.id} />
+          </Card>
+        </div>
+      </div>
+    </>
+  );
+}
