@@ -96,14 +96,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     _install_stop_handlers(stop, (signal.SIGTERM, signal.SIGINT))
     try:
-        spec = _load_spec(args.spec)
-    except Exception as exc:  # noqa: BLE001
-        return _spec_failure(exc, sink)
-    from tuneforge.training.runner import run
+        try:
+            spec = _load_spec(args.spec)
+        except Exception as exc:  # noqa: BLE001
+            return _spec_failure(exc, sink)
+        from tuneforge.training.runner import run
 
-    result = run(spec, sink=sink, stop=stop)
-    sink.close()
-    return exit_code(result)
+        return exit_code(run(spec, sink=sink, stop=stop))
+    finally:
+        sink.close()
 
 
 # -- tuneforge train: progress bar -----------------------------------------------------------------

@@ -59,6 +59,7 @@ class EventSink:
         listeners: list[Callable[[dict], None]] | None = None,
     ) -> None:
         self._stream = stream if stream is not None else (os.fdopen(fd, "w", buffering=1) if fd is not None else None)
+        self._owns_stream = stream is None and fd is not None
         self._lock = threading.Lock()
         self._keep = keep
         self.events: list[dict] = []
@@ -90,12 +91,17 @@ class EventSink:
         return [e for e in self.events if e["type"] == type]
 
     def close(self) -> None:
+        """Flush; a sink opened on a file descriptor also closes it (the reader sees EOF)."""
         with self._lock:
             if self._stream is not None:
                 try:
                     self._stream.flush()
-                except (BrokenPipeError, ValueError):
+                    if self._owns_stream:
+                        self._stream.close()
+                except (BrokenPipeError, ValueError, OSError):
                     pass
+                if self._owns_stream:
+                    self._stream = None
 
 
 def read_events(path_or_lines: Any) -> list[dict]:

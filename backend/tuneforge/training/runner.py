@@ -392,6 +392,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     output_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_dir = output_dir / CHECKPOINT_DIR
     cache_dir = Path(spec.model_cache_dir) if spec.model_cache_dir else default_cache_dir()
+    sink.log(f"{len(train_rows)} training rows, {len(eval_rows)} held out; loading base model {spec.base_model}")
     base_path = resolve_base_model(spec.base_model, cache_dir)
     tokenizer, template_name, added_tokens = load_tokenizer(base_path, spec.data.chat_template)
     _write_json(output_dir / "spec.json", spec.model_dump(mode="json"))
