@@ -3,6 +3,7 @@
     python bench/datasets_ingest.py                 # ~200 MB generated chat JSONL
     python bench/datasets_ingest.py --size-mb 1024  # ~1 GB (the issue's memory target)
     python bench/datasets_ingest.py --tokenizer     # also a run with tiny-llama token counts
+    python bench/datasets_ingest.py --through-api   # also: upload it over HTTP to a real API process
 
 Each contender runs in its own child process; peak RSS comes from the kernel (wait4's ru_maxrss),
 "added" is peak minus the child's RSS after its imports. Throughput is file MB / wall seconds of the
@@ -113,11 +114,78 @@ def measure(which: str, path: Path, tokenizer: bool = False) -> dict:
     return result
 
 
+def through_api(path: Path) -> dict:
+    """Upload `path` to a real uvicorn API (embedded PostgreSQL) with default options (tiny-llama token
+    stats); a tiny warm-up upload first loads the tokenizer, so "added" is what the big upload costs."""
+    import threading
+
+    import httpx
+    import psutil
+
+    sys.path.insert(0, str(REPO / "backend"))
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)  # the embedded cluster runs as `postgres` when we are root
+        os.environ.update({"TUNEFORGE_ENVIRONMENT": "development", "TUNEFORGE_DATA_DIR": str(root / "data"),
+                           "TUNEFORGE_SPA_DIR": ""})
+        from tuneforge import migrate
+        from tuneforge.devdb import EmbeddedPostgres, free_port
+
+        pg = EmbeddedPostgres(root / "pg", fast=True)
+        url = pg.start()
+        migrate.upgrade(url)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "tuneforge.main:create_app", "--factory", "--port", str(port)],
+            cwd=REPO / "backend", env=dict(os.environ, DATABASE_URL=url),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(240):
+                try:
+                    httpx.get(base + "/api/health", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            tokens = httpx.post(base + "/api/auth/register", json={
+                "email": "bench@example.com", "password": "correct horse battery", "display_name": "Bench"}).json()
+            headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+            datasets_url = f"{base}/api/teams/{tokens['user']['teams'][0]['id']}/datasets"
+            warm = b'{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}\n'
+            httpx.post(datasets_url, headers=headers, files={"files": ("warm.jsonl", warm)}, timeout=600)
+            process = psutil.Process(server.pid)
+            baseline = peak = process.memory_info().rss
+            done = threading.Event()
+
+            def watch() -> None:
+                nonlocal peak
+                while not done.wait(0.2):
+                    peak = max(peak, process.memory_info().rss)
+
+            threading.Thread(target=watch, daemon=True).start()
+            start = time.perf_counter()
+            with open(path, "rb") as handle:
+                response = httpx.post(datasets_url, headers=headers, files={"files": (path.name, handle)}, timeout=3600)
+            seconds = time.perf_counter() - start
+            done.set()
+            version = response.json()["version"]
+            return {"status": response.status_code, "rows": version["rows"], "seconds": seconds,
+                    "baseline_rss_mb": baseline / 2**20, "peak_rss_mb": peak / 2**20,
+                    "added_rss_mb": (peak - baseline) / 2**20,
+                    "estimated_rows": version["stats"]["length"]["estimated_rows"]}
+        finally:
+            server.terminate()
+            server.wait()
+            pg.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--tokenizer", action="store_true", help="also run TuneForge with tiny-llama token counts")
     parser.add_argument("--keep", type=Path, help="reuse/keep the generated file at this path")
+    parser.add_argument("--through-api", action="store_true", help="also upload the file to a real API process")
     parser.add_argument("--child", choices=["tuneforge", "datasets"], help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -143,6 +211,12 @@ def main() -> None:
             print(f"{name:32} {r['mb_per_s']:7.1f} {r['seconds']:8.1f} {r['cpu_seconds']:7.1f} "
                   f"{size / r['cpu_seconds']:9.1f} {r['peak_rss_mb']:12.0f} {r['added_rss_mb']:13.0f}")
         print("(MB/s is wall-clock; on a shared machine MB per CPU-second is the steadier figure.)")
+        if args.through_api:
+            r = through_api(path)
+            print(f"\nHTTP upload to the API (HTTP {r['status']}, {r['rows']:,} rows, token stats with "
+                  f"{r['estimated_rows']:,} rows estimated): {size / r['seconds']:.1f} MB/s, {r['seconds']:.0f} s, "
+                  f"server RSS {r['baseline_rss_mb']:.0f} -> peak {r['peak_rss_mb']:.0f} MB "
+                  f"(added {r['added_rss_mb']:.0f} MB)")
 
 
 if __name__ == "__main__":
