@@ -1,4 +1,4 @@
-import { queryOptions, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, queryOptions, useQuery } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { jobsKey } from "./keys";
@@ -25,5 +25,7 @@ export function useEstimate(teamId: string | undefined, body: JobCreate | null) 
   return useQuery({
     ...estimateQueryOptions(teamId ?? "", body ?? ({} as JobCreate)),
     enabled: Boolean(teamId && body),
+    // Keep showing the last estimate while the next one is computed.
+    placeholderData: keepPreviousData,
   });
 }

@@ -8,6 +8,7 @@ import { useInfo } from "../api/get-info";
 import { useJobConfig } from "../api/get-job-config";
 import { useTemplates } from "../api/list-templates";
 import type { JobCreate } from "../api/types";
+import { TemplatePicker } from "../components/wizard/TemplatePicker";
 import { Wizard } from "../components/wizard/Wizard";
 import { emptyForm, fromConfig } from "../lib/wizard-form";
 
@@ -41,7 +42,10 @@ export function NewJobRoute() {
       ) : waiting || !initial || !team || !info.data ? (
         <PageLoader label="Loading the wizard…" />
       ) : (
-        <Wizard key={from ?? templateId ?? "new"} initial={initial} info={info.data} team={team} />
+        <>
+          {!from && !templateId && <TemplatePicker teamId={team.id} />}
+          <Wizard key={from ?? templateId ?? "new"} initial={initial} info={info.data} team={team} />
+        </>
       )}
     </>
   );

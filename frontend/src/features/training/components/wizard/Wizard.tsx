@@ -54,12 +54,19 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
 
   const errors = useMemo(() => formErrors(form), [form]);
   const body = useMemo(() => toJobCreate(form), [form]);
-  const debouncedBody = useDebounced(body, 400);
-  const canEstimate = step >= 3 && Boolean(form.dataset_version_id) && Object.keys(errors).length === 0;
-  const estimate = useEstimate(team.id, canEstimate ? debouncedBody : null);
+  // The estimate follows the form 400 ms behind; it is asked only for a settled, valid form.
+  const settled = useDebounced(form, 400);
+  const settledBody = useMemo(() => toJobCreate(settled), [settled]);
+  const canEstimate =
+    step >= 3 && Boolean(settled.dataset_version_id) && Object.keys(formErrors(settled)).length === 0;
+  const estimate = useEstimate(team.id, canEstimate ? settledBody : null);
 
-  // Move focus to the new step's heading so keyboard and screen-reader users land on it.
-  useEffect(() => heading.current?.focus(), [step]);
+  // Move focus to the new step's heading so keyboard and screen-reader users land on it; on a
+  // phone the step list scrolls sideways, so bring the current step into view.
+  useEffect(() => {
+    heading.current?.focus();
+    document.querySelector('[aria-current="step"]')?.scrollIntoView?.({ block: "nearest", inline: "nearest" });
+  }, [step]);
 
   const chosenVersion = choices.find((c) => c.version.id === form.dataset_version_id)?.version;
   const blockers: (string | null)[] = [
@@ -87,8 +94,8 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
   }
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[12rem_1fr]">
-      <nav aria-label="Wizard steps">
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-[12rem_1fr]">
+      <nav aria-label="Wizard steps" className="min-w-0">
         <ol className="flex gap-1 overflow-x-auto text-sm lg:flex-col">
           {STEPS.map((name, i) => (
             <li key={name}>

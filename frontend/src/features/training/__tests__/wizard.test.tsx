@@ -1,0 +1,164 @@
+import { screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { startSession } from "@/lib/auth/session";
+import { alice, installFakeApi, json, tokenPair } from "@/test/fake-api";
+import { renderApp } from "@/test/render";
+import { installFakeWebSocket } from "./fake-socket";
+
+const teamId = alice.teams[0]!.id;
+const sourceJob = "11111111-2222-4333-8444-555555555555";
+const newJob = "99999999-2222-4333-8444-555555555555";
+const chatVersion = "5a1b2c3d-0000-4000-8000-000000000001";
+const prefVersion = "5a1b2c3d-0000-4000-8000-000000000002";
+
+const info = {
+  version: "0.1.0",
+  methods: [
+    { name: "sft", data_kinds: ["chat", "prompt_completion"], adapters: ["full", "lora", "qlora"], available: true },
+    { name: "dpo", data_kinds: ["preference"], adapters: ["full", "lora", "qlora"], available: true },
+    { name: "reward", data_kinds: ["preference"], adapters: ["full", "lora"], available: true },
+  ],
+  adapters: [
+    { name: "full", available: true },
+    { name: "lora", available: true },
+    { name: "qlora", available: true },
+  ],
+  providers: [{ name: "hf", available: true }],
+  executors: [{ name: "local" }, { name: "modal" }],
+  base_models: [{ name: "tiny-llama", available: true, description: "tiny" }],
+  presets: { quick: { max_steps: 30 } },
+  workers: [
+    {
+      name: "gpu-box",
+      hostname: "gpu-box",
+      executors: ["local"],
+      devices: [{ name: "RTX 4090", type: "cuda", total_memory_bytes: 25769803776 }],
+      max_concurrent_jobs: 1,
+      version: "0.1.0",
+      last_seen_at: "2026-11-22T01:00:00Z",
+    },
+  ],
+};
+
+const launchedJob = {
+  id: newJob,
+  team_id: teamId,
+  name: "SFT lora · tiny-llama · sums v1",
+  status: "queued",
+  method: "sft",
+  adapter: "lora",
+  base_model: "tiny-llama",
+  executor: "local",
+  step: 0,
+  total_steps: null,
+  attempt: 0,
+  config: {},
+  result: {},
+  latest_metrics: {},
+  created_at: "2026-11-22T01:00:00Z",
+};
+
+function version(id: string, datasetId: string, kind: string) {
+  return { id, dataset_id: datasetId, number: 1, kind, rows: 40, status: "usable", splits: ["rows"], split: null };
+}
+
+function dataset(id: string, name: string) {
+  return { id, team_id: teamId, name, archived: false, description: "", versions: 1 };
+}
+
+describe("the training wizard", () => {
+  it("opens on a previous job's settings, offers only compatible datasets, and launches", async () => {
+    installFakeWebSocket();
+    startSession(tokenPair(1));
+    const api = installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      "GET /api/info": () => json(info),
+      "GET /api/credentials": () => json([]),
+      [`GET /api/jobs/${sourceJob}/config`]: () =>
+        json({
+          method: "sft",
+          adapter: "lora",
+          base_model: "tiny-llama",
+          dataset_version_id: chatVersion,
+          preset: null,
+          hyperparameters: { max_steps: 20, learning_rate: 0.0002 },
+          mixture: [],
+          executor: "local",
+          seed: 42,
+        }),
+      [`GET /api/teams/${teamId}/datasets`]: () => json([dataset("d-chat", "sums"), dataset("d-pref", "prefs")]),
+      [`GET /api/teams/${teamId}/datasets/d-chat/versions`]: () => json([version(chatVersion, "d-chat", "messages")]),
+      [`GET /api/teams/${teamId}/datasets/d-pref/versions`]: () => json([version(prefVersion, "d-pref", "preference")]),
+      [`GET /api/teams/${teamId}/jobs`]: () => json({ items: [], total: 0 }),
+      [`POST /api/teams/${teamId}/jobs/estimate`]: () =>
+        json({
+          chosen: null,
+          targets: [
+            { executor: "local", worker: "gpu-box", device_name: "RTX 4090", device_type: "cuda", fits: true, peak_memory_gib: 1.2, total_seconds: 30, total_steps: 20 },
+            { executor: "modal", gpu_type: "T4", device_name: "T4", fits: false, peak_memory_gib: 20, total_seconds: 60, cost_usd: 0.05, message: "will not fit: 20 GiB > 16 GiB", suggestions: [{ action: "qlora", message: "use QLoRA: peak 6 GiB", fits: true }] },
+          ],
+          price_table_date: "2026-11-01",
+          spec_yaml: "method: sft\nadapter: lora\nhyperparameters:\n  max_steps: 20\n",
+        }),
+      [`POST /api/teams/${teamId}/jobs`]: () => json(launchedJob, 201),
+      [`GET /api/jobs/${newJob}`]: () => json(launchedJob),
+      [`GET /api/jobs/${newJob}/artifacts`]: () => json([]),
+    });
+    const { user } = renderApp(`/training/new?from=${sourceJob}`);
+
+    // 1. Goal: prefilled; reward models cannot use QLoRA, and say so.
+    expect(await screen.findByRole("heading", { name: "Step 1 of 6: Goal" })).toBeInTheDocument();
+    expect(screen.getByRole("heading", { name: "Run again with changes", level: 1 })).toBeInTheDocument();
+    expect(screen.getByLabelText("Supervised fine-tuning (SFT)")).toBeChecked();
+    expect(screen.getByLabelText("LoRA")).toBeChecked();
+    await user.click(screen.getByLabelText("Reward model"));
+    expect(screen.getByLabelText("QLoRA")).toBeDisabled();
+    expect(screen.getByText("Unavailable: REWARD trains with full, lora only.")).toBeInTheDocument();
+    await user.click(screen.getByLabelText("Supervised fine-tuning (SFT)"));
+    await user.click(screen.getByRole("button", { name: "Next" }));
+
+    // 2. Base model: the job's bundled model.
+    expect(screen.getByLabelText("tiny-llama")).toBeChecked();
+    await user.click(screen.getByRole("button", { name: "Next" }));
+
+    // 3. Dataset: the chat version is chosen; the preference one does not fit SFT.
+    expect(await screen.findByLabelText("sums · v1")).toBeChecked();
+    expect(await screen.findByLabelText("prefs · v1")).toBeDisabled();
+    expect(screen.getByText(/SFT needs chat conversations or prompt\/completion pairs; this is preference pairs/)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Next" }));
+
+    // 4. Settings: the advanced values came along (the panel opens on them); a bad one blocks Next.
+    expect(screen.getByRole("button", { name: "Hide advanced settings" })).toHaveAttribute("aria-expanded", "true");
+    expect(screen.getByLabelText("Max steps")).toHaveValue("20");
+    await user.clear(screen.getByLabelText("LoRA dropout"));
+    await user.type(screen.getByLabelText("LoRA dropout"), "1.5");
+    expect(screen.getByText("Must be below 1.")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Next" })).toBeDisabled();
+    await user.clear(screen.getByLabelText("LoRA dropout"));
+    await user.click(screen.getByRole("button", { name: "Next" }));
+
+    // 5. Where to run: an estimate per target, with "won't fit" and its suggestions.
+    expect(await screen.findByRole("row", { name: /Modal T4/ })).toHaveTextContent("won't fit");
+    expect(screen.getByText(/use QLoRA: peak 6 GiB/)).toBeInTheDocument();
+    expect(screen.getByText(/price table of 2026-11-01/)).toBeInTheDocument();
+    await user.click(screen.getByLabelText("Modal cloud GPU"));
+    expect(screen.getByRole("link", { name: "Add a Modal token in Settings" })).toHaveAttribute("href", "/settings");
+    expect(screen.getByRole("button", { name: "Next" })).toBeDisabled();
+    await user.click(screen.getByLabelText("Local workers"));
+    await user.click(screen.getByRole("button", { name: "Next" }));
+
+    // 6. Review and launch: the job page opens.
+    expect(screen.getByLabelText("Spec YAML")).toHaveTextContent("max_steps: 20");
+    await user.click(screen.getByRole("button", { name: "Launch" }));
+    expect(await screen.findByRole("heading", { name: "SFT lora · tiny-llama · sums v1", level: 1 })).toBeInTheDocument();
+    const launched = api.callsTo("POST", `/api/teams/${teamId}/jobs`)[0]!.body;
+    expect(launched).toMatchObject({
+      method: "sft",
+      adapter: "lora",
+      base_model: "tiny-llama",
+      dataset_version_id: chatVersion,
+      hyperparameters: { max_steps: 20, learning_rate: 0.0002 },
+      executor: "local",
+    });
+  });
+});
