@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     spa_dir: Path | None = REPO_ROOT / "frontend" / "dist"
     log_level: str = "INFO"
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    # Largest dataset upload accepted, in bytes (nginx's client_max_body_size must allow it too).
+    dataset_max_upload_bytes: int = Field(default=2 << 30, ge=1 << 20)
     # Running jobs per team at once; more wait in the queue so other teams get workers too.
     team_max_running_jobs: int = Field(default=2, ge=1)
     # Where a job's WebSocket sends keep-alive pings when nothing else happens (seconds).
