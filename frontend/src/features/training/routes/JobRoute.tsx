@@ -80,7 +80,7 @@ function JobPage({ job }: { job: JobRead }) {
             {job.cost_usd !== null && job.cost_usd !== undefined && <span>Cost {formatUsd(job.cost_usd)}</span>}
           </div>
           <div className="mt-4 space-y-1">
-            <ProgressBar value={step} max={total} label="Training progress" />
+            <ProgressBar value={step} max={total} label="Training progress" busy={job.status === "running" || job.status === "queued"} />
             <p className="flex flex-wrap justify-between gap-2 text-sm text-slate-700">
               <span data-testid="step-counter">{total ? `Step ${step} of ${total}` : `Step ${step}`}</span>
               <span>
@@ -111,6 +111,12 @@ function JobPage({ job }: { job: JobRead }) {
             <p className="mt-1">{job.message ?? String(state.failure?.message ?? "")}</p>
             {Boolean(job.hint ?? state.failure?.hint) && <p className="mt-1 font-medium">{String(job.hint ?? state.failure?.hint)}</p>}
             {job.exit_code !== null && job.exit_code !== undefined && <p className="mt-1 text-xs">Exit code {job.exit_code}</p>}
+            {typeof state.failure?.traceback === "string" && state.failure.traceback && (
+              <details className="mt-2">
+                <summary className="cursor-pointer text-xs font-medium">Traceback</summary>
+                <pre aria-label="Traceback" className="mt-1 max-h-64 overflow-auto rounded bg-white/70 p-2 text-xs">{state.failure.traceback}</pre>
+              </details>
+            )}
             {job.stderr_tail && (
               <pre aria-label="Error output" className="mt-2 max-h-64 overflow-auto rounded bg-white/70 p-2 text-xs">{job.stderr_tail}</pre>
             )}
