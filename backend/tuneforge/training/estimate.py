@@ -55,7 +55,9 @@ GPU_FP32_FRACTION = 0.12  # fp32 without tensor cores runs at roughly this share
 CPU_FLOPS_PER_CORE = 47e9
 CPU_STEP_OVERHEAD_S = 0.013
 CPU_LAYER_OVERHEAD_S = 0.0105
-CPU_LORA_DROPOUT_LAYER_S = 0.0035  # calibrated: the share of that for LoRA dropout (0.048 vs 0.041 s)
+# calibrated: the share of that for LoRA dropout (tiny-llama, one thread: 0.046-0.062 CPU-s/step
+# with dropout, 0.030-0.041 without, depending on how busy the machine's other core was).
+CPU_LORA_DROPOUT_LAYER_S = 0.007
 # Matmuls spread over cores; the Python/dispatch part does not. Not measured here (the shared
 # 2-core machine never had an idle second core while this was written): a common 0.9 per core.
 CPU_PARALLEL_EFFICIENCY = 0.9
