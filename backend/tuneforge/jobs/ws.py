@@ -21,7 +21,7 @@ from sqlalchemy import select
 from tuneforge.config import get_settings
 from tuneforge.deps import authenticate_token
 from tuneforge.errors import AppError
-from tuneforge.jobs.hub import EventHub, Watcher, event_message
+from tuneforge.jobs.hub import EVENT_COLUMNS, EventHub, Watcher, event_message
 from tuneforge.jobs.models import Job, JobEvent
 from tuneforge.teams import service as teams_service
 
@@ -116,11 +116,11 @@ async def job_events(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0
     async def send_backlog(sent: int) -> int:
         while True:
             async with sessionmaker() as session:
-                rows = list(
-                    await session.scalars(
-                        select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.seq > sent).order_by(JobEvent.seq).limit(BACKLOG_PAGE)
+                rows = (
+                    await session.execute(
+                        select(*EVENT_COLUMNS).where(JobEvent.job_id == job_id, JobEvent.seq > sent).order_by(JobEvent.seq).limit(BACKLOG_PAGE)
                     )
-                )
+                ).all()
             for event in rows:
                 await websocket.send_text(json.dumps(event_message(event)))
                 sent = event.seq
