@@ -29,13 +29,13 @@ export function EvalResults({ evaluation }: { evaluation: Record<string, unknown
       {names.length > 0 && (
         <div className="overflow-x-auto">
           <table className="min-w-full text-sm">
-            <caption className="mb-1 text-left text-sm font-medium text-slate-800">Base model vs fine-tuned</caption>
+            <caption className="mb-1 text-left text-sm font-medium text-slate-800">{base ? "Base model vs fine-tuned" : "Task metrics of the fine-tuned model"}</caption>
             <thead className="text-left text-xs uppercase text-slate-500">
               <tr>
                 <th scope="col" className="py-1 pr-4">Metric</th>
-                <th scope="col" className="py-1 pr-4">Base</th>
+                {base && <th scope="col" className="py-1 pr-4">Base</th>}
                 <th scope="col" className="py-1 pr-4">Fine-tuned</th>
-                <th scope="col" className="py-1">Change</th>
+                {base && <th scope="col" className="py-1">Change</th>}
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -46,11 +46,13 @@ export function EvalResults({ evaluation }: { evaluation: Record<string, unknown
                 return (
                   <tr key={name}>
                     <th scope="row" className="py-1 pr-4 text-left font-medium text-slate-700">{name}</th>
-                    <td className="py-1 pr-4">{formatMetric(b)}</td>
+                    {base && <td className="py-1 pr-4">{formatMetric(b)}</td>}
                     <td className="py-1 pr-4">{formatMetric(t)}</td>
-                    <td className={delta && delta > 0 ? "py-1 text-emerald-700" : delta && delta < 0 ? "py-1 text-red-700" : "py-1"}>
-                      {delta === null ? "—" : `${delta > 0 ? "+" : ""}${formatMetric(delta)}`}
-                    </td>
+                    {base && (
+                      <td className={delta && delta > 0 ? "py-1 text-emerald-700" : delta && delta < 0 ? "py-1 text-red-700" : "py-1"}>
+                        {delta === null ? "—" : `${delta > 0 ? "+" : ""}${formatMetric(delta)}`}
+                      </td>
+                    )}
                   </tr>
                 );
               })}
