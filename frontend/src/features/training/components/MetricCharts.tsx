@@ -72,8 +72,8 @@ export const MetricCharts = memo(function MetricCharts({ train, evals }: { train
                   <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} tick={{ fontSize: 11 }} allowDecimals={false} />
                   <YAxis tick={{ fontSize: 11 }} width={56} domain={["auto", "auto"]} tickFormatter={(v: number) => formatMetric(v)} />
                   <Tooltip formatter={(v) => formatMetric(v)} labelFormatter={(step) => `step ${String(step)}`} />
-                  {chart.series.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
-                  {chart.series.map((s) => (
+                  {points.filter(Boolean).length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
+                  {chart.series.filter((_, i) => points[i]).map((s) => (
                     <Line
                       key={s.key}
                       type="linear"

@@ -17,6 +17,6 @@ export function formatUsd(value: number | null | undefined): string {
 
 export function formatMetric(value: unknown): string {
   if (typeof value !== "number" || !Number.isFinite(value)) return value === null || value === undefined ? "—" : String(value);
-  if (value !== 0 && Math.abs(value) < 0.001) return value.toExponential(2);
+  if (value !== 0 && Math.abs(value) < 0.001) return value.toExponential(3).replace(/\.?0+e/, "e");
   return Number.isInteger(value) ? String(value) : value.toFixed(4).replace(/0+$/, "").replace(/\.$/, "");
 }
