@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -92,7 +93,9 @@ async def watch(url: str, token: str, latencies: list[float], ready: asyncio.Eve
             now = time.time()
             message = json.loads(raw)
             if message.get("kind") == "event" and message["type"] == "metric":
-                latencies.append((now - message["data"]["time"]) * 1000)
+                written = message["data"]["time"]
+                stored = datetime.fromisoformat(message["created_at"]).timestamp()
+                latencies.append((written, (now - written) * 1000, (stored - written) * 1000))
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -121,7 +124,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
         baseline = await notify_baseline(dsn)
 
-        latencies: list[float] = []
+        latencies: list[tuple[float, float, float]] = []  # (write time, latency ms, write->stored ms)
         ready, done = asyncio.Event(), asyncio.Event()
         counter = [0, args.clients]
         clients = [
@@ -139,15 +142,24 @@ async def main_async(args: argparse.Namespace) -> None:
         done.set()
         await asyncio.gather(*clients, return_exceptions=True)
 
-        expected = args.jobs * args.rate * args.seconds * (args.clients // args.jobs)
+        expected = int(args.jobs * args.rate * args.seconds * (args.clients // args.jobs))
+        first_write = min(t for t, _, _ in latencies)
+        everything = [ms for _, ms, _ in latencies]
+        # The first seconds include starting 20 trainer processes at once on 2 cores.
+        steady = [ms for t, ms, _ in latencies if t >= first_write + args.warmup]
+        to_store = [ms for t, _, ms in latencies if t >= first_write + args.warmup]
         print(f"\nEvent latency, trainer write -> WebSocket receive ({args.jobs} jobs x {args.rate} events/s, "
               f"{args.clients} clients, one API process, {os.cpu_count()} cores)")
         print(f"  messages received   {len(latencies):,} (expected {expected:,})")
-        print(f"  platform  p50 {statistics.median(latencies):7.1f} ms   p99 {percentile(latencies, 99):7.1f} ms   "
-              f"max {max(latencies):7.1f} ms")
-        print(f"  baseline  p50 {statistics.median(baseline):7.1f} ms   p99 {percentile(baseline, 99):7.1f} ms   "
+        print(f"  platform, steady    p50 {statistics.median(steady):7.1f} ms   p99 {percentile(steady, 99):7.1f} ms   "
+              f"max {max(steady):7.1f} ms   (events written {args.warmup:g} s after the first)")
+        print(f"  platform, all       p50 {statistics.median(everything):7.1f} ms   p99 {percentile(everything, 99):7.1f} ms   "
+              f"max {max(everything):7.1f} ms   (including the start of 20 trainers)")
+        print(f"  of which worker     p50 {statistics.median(to_store):7.1f} ms   p99 {percentile(to_store, 99):7.1f} ms   "
+              "(trainer write -> event stored by the worker)")
+        print(f"  baseline            p50 {statistics.median(baseline):7.1f} ms   p99 {percentile(baseline, 99):7.1f} ms   "
               "(bare NOTIFY -> LISTEN, same database)")
-        print(f"  target p99 <= 100 ms: {'met' if percentile(latencies, 99) <= 100 else 'NOT met'}")
+        print(f"  target p99 <= 100 ms (steady): {'met' if percentile(steady, 99) <= 100 else 'NOT met'}")
     finally:
         if worker and worker.poll() is None:
             worker.kill()
@@ -163,6 +175,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10, help="events per second per job")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of start-up left out of the steady figures")
     asyncio.run(main_async(parser.parse_args()))
 
 
