@@ -1,4 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
+import { lazy, Suspense } from "react";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
 import { useCurrentTeam } from "@/lib/auth/current-team";
@@ -7,8 +8,10 @@ import { useTeamFeed } from "@/lib/realtime/use-team-feed";
 import { useAnalytics } from "../api/get-analytics";
 import { useInfo } from "../api/get-info";
 import { useRunningJobs } from "../api/list-running-jobs";
-import { AnalyticsPanel } from "../components/AnalyticsPanel";
 import { RunningJobs } from "../components/RunningJobs";
+
+// Recharts is large: loaded with the analytics card, not with the app.
+const AnalyticsPanel = lazy(() => import("../components/AnalyticsPanel").then((m) => ({ default: m.AnalyticsPanel })));
 
 export function DashboardRoute() {
   const me = useMe();
@@ -59,7 +62,9 @@ export function DashboardRoute() {
           ) : !analytics.data ? (
             <p className="text-sm text-slate-500">Loading…</p>
           ) : (
-            <AnalyticsPanel analytics={analytics.data} />
+            <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
+              <AnalyticsPanel analytics={analytics.data} />
+            </Suspense>
           )}
         </Card>
         <Card title="Platform">

@@ -1,4 +1,4 @@
-import { useMemo } from "react";
+import { lazy, Suspense, useMemo } from "react";
 import { Link, useParams } from "react-router";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
@@ -13,12 +13,14 @@ import { EvalResults } from "../components/EvalResults";
 import { JobActions } from "../components/JobActions";
 import { JobStatusBadge } from "../components/JobStatusBadge";
 import { LogPanel } from "../components/LogPanel";
-import { MetricCharts } from "../components/MetricCharts";
 import { SpecPanel } from "../components/SpecPanel";
 import { StatusTimeline } from "../components/StatusTimeline";
 import { formatDuration, formatUsd } from "../lib/format";
 import { etaSeconds, series, stepRate } from "../lib/job-stream";
 import { useJobStream } from "../lib/use-job-stream";
+
+// Recharts is large: loaded with the first chart, not with the app.
+const MetricCharts = lazy(() => import("../components/MetricCharts").then((m) => ({ default: m.MetricCharts })));
 
 export function JobRoute() {
   const { jobId = "" } = useParams();
@@ -124,7 +126,9 @@ function JobPage({ job }: { job: JobRead }) {
         )}
 
         <Card title="Metrics">
-          <MetricCharts train={train} evals={evals} />
+          <Suspense fallback={<p className="text-sm text-slate-600">Loading charts…</p>}>
+            <MetricCharts train={train} evals={evals} />
+          </Suspense>
         </Card>
 
         <div className="grid gap-6 lg:grid-cols-2">
