@@ -101,6 +101,9 @@ describe("the training wizard", () => {
           spec_yaml: "method: sft\nadapter: lora\nhyperparameters:\n  max_steps: 20\n",
         }),
       [`POST /api/teams/${teamId}/jobs`]: () => json(launchedJob, 201),
+      [`POST /api/teams/${teamId}/job-templates`]: (call) =>
+        json({ id: "t1", team_id: teamId, description: "", created_at: "2026-11-22T01:00:00Z", ...(call.body as object) }, 201),
+      [`GET /api/teams/${teamId}/job-templates`]: () => json([]),
       [`GET /api/jobs/${newJob}`]: () => json(launchedJob),
       [`GET /api/jobs/${newJob}/artifacts`]: () => json([]),
     });
@@ -149,6 +152,13 @@ describe("the training wizard", () => {
 
     // 6. Review and launch: the job page opens.
     expect(screen.getByLabelText("Spec YAML")).toHaveTextContent("max_steps: 20");
+    await user.type(screen.getByLabelText("Template name"), "short sft");
+    await user.click(screen.getByRole("button", { name: "Save as template" }));
+    expect(await screen.findByText("Saved the template “short sft”.")).toBeInTheDocument();
+    expect(api.callsTo("POST", `/api/teams/${teamId}/job-templates`)[0]!.body).toMatchObject({
+      name: "short sft",
+      config: { method: "sft", hyperparameters: { max_steps: 20 } },
+    });
     await user.click(screen.getByRole("button", { name: "Launch" }));
     expect(await screen.findByRole("heading", { name: "SFT lora · tiny-llama · sums v1", level: 1 })).toBeInTheDocument();
     const launched = api.callsTo("POST", `/api/teams/${teamId}/jobs`)[0]!.body;

@@ -20,6 +20,9 @@ export function ReviewStep({
   const [templateName, setTemplateName] = useState("");
   const saveTemplate = useCreateTemplate(teamId);
   const yaml = estimate?.spec_yaml ?? "";
+  function save() {
+    saveTemplate.mutate({ name: templateName.trim(), description: "", config: body as Record<string, unknown> });
+  }
   async function copy() {
     try {
       await navigator.clipboard.writeText(yaml);
@@ -43,18 +46,25 @@ export function ReviewStep({
           {yaml || "Waiting for the estimate…"}
         </pre>
       </div>
-      <form
-        className="flex flex-wrap items-end gap-2"
-        onSubmit={(e) => {
-          e.preventDefault();
-          saveTemplate.mutate({ name: templateName.trim(), description: "", config: body as Record<string, unknown> });
-        }}
-      >
-        <TextField label="Template name" value={templateName} onChange={(e) => setTemplateName(e.target.value)} maxLength={200} className="min-w-60 flex-1" />
-        <Button type="submit" variant="secondary" pending={saveTemplate.isPending} disabled={!templateName.trim()}>
+      {/* Not a <form>: this sits inside the wizard's form, and forms cannot nest. */}
+      <div role="group" aria-label="Save as template" className="flex flex-wrap items-end gap-2">
+        <TextField
+          label="Template name"
+          value={templateName}
+          onChange={(e) => setTemplateName(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") {
+              e.preventDefault();
+              if (templateName.trim()) save();
+            }
+          }}
+          maxLength={200}
+          className="min-w-60 flex-1"
+        />
+        <Button variant="secondary" pending={saveTemplate.isPending} disabled={!templateName.trim()} onClick={save}>
           Save as template
         </Button>
-      </form>
+      </div>
       <ErrorAlert error={saveTemplate.error} />
       {saveTemplate.isSuccess && <StatusMessage>Saved the template “{saveTemplate.data.name}”.</StatusMessage>}
     </div>
