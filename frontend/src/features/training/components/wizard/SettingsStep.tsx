@@ -24,12 +24,14 @@ export function SettingsStep({
   form,
   update,
   presets,
+  providers,
   errors,
   serverError,
 }: {
   form: WizardForm;
   update: (patch: Partial<WizardForm>) => void;
   presets: Record<string, unknown>;
+  providers: { name: string; available?: boolean; reason?: string; resolves_to?: string }[];
   errors: Record<string, string>;
   serverError: unknown;
 }) {
@@ -69,6 +71,21 @@ export function SettingsStep({
         </div>
         <p className="mt-1 text-xs text-slate-500">Advanced values override the preset.</p>
       </fieldset>
+      <SelectField
+        label="Training library"
+        value={form.provider}
+        onChange={(e) => update({ provider: e.target.value })}
+        hint="auto picks Unsloth when it can run (an NVIDIA GPU), else Hugging Face transformers + TRL."
+        options={providers.map((p) => ({
+          value: p.name,
+          label:
+            p.name === "auto"
+              ? `auto${p.resolves_to ? ` (here: ${p.resolves_to})` : ""}`
+              : `${p.name}${p.available === false ? ` — unavailable: ${p.reason ?? ""}` : ""}`,
+          disabled: p.available === false,
+        }))}
+        className="max-w-xl"
+      />
       <ErrorAlert error={serverError} />
       <div>
         <Button variant="secondary" aria-expanded={advanced} aria-controls="advanced-settings" onClick={() => setAdvanced((a) => !a)}>

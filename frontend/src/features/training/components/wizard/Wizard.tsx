@@ -138,7 +138,14 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
         )}
         {step === 2 && <DatasetStep form={form} update={update} method={method} choices={choices} errors={errors} />}
         {step === 3 && (
-          <SettingsStep form={form} update={update} presets={info.presets} errors={errors} serverError={estimate.error} />
+          <SettingsStep
+            form={form}
+            update={update}
+            presets={info.presets}
+            providers={info.providers as { name: string; available?: boolean; reason?: string; resolves_to?: string }[]}
+            errors={errors}
+            serverError={estimate.error}
+          />
         )}
         {step === 4 && (
           <TargetStep
