@@ -66,6 +66,13 @@ async def test_broken_line_drop_split_preview_and_render(client, register, setti
     history = (await client.get(base, headers=me.headers)).json()
     assert [v["number"] for v in history] == [3, 2, 1]
 
+    # Three-way split, read back from the database: splits keep their reading order.
+    three = await client.post(f"{base}/{v2['id']}/split", json={"train": 0.8, "validation": 0.1, "test": 0.1, "seed": 42},
+                              headers=me.headers)
+    v4 = (await client.get(f"{base}/{three.json()['version']['id']}", headers=me.headers)).json()
+    assert v4["splits"] == ["train", "validation", "test"]
+    assert list(v4["split"]["counts"]) == ["train", "validation", "test"]
+
     rendered = await client.get(f"{base}/{v2['id']}/rows/1/rendered", headers=me.headers)
     assert rendered.status_code == 200, rendered.text
     [segment] = rendered.json()["segments"]
@@ -126,10 +133,8 @@ async def test_change_mapping_makes_a_new_version_and_bad_mappings_say_why(clien
     assert (version["kind"], version["operation"], version["number"]) == ("prompt_completion", "mapping", 2)
 
 
-async def test_upload_over_the_cap_is_refused_and_leaves_nothing(client, register, monkeypatch, data_dir):
-    from tuneforge.datasets import service
-
-    monkeypatch.setattr(service, "DEFAULT_MAX_UPLOAD_BYTES", 10_000)
+async def test_upload_over_the_cap_is_refused_and_leaves_nothing(client, register, monkeypatch, data_dir, settings):
+    monkeypatch.setattr(settings, "dataset_max_upload_bytes", 10_000)
     me = await register()
     before = sorted(p for p in (data_dir / "storage").rglob("*") if p.is_file())
     response = await _upload(client, me, ("a.jsonl", jsonl([chat("a", "b")])), ("big.jsonl", b"x" * 20_000))

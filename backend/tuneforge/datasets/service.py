@@ -55,7 +55,7 @@ VERSION_USAGE_CHECKS: list[Callable[[AsyncSession, list[uuid.UUID]], Awaitable[l
 
 
 def max_upload_bytes(settings: Any) -> int:
-    return getattr(settings, "dataset_max_upload_bytes", None) or DEFAULT_MAX_UPLOAD_BYTES
+    return settings.dataset_max_upload_bytes or DEFAULT_MAX_UPLOAD_BYTES
 
 
 @functools.lru_cache(maxsize=4)
@@ -106,13 +106,22 @@ async def get_version(*, session: AsyncSession, dataset: Dataset, version_id: uu
     return version
 
 
+def _ordered(names) -> list[str]:
+    """Splits in reading order (train, validation, test): JSONB does not keep key order."""
+    order = {name: i for i, name in enumerate(("rows", *SPLITS))}
+    return sorted(names, key=lambda name: order.get(name, len(order)))
+
+
 def version_read(version: DatasetVersion) -> VersionRead:
+    split = version.split
+    if split and isinstance(split.get("counts"), dict):
+        split = {**split, "counts": {name: split["counts"][name] for name in _ordered(split["counts"])}}
     return VersionRead(
         id=version.id, dataset_id=version.dataset_id, number=version.number, sha256=version.sha256,
         parent_id=version.parent_id, operation=version.operation, notes=version.notes, author_id=version.author_id,
         created_at=version.created_at, kind=version.kind, mapping=version.mapping, detection=version.detection,
-        stats=version.stats, issues_summary=version.issues_summary, split=version.split,
-        splits=list(version.files), sources=[{k: s[k] for k in ("name", "size", "sha256")} for s in version.sources],
+        stats=version.stats, issues_summary=version.issues_summary, split=split,
+        splits=_ordered(version.files), sources=[{k: s[k] for k in ("name", "size", "sha256")} for s in version.sources],
         options=version.options, rows=version.rows, size_bytes=version.size_bytes, status=version.status,
         usable=version.status == VersionStatus.usable,
     )
