@@ -151,7 +151,7 @@ def test_upload_broken_line_drop_split_and_preview_trained_tokens(signed_in_page
 
     # The highlighted tokens are the assistant's answer and nothing of the question. Trained tokens
     # are marked only by their highlight class (no accessible marker exists), so this reads the class.
-    highlighted = figure.locator("span.bg-emerald-200")
+    highlighted = figure.locator("mark")
     expect(highlighted).to_have_count(trained)
     trained_text = "".join(highlighted.all_text_contents())
     assert expected_answer in trained_text, trained_text

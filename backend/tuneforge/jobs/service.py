@@ -111,6 +111,10 @@ async def estimate_targets(
     for gpu in modal_executor.GPU_TYPES:
         targets.append({"executor": "modal", "gpu_type": gpu, "device": modal_executor.gpu_device(gpu)})
 
+    generations = 0
+    if spec.eval.enabled:
+        generations = spec.eval.generation_samples * (2 if spec.eval.compare_base else 1)
+
     def run_all() -> list[dict[str, Any]]:
         results = []
         for target in targets:
@@ -118,6 +122,8 @@ async def estimate_targets(
                 result = estimate(spec, target["device"])
             except (ValueError, KeyError) as exc:
                 result = {"error": str(exc)}
+            else:
+                _add_wall_time(result, target, generations)
             results.append({**{k: v for k, v in target.items() if k != "device"}, "device_name": target["device"].get("name"),
                             "device_type": target["device"].get("type"), **result})
         return results
@@ -130,6 +136,24 @@ async def estimate_targets(
         elif executor == Executor.local and result["executor"] == "local" and chosen is None:
             chosen = result
     return {"chosen": chosen, "targets": results, "price_table_date": modal_executor.PRICE_TABLE_DATE}
+
+
+# What a run costs besides its steps: starting the trainer process and loading the model (and, on
+# Modal, starting a container), plus the held-out evaluation. Measured roughly here; shown apart.
+STARTUP_SECONDS = {"local": 25.0, "modal": 90.0}
+EVAL_SECONDS_PER_SAMPLE = 1.5
+
+
+def _add_wall_time(result: dict[str, Any], target: dict[str, Any], generations: int) -> None:
+    training = result.get("total_seconds")
+    if training is None:
+        return
+    startup = STARTUP_SECONDS[target["executor"]]
+    evaluation = EVAL_SECONDS_PER_SAMPLE * generations
+    result["startup_seconds"] = startup
+    result["wall_seconds"] = round(training + startup + evaluation, 1)
+    if target["executor"] == "modal":
+        result["cost_usd"] = modal_executor.cost_usd(target["gpu_type"], result["wall_seconds"])
 
 
 async def _check_executor(*, session: AsyncSession, settings: Settings, user: User, data: JobCreate) -> None:
@@ -292,6 +316,7 @@ def merged_config(job: Job, overrides: dict[str, Any]) -> dict[str, Any]:
     config["mixture"] = [
         {"dataset_version_id": m["dataset_version_id"], "weight": m["weight"]} for m in (job.config.get("data") or {}).get("mixture", [])
     ]
+    config["name"] = job.name
     config.update({"executor": job.executor.value, "gpu_type": job.gpu_type, "auto_resume": job.auto_resume,
                    "timeout_minutes": job.timeout_minutes})
     for key, value in overrides.items():

@@ -259,8 +259,9 @@ describe("datasets", () => {
     await user.click(await screen.findByRole("button", { name: "Show tokens for row 1" }));
 
     expect(await screen.findByText("conversation: 1 of 2 tokens trained")).toBeInTheDocument();
-    const trained = screen.getAllByText("hello").find((el) => el.className.includes("bg-emerald"));
+    const trained = screen.getAllByText("hello").find((el) => el.tagName === "MARK");
     expect(trained).toBeDefined();
+    expect(screen.getByText("user: hi").tagName).toBe("SPAN");
     expect(screen.getByRole("button", { name: "Hide tokens for row 1" })).toHaveAttribute("aria-expanded", "true");
   });
 });

@@ -1,4 +1,3 @@
-import { cn } from "@/components/ui/cn";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { formatNumber } from "@/lib/format";
 import { useRenderedRow, type RenderedRowQuery } from "../api/get-rendered-row";
@@ -21,14 +20,18 @@ export function RenderedRowView(query: RenderedRowQuery) {
             trained{segment.truncated ? `, cut at ${formatNumber(rendered.data.max_length)} tokens` : ""}
           </figcaption>
           <p className="whitespace-pre-wrap break-words font-mono text-xs leading-5">
-            {segment.tokens.map((token, index) => (
-              <span
-                key={index}
-                className={cn(token.trained ? "bg-emerald-200 text-emerald-950" : "text-slate-500")}
-              >
-                {token.text}
-              </span>
-            ))}
+            {segment.tokens.map((token, index) =>
+              // <mark> carries "trained" to assistive technology too, not only as a colour.
+              token.trained ? (
+                <mark key={index} className="bg-emerald-200 text-emerald-950">
+                  {token.text}
+                </mark>
+              ) : (
+                <span key={index} className="text-slate-500">
+                  {token.text}
+                </span>
+              ),
+            )}
           </p>
         </figure>
       ))}

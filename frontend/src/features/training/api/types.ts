@@ -32,6 +32,8 @@ export type EstimateTarget = {
   seconds_per_step?: number;
   total_steps?: number;
   total_seconds?: number;
+  /** Training plus process start-up and evaluation: what the user waits. */
+  wall_seconds?: number;
   cost_usd?: number;
   message?: string;
   suggestions?: Suggestion[];

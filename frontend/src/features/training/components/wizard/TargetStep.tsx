@@ -143,7 +143,7 @@ export function TargetStep({
                         </td>
                         <td className="px-3 py-2">{t.peak_memory_gib !== undefined ? `${t.peak_memory_gib} GiB` : "—"}</td>
                         <td className="px-3 py-2">
-                          {formatDuration(t.total_seconds)}
+                          {formatDuration(t.wall_seconds ?? t.total_seconds)}
                           {t.total_steps ? <span className="block text-xs text-slate-500">{t.total_steps} steps</span> : null}
                         </td>
                         <td className="px-3 py-2">{t.executor === "modal" ? formatUsd(t.cost_usd) : "—"}</td>
