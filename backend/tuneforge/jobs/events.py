@@ -13,13 +13,39 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuneforge.jobs.models import Job, JobEvent
+from tuneforge.jobs.models import Job
 
 JOB_EVENTS_CHANNEL = "job_events"
 TEAM_JOBS_CHANNEL = "team_jobs"
+INLINE_LIMIT = 7000
+
+
+# One statement, one round trip: bump the job's seq counter (the row lock orders concurrent writers),
+# keep its progress summary, insert the events with their numbers, and ring the doorbell.
+_APPEND = text(
+    """
+    WITH bumped AS (
+        UPDATE job SET
+            last_seq = last_seq + :n,
+            step = COALESCE(:step, step),
+            total_steps = COALESCE(:total_steps, total_steps),
+            latest_metrics = COALESCE(CAST(:latest_metrics AS jsonb), latest_metrics),
+            last_checkpoint = COALESCE(:last_checkpoint, last_checkpoint),
+            updated_at = :now
+        WHERE id = :job_id
+        RETURNING last_seq
+    ), stored AS (
+        INSERT INTO job_event (job_id, seq, type, attempt, data, created_at)
+        SELECT :job_id, bumped.last_seq - :n + e.ord, e.type, :attempt, e.data, :now
+        FROM bumped, unnest(CAST(:types AS varchar[]), CAST(:datas AS jsonb[])) WITH ORDINALITY AS e(type, data, ord)
+        RETURNING 1
+    )
+    SELECT last_seq, pg_notify(:channel, :job_key || ':' || last_seq || ':' || :tail) FROM bumped
+    """
+)
 
 
 async def append_events(
@@ -30,35 +56,43 @@ async def append_events(
     attempt: int,
     progress: dict[str, Any] | None = None,
 ) -> int:
-    """Store events (and, in the same statement, the job's progress summary) and announce them."""
+    """Store events (and the job's progress summary) and announce them, in the caller's transaction.
+
+    PostgreSQL delivers the NOTIFY at commit, so a listener never hears of an event it cannot read."""
     if not events:
         return 0
-    last_seq = await session.scalar(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(last_seq=Job.last_seq + len(events), **(progress or {}))
-        .returning(Job.last_seq)
-    )
-    if last_seq is None:
-        raise LookupError(f"job {job_id} does not exist")
-    first = last_seq - len(events) + 1
+    progress = progress or {}
+    metrics = progress.get("latest_metrics")
     now = datetime.now(UTC)
-    await session.execute(
-        insert(JobEvent),
-        [
+    datas = [json.dumps(event) for event in events]
+    types = [str(event.get("type", "log"))[:16] for event in events]
+    # Small batches ride along in the notification, so API processes need not read them back;
+    # bigger ones (NOTIFY payloads stop at 8000 bytes) are read from the table.
+    inline = json.dumps({"attempt": attempt, "created_at": now.isoformat(), "types": types, "datas": datas})
+    tail = f"{len(events)}:{inline}" if len(inline) < INLINE_LIMIT else str(len(events))
+    row = (
+        await session.execute(
+            _APPEND,
             {
+                "n": len(events),
+                "step": progress.get("step"),
+                "total_steps": progress.get("total_steps"),
+                "latest_metrics": json.dumps(metrics) if metrics is not None else None,
+                "last_checkpoint": progress.get("last_checkpoint"),
+                "now": now,
                 "job_id": job_id,
-                "seq": first + i,
-                "type": str(event.get("type", "log"))[:16],
+                "job_key": str(job_id),
                 "attempt": attempt,
-                "data": event,
-                "created_at": now,
-            }
-            for i, event in enumerate(events)
-        ],
-    )
-    await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": JOB_EVENTS_CHANNEL, "payload": f"{job_id}:{last_seq}"})
-    return last_seq
+                "types": types,
+                "datas": datas,
+                "channel": JOB_EVENTS_CHANNEL,
+                "tail": tail,
+            },
+        )
+    ).first()
+    if row is None:
+        raise LookupError(f"job {job_id} does not exist")
+    return int(row[0])
 
 
 async def announce_job_change(*, session: AsyncSession, job: Job) -> None:

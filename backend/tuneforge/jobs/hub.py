@@ -153,12 +153,46 @@ class EventHub:
     # -- notifications -----------------------------------------------------------------------
 
     def _on_job_event(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        """Payload: `<job>:<last_seq>:<n>[:<inline events>]`."""
+        parts = payload.split(":", 3)
         try:
-            job_id = uuid.UUID(payload.split(":", 1)[0])
+            job_id = uuid.UUID(parts[0])
         except ValueError:
             return
-        if job_id in self.job_watchers:
-            self._schedule(job_id)
+        if job_id not in self.job_watchers:
+            return
+        if len(parts) == 4 and job_id not in self._pending and self._deliver_inline(job_id, parts):
+            return
+        self._schedule(job_id)
+
+    def _deliver_inline(self, job_id: uuid.UUID, parts: list[str]) -> bool:
+        """Hands events carried by the notification to watchers that are exactly up to date; any
+        watcher behind them is served by a read of the table instead (returns False)."""
+        try:
+            last_seq, count = int(parts[1]), int(parts[2])
+            inline = json.loads(parts[3])
+        except (ValueError, TypeError):
+            return False
+        first = last_seq - count + 1
+        watchers = list(self.job_watchers.get(job_id, ()))
+        if any(w.cursor < first - 1 for w in watchers):
+            return False
+        messages = [
+            (
+                first + i,
+                json.dumps({
+                    "kind": "event", "seq": first + i, "type": kind, "attempt": inline["attempt"],
+                    "data": json.loads(data), "created_at": inline["created_at"],
+                }),
+            )
+            for i, (kind, data) in enumerate(zip(inline["types"], inline["datas"]))
+        ]
+        for watcher in watchers:
+            for seq, text in messages:
+                if seq > watcher.cursor:
+                    watcher.offer((seq, text))
+            watcher.cursor = max(watcher.cursor, last_seq)
+        return True
 
     def _on_team_event(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:

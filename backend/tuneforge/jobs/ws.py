@@ -60,11 +60,14 @@ async def _pump(websocket: WebSocket, watcher: Watcher, send_backlog, sent: int)
                 watcher.queue.get_nowait()
             sent = await send_backlog(sent)
             continue
-        try:
-            seq, text = await asyncio.wait_for(watcher.queue.get(), timeout=ping_every)
-        except TimeoutError:
-            await websocket.send_json({"kind": "ping"})
-            continue
+        if not watcher.queue.empty():  # the common case under load: no timer needed
+            seq, text = watcher.queue.get_nowait()
+        else:
+            try:
+                seq, text = await asyncio.wait_for(watcher.queue.get(), timeout=ping_every)
+            except TimeoutError:
+                await websocket.send_json({"kind": "ping"})
+                continue
         if seq is not None:
             if seq <= sent:
                 continue
