@@ -84,7 +84,7 @@ function fakeDatasetsApi() {
     [`GET ${base}/${datasetId}/versions/${v.id}/rows`]: () =>
       json({
         items: [
-          { row: 1, normalized: { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] }, raw: null, invalid: false, issues: [] },
+          { row: 1, normalized: { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }] }, raw: { conversations: [{ from: "human", value: "hi" }, { from: "gpt", value: "hello" }] }, invalid: false, issues: [] },
           ...(v.status === "usable"
             ? []
             : [{ row: 2, normalized: { messages: [{ role: "user", content: "2+2?" }, { role: "assistant", content: "" }] }, raw: null, invalid: false, issues: [emptyTurn] }]),
@@ -188,6 +188,11 @@ describe("datasets", () => {
     const preview = within(screen.getByRole("heading", { name: "Preview" }).closest("section")!);
     expect(await preview.findByText("hello")).toBeInTheDocument();
     expect(preview.getByText("(empty)")).toBeInTheDocument();
+    // Raw and normalised side by side: the ShareGPT row as uploaded next to the chat it became.
+    const row1 = within(preview.getByRole("listitem", { name: "Row 1" }));
+    expect(row1.getByText("As uploaded")).toBeInTheDocument();
+    expect(row1.getByText(/"from": "gpt"/)).toBeInTheDocument();
+    expect(row1.getByText("Normalised")).toBeInTheDocument();
   });
 
   it("make a version without the invalid rows", async () => {

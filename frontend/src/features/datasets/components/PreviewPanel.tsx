@@ -67,6 +67,20 @@ export function PreviewPanel({
                   <pre className="overflow-x-auto whitespace-pre-wrap break-words text-xs text-red-900">
                     {typeof item.raw === "string" ? item.raw : JSON.stringify(item.raw, null, 2)}
                   </pre>
+                ) : item.raw != null ? (
+                  // Raw and normalised side by side: what was uploaded, and what training will see.
+                  <div className="grid gap-3 md:grid-cols-2">
+                    <div>
+                      <div className="mb-1 text-xs font-medium text-slate-500">As uploaded</div>
+                      <pre className="max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-slate-50 p-2 text-xs text-slate-700">
+                        {typeof item.raw === "string" ? item.raw : JSON.stringify(item.raw, null, 2)}
+                      </pre>
+                    </div>
+                    <div>
+                      <div className="mb-1 text-xs font-medium text-slate-500">Normalised</div>
+                      <RowView row={item.normalized} />
+                    </div>
+                  </div>
                 ) : (
                   <RowView row={item.normalized} />
                 )}
