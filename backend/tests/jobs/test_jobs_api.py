@@ -58,6 +58,7 @@ async def test_create_list_get_and_filter(client, register):
         ({"adapter": "full", "merge_adapter": True}, "merge_adapter needs an adapter"),
         ({"hyperparameters": {"batch_size": 0}}, "hyperparameters.batch_size"),
         ({"data": {"sources": ["/etc/passwd"]}}, "chosen by TuneForge"),
+        ({"base_model": "nobody/no-such-model"}, "the Hugging Face Hub cannot be reached"),
     ],
 )
 async def test_invalid_jobs_are_refused_with_the_reason_and_nothing_is_queued(client, register, overrides, message):

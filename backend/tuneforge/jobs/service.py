@@ -169,11 +169,33 @@ async def _check_executor(*, session: AsyncSession, settings: Settings, user: Us
         raise BadRequest("gpu_type is only for Modal runs; local jobs run on whatever the worker has.")
 
 
+BUNDLED_BASE_MODELS = ("tiny-llama", "SmolLM2-135M-Instruct")
+
+
+async def _check_base_model(*, settings: Settings, storage: Storage, base_model: str) -> None:
+    """A Hub model id needs the Hub: say so at launch rather than after a minute of retries."""
+    if base_model in BUNDLED_BASE_MODELS or Path(base_model).is_dir() or (_cache_dir(storage) / base_model).is_dir():
+        return
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=3) as client:
+            await client.head(settings.hf_endpoint)
+    except httpx.HTTPError:
+        raise BadRequest(
+            f"'{base_model}' is neither a bundled model nor a folder here, and the Hugging Face Hub cannot be "
+            f"reached to download it. Pick {' or '.join(BUNDLED_BASE_MODELS)}, a local model folder, or a "
+            "previous job's output."
+        ) from None
+
+
 async def create_job(
     *, session: AsyncSession, settings: Settings, storage: Storage, team_id: uuid.UUID, user: User, data: JobCreate,
     cloned_from: uuid.UUID | None = None,
 ) -> Job:
     await _check_executor(session=session, settings=settings, user=user, data=data)
+    if data.executor == Executor.local:
+        await _check_base_model(settings=settings, storage=storage, base_model=data.base_model)
     config, version, dataset = await _stored_config(session=session, team_id=team_id, data=data)
     job_id = uuid.uuid4()
     cuda = data.executor == Executor.modal or _needs_cuda(config)

@@ -358,6 +358,7 @@ def run(spec: TrainingSpec, *, sink: EventSink | None = None, stop: threading.Ev
                 "hint": "See the traceback in the log; if it persists, report it with the spec.",
                 "traceback": traceback.format_exc()[-4000:],
             }
+            sink.log(error["traceback"], level="error")
         sink.emit("failed", step=progress["step"], **error)
         return RunResult("failed", output_dir, step=progress["step"], error=error)
 
