@@ -118,6 +118,8 @@ async def run_worker(
         storage=get_storage(),
         worker_name=worker_name,
         team_max_running_jobs=settings.team_max_running_jobs,
+        devices=devices,
+        heartbeat_seconds=settings.worker_heartbeat_seconds,
     )
     app = queue.make_app(settings.database_url)
 

@@ -134,6 +134,8 @@ class JobRunner:
         storage: Storage,
         worker_name: str,
         team_max_running_jobs: int = 2,
+        devices: list[dict[str, Any]] | None = None,
+        heartbeat_seconds: float = 10.0,
         modal_executor_factory: Callable[[], Any] | None = None,
         trainer_command: Sequence[str] = (sys.executable, "-m", "tuneforge.training", "run"),
     ) -> None:
@@ -141,6 +143,8 @@ class JobRunner:
         self.storage = storage
         self.worker_name = worker_name
         self.team_max_running_jobs = team_max_running_jobs
+        self.devices = devices or []
+        self.heartbeat_seconds = heartbeat_seconds
         self.modal_executor_factory = modal_executor_factory
         # The trainer is `<command> <spec.json>`; benchmarks swap in a stand-in that only emits events.
         self.trainer_command = list(trainer_command)
@@ -222,6 +226,14 @@ class JobRunner:
                 )
                 await session.commit()
                 return None
+            if job.executor == Executor.local and await self._better_worker_waits(session, job):
+                # Too big for this worker, and a live worker with more memory exists: leave it to that one.
+                job.queue_job_id = await queue.defer_run(
+                    session=session, job_id=job.id, queue=queue.queue_for(executor=job.executor, needs_cuda=job.needs_cuda),
+                    delay_seconds=5,
+                )
+                await session.commit()
+                return None
             resuming = job.attempt > 0 and self._has_checkpoint(job)
             job.attempt += 1
             job.status = JobStatus.running
@@ -243,6 +255,20 @@ class JobRunner:
             await announce_job_change(session=session, job=job)
             await session.commit()
             return job, spec
+
+    async def _better_worker_waits(self, session: AsyncSession, job: Job) -> bool:
+        from tuneforge.workers import service as workers_service
+
+        if not self.devices:
+            return False
+        others = [
+            device
+            for worker in await workers_service.list_live(session=session, heartbeat_seconds=self.heartbeat_seconds)
+            if worker.name != self.worker_name and "local" in worker.executors
+            for device in worker.devices
+        ]
+        spec = self._resolve_spec(job, resume=False)
+        return await asyncio.to_thread(placement, spec, self.devices, others) == "elsewhere"
 
     def _has_checkpoint(self, job: Job) -> bool:
         folder = self.storage.path(f"jobs/{job.id}/output")
@@ -402,6 +428,27 @@ class JobRunner:
             )
             await announce_job_change(session=session, job=job)
             await session.commit()
+
+
+def placement(spec: dict[str, Any], mine: list[dict[str, Any]], others: list[dict[str, Any]]) -> str:
+    """'here' when this worker's memory fits the run (or nobody's does: it runs here and may
+    fall back on its out-of-memory retry), 'elsewhere' when only another live worker's fits."""
+    from tuneforge.training.estimate import estimate
+    from tuneforge.training.spec import TrainingSpec
+
+    def fits(device: dict[str, Any]) -> bool:
+        try:
+            return bool(estimate(training_spec, device)["fits"])
+        except (ValueError, KeyError):  # unknown model shape: no basis to move the job
+            return True
+
+    try:
+        training_spec = TrainingSpec.model_validate(spec)
+    except ValueError:
+        return "here"
+    if any(fits(device) for device in mine[:1]):
+        return "here"
+    return "elsewhere" if any(fits(device) for device in others) else "here"
 
 
 def progress_fields(events: list[dict[str, Any]]) -> dict[str, Any]:
