@@ -28,5 +28,7 @@ export default defineConfig({
     maxWorkers: 1,
     restoreMocks: true,
     unstubGlobals: true,
+    // A busy 2-core CI box: lazily loaded chunks (charts) can take seconds to arrive.
+    testTimeout: 30_000,
   },
 });

@@ -109,7 +109,7 @@ describe("the job page", () => {
       expect.stringContaining("started on gpu-box"),
       expect.stringContaining("finished"),
     ]);
-    expect(await screen.findByRole("figure", { name: "Loss chart" })).toHaveAttribute("data-points", "4");
+    expect(await screen.findByRole("figure", { name: "Loss chart" }, { timeout: 15000 })).toHaveAttribute("data-points", "4");
     expect(screen.getByTestId("step-counter")).toHaveTextContent("Step 4 of 4");
     expect(screen.getByRole("progressbar", { name: "Training progress" })).toHaveAttribute("aria-valuenow", "4");
 
