@@ -27,6 +27,7 @@ if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v envsubst >/dev/null || missing+=(gettext-base)
   if [ ${#missing[@]} -gt 0 ]; then log "Installing ${missing[*]} (apt)"; apt_install "${missing[@]}"; fi
   exit 0
 fi
