@@ -75,3 +75,11 @@ async def request_abort(*, session: AsyncSession, queue_job_id: int) -> str | No
     result.scalar()
     status = await session.scalar(text("SELECT status::text FROM procrastinate_jobs WHERE id = :id"), {"id": queue_job_id})
     return status
+
+
+async def enqueue_job(*, session: AsyncSession, job, priority: int = 0, delay_seconds: float = 0) -> None:
+    """Put a job row on the queue its executor and hardware need; remembers the queue entry."""
+    job.queue_job_id = await defer_run(
+        session=session, job_id=job.id, queue=queue_for(executor=job.executor, needs_cuda=job.needs_cuda),
+        priority=priority, delay_seconds=delay_seconds,
+    )

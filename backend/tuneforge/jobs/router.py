@@ -49,23 +49,16 @@ async def estimate_job(
     membership: Membership = TeamMember(Role.viewer),
 ) -> dict[str, Any]:
     """Validates the settings like a launch would, and estimates memory, time and cost on every target."""
-    import asyncio
-
-    storage = get_storage()
-    config, _, _ = await service._stored_config(session=session, team_id=team_id, data=data)
-    cuda = data.executor == "modal" or service._needs_cuda(config)
-    spec, facts = await asyncio.to_thread(
-        service.validate_training_config, config=config, storage=storage, job_id=uuid.uuid4(), cuda=cuda
+    launch = await service.prepare_launch(
+        session=session, settings=settings, storage=get_storage(), team_id=team_id, user=user, data=data, estimate_only=True
     )
-    estimates = await service.estimate_targets(
-        session=session, settings=settings, spec=spec, executor=data.executor, gpu_type=data.gpu_type
-    )
+    spec = launch.spec
     # Copyable for `tuneforge train`: what defines the run first, then only what differs from defaults.
     spec_dict = {
         "method": spec.method, "adapter": spec.adapter, "base_model": spec.base_model,
         **spec.model_dump(mode="json", exclude_defaults=True),
     }
-    return {**estimates, "facts": facts, "spec_yaml": yaml.safe_dump(spec_dict, sort_keys=False)}
+    return {**launch.estimates, "facts": launch.facts, "spec_yaml": yaml.safe_dump(spec_dict, sort_keys=False)}
 
 
 @router.get("/teams/{team_id}/jobs")

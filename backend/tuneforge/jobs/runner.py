@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneforge.jobs import queue
 from tuneforge.jobs.events import announce, announce_job_change, append_events, status_event
 from tuneforge.jobs.models import Executor, Job, JobStatus
-from tuneforge.jobs.spec import training_spec_dict
+from tuneforge.jobs.spec import has_checkpoint, output_key, training_spec_dict
 from tuneforge.storage import Storage
 
 log = logging.getLogger("tuneforge.jobs.runner")
@@ -220,21 +220,15 @@ class JobRunner:
             )
             if running >= self.team_max_running_jobs:
                 # Fairness: this team already uses its share; look again shortly, behind other teams.
-                job.queue_job_id = await queue.defer_run(
-                    session=session, job_id=job.id, queue=queue.queue_for(executor=job.executor, needs_cuda=job.needs_cuda),
-                    priority=-1, delay_seconds=10,
-                )
+                await queue.enqueue_job(session=session, job=job, priority=-1, delay_seconds=10)
                 await session.commit()
                 return None
             if job.executor == Executor.local and await self._better_worker_waits(session, job):
                 # Too big for this worker, and a live worker with more memory exists: leave it to that one.
-                job.queue_job_id = await queue.defer_run(
-                    session=session, job_id=job.id, queue=queue.queue_for(executor=job.executor, needs_cuda=job.needs_cuda),
-                    delay_seconds=5,
-                )
+                await queue.enqueue_job(session=session, job=job, delay_seconds=5)
                 await session.commit()
                 return None
-            resuming = job.attempt > 0 and self._has_checkpoint(job)
+            resuming = job.attempt > 0 and has_checkpoint(self.storage, job.id)
             job.attempt += 1
             job.status = JobStatus.running
             job.worker_name = self.worker_name
@@ -243,7 +237,7 @@ class JobRunner:
             job.hint = None
             spec = self._resolve_spec(job, resume=resuming)
             job.resolved_spec = spec
-            job.output_key = f"jobs/{job.id}/output"
+            job.output_key = output_key(job.id)
             note = f"resuming from checkpoint {Path(job.last_checkpoint).name}" if resuming and job.last_checkpoint else None
             await append_events(
                 session=session,
@@ -270,15 +264,11 @@ class JobRunner:
         spec = self._resolve_spec(job, resume=False)
         return await asyncio.to_thread(placement, spec, self.devices, others) == "elsewhere"
 
-    def _has_checkpoint(self, job: Job) -> bool:
-        folder = self.storage.path(f"jobs/{job.id}/output")
-        return any(folder.glob("**/checkpoint-*"))
-
     def _resolve_spec(self, job: Job, *, resume: bool) -> dict[str, Any]:
         return training_spec_dict(
             job.config,
             storage=self.storage,
-            output_dir=self.storage.path(f"jobs/{job.id}/output"),
+            output_dir=self.storage.path(output_key(job.id)),
             cache_dir=self.storage.root.parent / "models",
             resume=resume,
         )
@@ -363,7 +353,7 @@ class JobRunner:
             gpu=job.gpu_type or "T4",
             timeout_s=job.timeout_minutes * 60,
             on_event=relay.add,
-            output_dir=self.storage.path(f"jobs/{job.id}/output"),
+            output_dir=self.storage.path(output_key(job.id)),
         )
         outcome.gpu_seconds = result.gpu_seconds
         outcome.cost_usd = modal_executor.cost_usd(job.gpu_type or "T4", result.gpu_seconds)
@@ -414,9 +404,7 @@ class JobRunner:
             if job.status.terminal:
                 job.finished_at = datetime.now(UTC)
             if requeue:
-                job.queue_job_id = await queue.defer_run(
-                    session=session, job_id=job.id, queue=queue.queue_for(executor=job.executor, needs_cuda=job.needs_cuda)
-                )
+                await queue.enqueue_job(session=session, job=job)
             fields: dict[str, Any] = {"attempt": job.attempt, "elapsed_s": round(elapsed_s, 1)}
             if job.cost_usd is not None:
                 fields["cost_usd"] = job.cost_usd

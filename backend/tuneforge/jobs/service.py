@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from tuneforge.jobs import modal_executor, queue
 from tuneforge.jobs.events import announce_job_change, append_events, status_event
 from tuneforge.jobs.models import Executor, Job, JobEvent, JobStatus, JobTemplate
 from tuneforge.jobs.schemas import JobCreate, TemplateCreate
-from tuneforge.jobs.spec import training_spec_dict, version_files
+from tuneforge.jobs.spec import has_checkpoint, output_key, training_spec_dict, version_files
 from tuneforge.storage import Storage
 from tuneforge.workers import service as workers_service
 
@@ -71,7 +72,7 @@ def validate_training_config(*, config: dict[str, Any], storage: Storage, job_id
     from tuneforge.training.spec import TrainingSpec, check_spec
 
     spec_dict = training_spec_dict(
-        config, storage=storage, output_dir=storage.path(f"jobs/{job_id}/output"), cache_dir=_cache_dir(storage)
+        config, storage=storage, output_dir=storage.path(output_key(job_id)), cache_dir=_cache_dir(storage)
     )
     try:
         spec = TrainingSpec.model_validate(spec_dict)
@@ -189,17 +190,33 @@ async def _check_base_model(*, settings: Settings, storage: Storage, base_model:
         ) from None
 
 
-async def create_job(
+@dataclass
+class Launch:
+    """A validated launch: what is stored, what runs, and where it would fit."""
+
+    job_id: uuid.UUID
+    config: dict[str, Any]
+    version: DatasetVersion
+    dataset: Dataset
+    spec: Any
+    facts: dict[str, Any]
+    estimates: dict[str, Any]
+
+
+async def prepare_launch(
     *, session: AsyncSession, settings: Settings, storage: Storage, team_id: uuid.UUID, user: User, data: JobCreate,
-    cloned_from: uuid.UUID | None = None,
-) -> Job:
-    await _check_executor(session=session, settings=settings, user=user, data=data)
-    if data.executor == Executor.local:
+    estimate_only: bool = False,
+) -> Launch:
+    """Everything a launch checks, in order. An estimate skips only what launching needs and pricing
+    does not (a saved Modal token, a reachable Hub), so costs can be compared before setting up."""
+    if not estimate_only:
+        await _check_executor(session=session, settings=settings, user=user, data=data)
+    if data.executor == Executor.local and not estimate_only:
         await _check_base_model(settings=settings, storage=storage, base_model=data.base_model)
     config, version, dataset = await _stored_config(session=session, team_id=team_id, data=data)
     job_id = uuid.uuid4()
     cuda = data.executor == Executor.modal or _needs_cuda(config)
-    spec, _facts = await asyncio.to_thread(validate_training_config, config=config, storage=storage, job_id=job_id, cuda=cuda)
+    spec, facts = await asyncio.to_thread(validate_training_config, config=config, storage=storage, job_id=job_id, cuda=cuda)
     estimates = await estimate_targets(session=session, settings=settings, spec=spec, executor=data.executor, gpu_type=data.gpu_type)
     if data.executor == Executor.local and estimates["chosen"] is None:
         estimates["warnings"] = ["No worker is online: the job waits in the queue until one starts (`tuneforge worker`)."]
@@ -207,6 +224,15 @@ async def create_job(
         t["executor"] == "local" and t.get("device_type") == "cuda" for t in estimates["targets"]
     ):
         estimates["warnings"] = ["This job needs a CUDA GPU and no GPU worker is online: it waits until one joins, or run it on Modal."]
+    return Launch(job_id, config, version, dataset, spec, facts, estimates)
+
+
+async def create_job(
+    *, session: AsyncSession, settings: Settings, storage: Storage, team_id: uuid.UUID, user: User, data: JobCreate,
+    cloned_from: uuid.UUID | None = None,
+) -> Job:
+    launch = await prepare_launch(session=session, settings=settings, storage=storage, team_id=team_id, user=user, data=data)
+    job_id, config, version, dataset, estimates = launch.job_id, launch.config, launch.version, launch.dataset, launch.estimates
     job = Job(
         id=job_id,
         team_id=team_id,
@@ -238,10 +264,7 @@ async def _enqueue(*, session: AsyncSession, job: Job, message: str) -> None:
     waiting = await session.scalar(
         select(func.count()).select_from(Job).where(Job.team_id == job.team_id, Job.status == JobStatus.queued, Job.id != job.id)
     )
-    job.queue_job_id = await queue.defer_run(
-        session=session, job_id=job.id, queue=queue.queue_for(executor=job.executor, needs_cuda=job.needs_cuda),
-        priority=-int(waiting or 0),
-    )
+    await queue.enqueue_job(session=session, job=job, priority=-int(waiting or 0))
     await append_events(session=session, job_id=job.id, events=[status_event("queued", message)], attempt=job.attempt)
     await announce_job_change(session=session, job=job)
 
@@ -293,16 +316,11 @@ async def cancel_job(*, session: AsyncSession, job: Job, user: User) -> Job:
     return job
 
 
-def _has_checkpoint(storage: Storage, job: Job) -> bool:
-    folder = storage.path(f"jobs/{job.id}/output")
-    return any(folder.glob("**/checkpoint-*"))
-
-
 async def retry_job(*, session: AsyncSession, storage: Storage, job: Job, user: User) -> Job:
     if not (job.status in (JobStatus.failed, JobStatus.cancelled) or job.status == JobStatus.interrupted):
         raise Conflict(f"Only failed, cancelled or interrupted jobs can be retried; this one is {job.status.value}.")
     # A retry starts from scratch; resume keeps the checkpoints.
-    await asyncio.to_thread(storage.delete, f"jobs/{job.id}/output")
+    await asyncio.to_thread(storage.delete, output_key(job.id))
     _reset_for_queue(job)
     job.last_checkpoint = None
     job.step = 0
@@ -313,7 +331,7 @@ async def retry_job(*, session: AsyncSession, storage: Storage, job: Job, user: 
 async def resume_job(*, session: AsyncSession, storage: Storage, job: Job, user: User) -> Job:
     if job.status not in (JobStatus.failed, JobStatus.cancelled, JobStatus.interrupted):
         raise Conflict(f"Only stopped jobs can be resumed; this one is {job.status.value}.")
-    if not await asyncio.to_thread(_has_checkpoint, storage, job):
+    if not await asyncio.to_thread(has_checkpoint, storage, job.id):
         raise Conflict("This job saved no checkpoint, so there is nothing to resume from. Use Retry to start again.")
     _reset_for_queue(job)
     await _enqueue(session=session, job=job, message=f"resumed from the last checkpoint by {user.display_name}")
@@ -365,7 +383,7 @@ async def list_events(*, session: AsyncSession, job_id: uuid.UUID, after_seq: in
 
 
 def list_artifacts(*, storage: Storage, job: Job) -> list[dict[str, Any]]:
-    root = storage.path(f"jobs/{job.id}/output")
+    root = storage.path(output_key(job.id))
     if not root.exists():
         return []
     return [
@@ -376,7 +394,7 @@ def list_artifacts(*, storage: Storage, job: Job) -> list[dict[str, Any]]:
 
 
 def artifact_path(*, storage: Storage, job: Job, path: str) -> Path:
-    root = storage.path(f"jobs/{job.id}/output").resolve()
+    root = storage.path(output_key(job.id)).resolve()
     target = (root / path).resolve()
     if root not in target.parents or not target.is_file():
         raise NotFound("No such file in this job's outputs.")

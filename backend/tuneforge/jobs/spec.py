@@ -11,6 +11,15 @@ from typing import Any
 
 from tuneforge.storage import Storage
 
+def output_key(job_id) -> str:
+    """Where a job's outputs and checkpoints live in storage."""
+    return f"jobs/{job_id}/output"
+
+
+def has_checkpoint(storage: Storage, job_id) -> bool:
+    return any(storage.path(output_key(job_id)).glob("**/checkpoint-*"))
+
+
 # Job-level keys that are not part of the training spec.
 _JOB_ONLY_KEYS = ("dataset_version_id", "weight", "mixture")
 
