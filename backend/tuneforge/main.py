@@ -19,6 +19,7 @@ from tuneforge.credentials.router import router as credentials_router
 from tuneforge.datasets.router import router as datasets_router
 from tuneforge.db import make_engine, make_sessionmaker
 from tuneforge.errors import NotFound, install_error_handlers
+from tuneforge.huggingface.router import router as huggingface_router
 from tuneforge.jobs.hub import EventHub
 from tuneforge.jobs.queue import psycopg_conninfo
 from tuneforge.jobs.router import router as jobs_router
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
     datasets_router,
     jobs_router,
     live_router,
+    huggingface_router,
 ]
 
 

@@ -37,7 +37,7 @@ log = logging.getLogger("tuneforge.worker")
 def detect_devices() -> list[dict[str, Any]]:
     from tuneforge.training.hardware import detect_devices as detect
 
-    return detect()
+    return detect(measure_cpu=True)
 
 
 async def reap_stalled_jobs(*, app, sessionmaker: async_sessionmaker[AsyncSession], stalled_after_s: float) -> int:

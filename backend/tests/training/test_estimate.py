@@ -1,112 +1,47 @@
 """The estimate against reality: real TuneForge SFT+LoRA runs on this CPU, measured in a fresh
-subprocess (peak resident memory growth from just before the run, and CPU seconds per step),
-must land within ±30% of what `estimate` predicted from config.json alone.
+subprocess (tuneforge.testing.measure: peak resident memory growth from just before the run, CPU
+seconds per step, and the CPU's measured speed), compared with what `estimate` predicted from
+config.json alone.
 
-Step time is measured as process CPU time with torch limited to one thread and compared with the
-estimate for a one-core CPU: CPU time does not stretch when other jobs share the machine, while
-wall-clock time on a shared 2-core box can easily double.
+Memory must land within ±30%. Time is a benchmark's business (bench/estimate_accuracy.py checks
+±30% and records the figures): here the estimate, calibrated with the speed measured around the
+run, must be within a factor of two, which catches a wrong time model on any machine without
+failing because a neighbour shared the CPU.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tuneforge.testing.measure import ONE_CORE, long_rows, lora_spec, measure_run, steady_step_seconds
 from tuneforge.training import estimate as est
 
-MEASURE = r'''
-import json, sys, time
-def status():
-    with open("/proc/self/status") as f:
-        d = dict(line.split(":", 1) for line in f)
-    return int(d["VmRSS"].split()[0]) * 1024, int(d["VmHWM"].split()[0]) * 1024
-import torch, transformers, peft  # imported before the baseline: not part of the run's memory
-torch.set_num_threads(1)
-from tuneforge.training import runner
-from tuneforge.training.events import EventSink
-from tuneforge.training.spec import TrainingSpec
-spec = TrainingSpec.model_validate(json.loads(sys.argv[1]))
-cpu = []
-sink = EventSink(listeners=[lambda e: cpu.append(time.process_time()) if e["type"] == "metric" else None])
-base, _ = status()
-try:
-    open("/proc/self/clear_refs", "w").write("5")  # restart the peak (VmHWM) from here
-except OSError:
-    pass
-result = runner.run(spec, sink=sink)
-_, peak = status()
-steps = [b - a for a, b in zip(cpu, cpu[1:])]
-print("RESULT " + json.dumps({"status": result.status, "error": result.error, "peak_growth": peak - base,
-                              "cpu_step_times": steps}))
-'''
 
-
-def _measure(spec: dict) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run(
-        [sys.executable, "-c", MEASURE, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=600
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert lines, proc.stderr[-3000:]
-    result = json.loads(lines[-1][len("RESULT ") :])
-    assert result["status"] == "finished", result["error"]
-    return result
-
-
-def _long_rows(path: Path, n: int) -> Path:
-    # Every row is longer than max_length, so every micro-batch is exactly batch x max_length tokens.
-    words = "the of and to in is you that it he was for on are as with his they at be this have from".split()
-    rows = []
-    for i in range(n):
-        text = " ".join(words[(i * 7 + j * 3) % len(words)] for j in range(400))
-        rows.append({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": text}]})
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
-def _spec(base_model: str, cache: Path, data: Path, out: Path, *, batch: int, length: int, steps: int) -> dict:
-    return {
-        "base_model": base_model,
-        "model_cache_dir": str(cache),
-        "data": {"sources": [{"path": str(data)}], "validation_split": 0, "max_length": length, "loss_on": "all"},
-        "lora": {"rank": 16, "alpha": 32, "dropout": 0.05},
-        "hyperparameters": {"batch_size": batch, "max_steps": steps, "logging_steps": 1},
-        "eval": {"enabled": False},
-        "output_dir": str(out),
-    }
-
-
-ONE_CORE = {"type": "cpu", "cores": 1, "total_memory_bytes": 16 * 2**30, "free_memory_bytes": 16 * 2**30}
-
-
-def _check(spec: dict, measured: dict, warmup: int) -> tuple[float, float]:
-    predicted = est.estimate(spec, ONE_CORE)
-    steady = sorted(measured["cpu_step_times"][warmup:])
-    step = steady[len(steady) // 2]
+def _check(spec: dict, warmup: int) -> None:
+    measured = measure_run(spec)
+    assert measured["status"] == "finished", measured["error"]
+    predicted = est.estimate(spec, {**ONE_CORE, "speed": measured["speed"]})
+    step = steady_step_seconds(measured, warmup)
     memory_ratio = predicted["training_memory_bytes"] / measured["peak_growth"]
     time_ratio = predicted["seconds_per_step"] / step
     report = (
         f"{spec['base_model']}: memory est {predicted['training_memory_bytes'] / 2**20:.0f} MiB vs measured "
         f"{measured['peak_growth'] / 2**20:.0f} MiB ({memory_ratio:.2f}); step est {predicted['seconds_per_step']:.3f}s "
-        f"vs measured {step:.3f}s CPU ({time_ratio:.2f}); all steps {measured['cpu_step_times']}"
+        f"vs measured {step:.3f}s CPU ({time_ratio:.2f}); speed {measured['speed']}; all steps {measured['cpu_step_times']}"
     )
     print(report)
     assert 0.7 <= memory_ratio <= 1.3, report
-    assert 0.7 <= time_ratio <= 1.3, report
-    return memory_ratio, time_ratio
+    assert 0.5 <= time_ratio <= 2.0, report
 
 
 @pytest.mark.parametrize("dropout", [0.05, 0.0])
 def test_estimate_matches_a_measured_tiny_llama_run(model_cache, tmp_path, dropout):
-    data = _long_rows(tmp_path / "long.jsonl", 160)
-    spec = _spec("tiny-llama", model_cache, data, tmp_path / "out", batch=8, length=128, steps=20)
+    data = long_rows(tmp_path / "long.jsonl", 160)
+    spec = lora_spec("tiny-llama", model_cache, data, tmp_path / "out", batch=8, length=128, steps=20)
     spec["lora"]["dropout"] = dropout  # without dropout peft skips 7 ops per layer: measurably faster
-    _check(spec, _measure(spec), warmup=2)
+    _check(spec, warmup=2)
 
 
 @pytest.mark.slow
@@ -114,9 +49,44 @@ def test_estimate_matches_a_measured_smollm2_run(tmp_path):
     from tuneforge.training.models import default_cache_dir
 
     # The persistent cache: SmolLM2 is converted from its GGUF once per machine (~40 s), not per session.
-    data = _long_rows(tmp_path / "long.jsonl", 16)
-    spec = _spec("SmolLM2-135M-Instruct", default_cache_dir(), data, tmp_path / "out", batch=2, length=128, steps=5)
-    _check(spec, _measure(spec), warmup=1)
+    data = long_rows(tmp_path / "long.jsonl", 16)
+    spec = lora_spec("SmolLM2-135M-Instruct", default_cache_dir(), data, tmp_path / "out", batch=2, length=128, steps=5)
+    _check(spec, warmup=1)
+
+
+def test_a_measured_cpu_speed_scales_the_time_estimate():
+    spec = {"base_model": "SmolLM2-135M-Instruct", "data": {"max_length": 128}, "hyperparameters": {"batch_size": 2}}
+    reference = est.estimate(spec, {**ONE_CORE, "speed": dict(est.REFERENCE_CPU_SPEED)})
+    assert reference["seconds_per_step"] == pytest.approx(est.estimate(spec, ONE_CORE)["seconds_per_step"])
+    # A CPU with twice the matmul throughput and half the dispatch time: every part of a step halves.
+    faster = {"matmul_flops": 2 * est.REFERENCE_CPU_SPEED["matmul_flops"],
+              "dispatch_seconds": est.REFERENCE_CPU_SPEED["dispatch_seconds"] / 2}
+    assert est.estimate(spec, {**ONE_CORE, "speed": faster})["seconds_per_step"] == pytest.approx(
+        reference["seconds_per_step"] / 2, rel=1e-6
+    )
+    # Faster matmuls alone help SmolLM2 (compute-bound) far more than tiny-llama (dispatch-bound).
+    only_matmul = {**est.REFERENCE_CPU_SPEED, "matmul_flops": 2 * est.REFERENCE_CPU_SPEED["matmul_flops"]}
+    tiny = {**spec, "base_model": "tiny-llama"}
+    gain = lambda s: est.estimate(s, ONE_CORE)["seconds_per_step"] / est.estimate(s, {**ONE_CORE, "speed": only_matmul})["seconds_per_step"]
+    assert gain(spec) > 1.6 and gain(tiny) < 1.2
+    # A nonsense measurement falls back to the reference instead of promising an absurd speed.
+    assert est.estimate(spec, {**ONE_CORE, "speed": {"matmul_flops": 0, "dispatch_seconds": -1}})["seconds_per_step"] == (
+        pytest.approx(reference["seconds_per_step"])
+    )
+
+
+def test_the_cpu_speed_measurement_is_quick_and_plausible():
+    import time
+
+    from tuneforge.training.hardware import detect_devices
+
+    start = time.process_time()
+    cpu = detect_devices(measure_cpu=True)[-1]
+    assert time.process_time() - start < 5  # a worker pays this once at start-up
+    # Any CPU that can train runs a 128x576x1536 matmul at 1-2000 GFLOP/s on one thread and a
+    # tiny forward+backward in 5 µs-20 ms.
+    assert 1e9 < cpu["speed"]["matmul_flops"] < 2e12
+    assert 5e-6 < cpu["speed"]["dispatch_seconds"] < 0.02
 
 
 # -- the arithmetic, on shapes alone -----------------------------------------------------------

@@ -1,7 +1,8 @@
 """A loopback stand-in for the Hugging Face Hub's HTTP API, for tests and offline demos.
 
-It speaks the documented endpoints TuneForge calls (GET /api/whoami-v2 for now) so the real
-client code is what talks to it.
+It speaks the documented endpoints TuneForge calls — GET /api/whoami-v2 and the model search
+GET /api/models (search, filter, sort, direction, limit; private models only for their owner's
+token) — so the real client code is what talks to it.
 """
 
 from __future__ import annotations
@@ -10,11 +11,27 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_MODELS = [
+    {"id": "HuggingFaceTB/SmolLM2-135M-Instruct", "downloads": 412_000, "likes": 190, "pipeline_tag": "text-generation",
+     "library_name": "transformers", "gated": False, "private": False, "lastModified": "2025-02-06T10:33:10.000Z"},
+    {"id": "HuggingFaceTB/SmolLM2-360M-Instruct", "downloads": 188_000, "likes": 120, "pipeline_tag": "text-generation",
+     "library_name": "transformers", "gated": False, "private": False, "lastModified": "2025-02-06T10:34:44.000Z"},
+    {"id": "meta-llama/Llama-3.2-1B-Instruct", "downloads": 2_900_000, "likes": 1100, "pipeline_tag": "text-generation",
+     "library_name": "transformers", "gated": "manual", "private": False, "lastModified": "2024-10-24T15:07:51.000Z"},
+    {"id": "sentence-transformers/all-MiniLM-L6-v2", "downloads": 90_000_000, "likes": 3000,
+     "pipeline_tag": "sentence-similarity", "library_name": "sentence-transformers", "gated": False, "private": False,
+     "lastModified": "2024-11-01T00:00:00.000Z"},
+    {"id": "alice/private-smol-sft", "downloads": 3, "likes": 0, "pipeline_tag": "text-generation",
+     "library_name": "transformers", "gated": False, "private": True, "lastModified": "2026-11-01T00:00:00.000Z"},
+]
 
 
 class FakeHub:
-    def __init__(self, tokens: dict[str, str] | None = None) -> None:
+    def __init__(self, tokens: dict[str, str] | None = None, models: list[dict[str, Any]] | None = None) -> None:
         self.tokens = dict(tokens or {})
+        self.models = [dict(m) for m in (DEFAULT_MODELS if models is None else models)]
         self.requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -43,11 +60,18 @@ class FakeHub:
             def do_GET(self) -> None:  # noqa: N802
                 auth = self.headers.get("Authorization", "")
                 hub.requests.append({"method": "GET", "path": self.path, "authorization": auth})
-                if self.path != "/api/whoami-v2":
-                    self._send(404, {"error": "Not found"})
-                    return
+                url = urlsplit(self.path)
                 token = auth.removeprefix("Bearer ").strip()
                 user = hub.tokens.get(token)
+                if auth and user is None:
+                    self._send(401, {"error": "Invalid credentials in Authorization header"})
+                    return
+                if url.path == "/api/models":
+                    self._send(200, hub.search(parse_qs(url.query), user))
+                    return
+                if url.path != "/api/whoami-v2":
+                    self._send(404, {"error": "Not found"})
+                    return
                 if user is None:
                     self._send(401, {"error": "Invalid credentials in Authorization header"})
                     return
@@ -66,6 +90,22 @@ class FakeHub:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self.url
+
+    def search(self, query: dict[str, list[str]], user: str | None) -> list[dict[str, Any]]:
+        """GET /api/models: substring match on the id, pipeline filter, sort and limit, as the Hub does."""
+        text = query.get("search", [""])[0].lower()
+        pipeline = query.get("filter", [None])[0]
+        found = [
+            m for m in self.models
+            if text in m["id"].lower()
+            and (pipeline is None or m.get("pipeline_tag") == pipeline)
+            and (not m.get("private") or m["id"].split("/")[0] == user)
+        ]
+        key = query.get("sort", [None])[0]
+        if key:
+            found.sort(key=lambda m: m.get(key) or 0, reverse=query.get("direction", ["-1"])[0] == "-1")
+        limit = int(query.get("limit", ["1000"])[0])
+        return [{**m, "modelId": m["id"]} for m in found[:limit]]
 
     def stop(self) -> None:
         if self._server is not None:

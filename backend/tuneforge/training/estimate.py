@@ -14,8 +14,11 @@ effective throughput per device, plus a per-step fixed cost per layer (Python an
 dispatch) that dominates tiny models.
 
 The coefficients marked "calibrated" were fitted to runs measured on the 2-core x86 CPU of the
-development machine with tiny-llama and SmolLM2-135M-Instruct (see tests/training/test_estimate.py,
-which re-measures and checks ±30%). GPU throughputs are peak dense bf16/fp16 tensor FLOP/s times a
+development machine with tiny-llama and SmolLM2-135M-Instruct. Another CPU is described by the
+`speed` a worker measures at start-up (hardware.measure_cpu_speed): compute scales with its matmul
+FLOP/s and the fixed costs with its dispatch time, each against what that machine measured
+(REFERENCE_CPU_SPEED). bench/estimate_accuracy.py checks the result against real runs (±30%);
+tests/training/test_estimate.py checks memory within ±30% and time within a factor of two. GPU throughputs are peak dense bf16/fp16 tensor FLOP/s times a
 typical utilisation for small-batch fine-tuning; they have not been measured here.
 """
 
@@ -55,6 +58,12 @@ GPU_FP32_FRACTION = 0.12  # fp32 without tensor cores runs at roughly this share
 # Re-centred 2026-11-22 between idle and busy-machine measurements (idle runs are ~25% faster):
 # SmolLM2 2.59 CPU-s/step idle, ~3.1 busy; tiny-llama with dropout 0.036 idle, ~0.054 busy.
 CPU_FLOPS_PER_CORE = 55e9
+# What hardware.measure_cpu_speed answers on that machine, for the constants above: matmul 76-95
+# GFLOP/s, dispatch 130-236 µs (it shares its cores). The fixed costs were centred on a busier
+# machine than an idle one, so the reference dispatch is a busy 165 µs: with the best of the
+# measurements before and after a run, calibrated estimates of idle runs land at 0.9-1.1 of
+# measured (bench/README.md). A worker's own measurement is divided by this.
+REFERENCE_CPU_SPEED = {"matmul_flops": 86e9, "dispatch_seconds": 165e-6}
 CPU_STEP_OVERHEAD_S = 0.013
 CPU_LAYER_OVERHEAD_S = 0.0105
 # calibrated: the share of that for LoRA dropout (tiny-llama, one thread: 0.046-0.062 CPU-s/step
@@ -335,7 +344,17 @@ def _throughput(device: dict, precision: str) -> float:
     if device.get("type") == "mps":
         return 3e12
     cores = max(int(device.get("cores") or os.cpu_count() or 1), 1)
-    return CPU_FLOPS_PER_CORE * (1 + (cores - 1) * CPU_PARALLEL_EFFICIENCY)
+    per_core = CPU_FLOPS_PER_CORE * cpu_speed_ratio(device, "matmul_flops")
+    return per_core * (1 + (cores - 1) * CPU_PARALLEL_EFFICIENCY)
+
+
+def cpu_speed_ratio(device: dict, key: str) -> float:
+    """The device's measured `speed[key]` over the reference machine's (1.0 when not measured)."""
+    measured = (device.get("speed") or {}).get(key)
+    if not isinstance(measured, (int, float)) or measured <= 0:
+        return 1.0
+    # Bounded: a measurement taken while the machine was swapping should not promise a 100x speed-up.
+    return min(max(measured / REFERENCE_CPU_SPEED[key], 0.1), 10.0)
 
 
 def step_flops(shape: ModelShape, plan: Plan) -> float:
@@ -366,6 +385,9 @@ def seconds_per_step(shape: ModelShape, plan: Plan, device: dict) -> float:
         step_cost, layer_cost = CPU_STEP_OVERHEAD_S, CPU_LAYER_OVERHEAD_S
     if device.get("type") not in ("cuda", "mps") and plan.adapter != "full" and plan.lora_dropout == 0:
         layer_cost -= CPU_LORA_DROPOUT_LAYER_S  # peft skips the dropout ops entirely
+    if device.get("type") not in ("cuda", "mps"):
+        slower = cpu_speed_ratio(device, "dispatch_seconds")  # seconds: a larger one is a slower CPU
+        step_cost, layer_cost = step_cost * slower, layer_cost * slower
     if plan.gradient_checkpointing:
         layer_cost *= 1.3
     if plan.adapter == "qlora":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 
 
 def _cpu_device(torch_available: bool) -> dict:
@@ -52,8 +53,56 @@ def _memory_bytes() -> tuple[int | None, int | None]:
         return None, None
 
 
-def detect_devices() -> list[dict]:
-    """Every device a training run could use, accelerators first, the CPU last."""
+def measure_cpu_speed(windows: int = 25) -> dict:
+    """How fast one core of this CPU runs the two things a CPU training step is made of.
+
+    `matmul_flops`: fp32 FLOP/s of a SmolLM2-sized matmul on one thread. `dispatch_seconds`: one
+    small LoRA-shaped forward and backward (dropout, three linears, an activation, autograd), where
+    tensors are so small that only Python, dispatch and autograd cost anything. Both are the best of
+    many short windows of thread CPU time, so a busy neighbour slows the answer less than it slows a
+    run. About half a second; the estimate scales its CPU constants by these (estimate.py).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        g = torch.Generator().manual_seed(0)
+        a, b = torch.randn(128, 576, generator=g), torch.randn(576, 1536, generator=g)
+        x = torch.randn(4, 16, generator=g)
+        w = torch.randn(16, 16, generator=g, requires_grad=True)
+        lora = torch.randn(4, 16, generator=g, requires_grad=True)
+
+        def small_step() -> None:
+            h = F.linear(x, w) + F.linear(F.linear(F.dropout(x, 0.1), lora), lora.t())
+            (F.silu(h) * 2).sum().backward()
+
+        for _ in range(3):
+            a @ b
+        for _ in range(20):
+            small_step()
+        matmul, dispatch = [], []
+        for _ in range(windows):
+            start = time.thread_time()
+            a @ b
+            a @ b
+            matmul.append((time.thread_time() - start) / 2)
+            start = time.thread_time()
+            for _ in range(20):
+                small_step()
+            dispatch.append((time.thread_time() - start) / 20)
+        return {"matmul_flops": 2 * 128 * 576 * 1536 / max(min(matmul), 1e-9), "dispatch_seconds": min(dispatch)}
+    finally:
+        torch.set_num_threads(previous)
+
+
+def detect_devices(*, measure_cpu: bool = False) -> list[dict]:
+    """Every device a training run could use, accelerators first, the CPU last.
+
+    With `measure_cpu` the CPU entry carries `speed` (measure_cpu_speed): workers measure once at
+    start-up so the API's estimates for them fit their CPU rather than the one the constants came from.
+    """
     try:
         import torch
     except ImportError:
@@ -97,7 +146,10 @@ def detect_devices() -> list[dict]:
                 "can_train": True,
             }
         )
-    devices.append(_cpu_device(torch_available=True))
+    cpu = _cpu_device(torch_available=True)
+    if measure_cpu:
+        cpu["speed"] = measure_cpu_speed()
+    devices.append(cpu)
     return devices
 
 

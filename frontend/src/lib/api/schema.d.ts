@@ -209,6 +209,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/hub/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Models
+         * @description Text-generation models on the Hugging Face Hub whose id contains `search`, most downloaded first.
+         */
+        get: operations["search_models_api_hub_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/info": {
         parameters: {
             query?: never;
@@ -929,6 +949,36 @@ export interface components {
             database: string;
             /** Status */
             status: string;
+        };
+        /** HubModel */
+        HubModel: {
+            /** Downloads */
+            downloads: number;
+            /** Gated */
+            gated: boolean;
+            /** Id */
+            id: string;
+            /** Last Modified */
+            last_modified: string | null;
+            /** Library */
+            library: string | null;
+            /** Likes */
+            likes: number;
+            /** Pipeline Tag */
+            pipeline_tag: string | null;
+            /** Private */
+            private: boolean;
+        };
+        /** HubSearch */
+        HubSearch: {
+            /** Models */
+            models: components["schemas"]["HubModel"][];
+            /** Query */
+            query: string;
+            /** Warning */
+            warning?: string | null;
+            /** With Token */
+            with_token: boolean;
         };
         /** HuggingFaceTokenIn */
         HuggingFaceTokenIn: {
@@ -2147,6 +2197,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    search_models_api_hub_models_get: {
+        parameters: {
+            query: {
+                /** @description Part of a model id, e.g. 'smollm2' */
+                search: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HubSearch"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -1,7 +1,7 @@
 import { screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { startSession } from "@/lib/auth/session";
-import { alice, installFakeApi, json, tokenPair } from "@/test/fake-api";
+import { alice, apiError, installFakeApi, json, tokenPair } from "@/test/fake-api";
 import { renderApp } from "@/test/render";
 import { installFakeWebSocket } from "./fake-socket";
 
@@ -170,5 +170,56 @@ describe("the training wizard", () => {
       hyperparameters: { max_steps: 20, learning_rate: 0.0002 },
       executor: "local",
     });
+  });
+
+  it("searches the Hugging Face Hub for a base model and says what to do when it is offline", async () => {
+    installFakeWebSocket();
+    startSession(tokenPair(1));
+    const smol = (id: string, downloads: number, extra = {}) => ({
+      id, downloads, likes: 12, pipeline_tag: "text-generation", library: "transformers", gated: false, private: false,
+      last_modified: null, ...extra,
+    });
+    const api = installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      "GET /api/info": () => json(info),
+      "GET /api/credentials": () => json([]),
+      [`GET /api/teams/${teamId}/datasets`]: () => json([]),
+      [`GET /api/teams/${teamId}/jobs`]: () => json({ items: [], total: 0 }),
+      [`GET /api/teams/${teamId}/job-templates`]: () => json([]),
+      "GET /api/hub/models": (call) =>
+        call.query.search === "smol"
+          ? json({
+              query: "smol",
+              with_token: false,
+              warning: null,
+              models: [smol("HuggingFaceTB/SmolLM2-135M-Instruct", 412000), smol("meta-llama/Smol-Gated", 5, { gated: true })],
+            })
+          : apiError(503, "HubUnavailable", "Hugging Face cannot be reached from this server. Pick a bundled model."),
+    });
+    const { user } = renderApp("/training/new");
+    await screen.findByRole("heading", { name: "Step 1 of 6: Goal" });
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await user.click(screen.getByLabelText("A Hugging Face Hub model"));
+    expect(screen.getByRole("button", { name: "Next" })).toBeDisabled(); // no model chosen yet
+
+    await user.type(screen.getByLabelText("Search the Hugging Face Hub"), "smol");
+    const result = await screen.findByLabelText("HuggingFaceTB/SmolLM2-135M-Instruct");
+    expect(screen.getByText(/412,000 downloads · 12 likes · transformers/)).toBeInTheDocument();
+    expect(screen.getByText(/gated: accept its licence on huggingface.co/)).toBeInTheDocument();
+    await user.click(result);
+    expect(screen.getByLabelText("Hugging Face model id")).toHaveValue("HuggingFaceTB/SmolLM2-135M-Instruct");
+    expect(screen.getByRole("button", { name: "Next" })).toBeEnabled();
+    // Debounced: one request for the whole word, not one per keystroke.
+    expect(api.callsTo("GET", "/api/hub/models").map((c) => c.query.search)).toEqual(["smol"]);
+
+    await user.clear(screen.getByLabelText("Search the Hugging Face Hub"));
+    await user.type(screen.getByLabelText("Search the Hugging Face Hub"), "qwen");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Hugging Face cannot be reached from this server. Pick a bundled model.");
+    // The pick survives a failed search, and a typed id that is not org/name is pointed out.
+    expect(screen.getByLabelText("Hugging Face model id")).toHaveValue("HuggingFaceTB/SmolLM2-135M-Instruct");
+    await user.clear(screen.getByLabelText("Hugging Face model id"));
+    await user.type(screen.getByLabelText("Hugging Face model id"), "not an id");
+    expect(screen.getByLabelText("Hugging Face model id")).toHaveAccessibleDescription(/A Hub id looks like organisation\/model-name\./);
+    expect(screen.getByRole("button", { name: "Next" })).toBeDisabled();
   });
 });

@@ -16,6 +16,8 @@ export type WorkerInfo = Schemas["WorkerInfo"];
 export type DatasetRead = Schemas["DatasetRead"];
 export type VersionRead = Schemas["VersionRead"];
 export type CredentialRead = Schemas["CredentialRead"];
+export type HubSearch = Schemas["HubSearch"];
+export type HubModel = Schemas["HubModel"];
 
 /** One suggestion to make a job fit or run faster (POST …/jobs/estimate). */
 export type Suggestion = { action: string; message: string; fits: boolean };

@@ -5,6 +5,9 @@ import type { JobCreate } from "../api/types";
  * (keyed "group.field"); empty means "the server's default", so only what was set is sent.
  */
 export type BaseModelSource = "bundled" | "folder" | "job" | "hub";
+/** A Hugging Face Hub model id: organisation/model-name. */
+export const HUB_ID_PATTERN = /^[\w.-]+\/[\w.-]+$/;
+export const HUB_ID_HINT = "A Hub id looks like organisation/model-name.";
 export type MixtureRow = { dataset_version_id: string; weight: string };
 export type WizardForm = {
   name: string;

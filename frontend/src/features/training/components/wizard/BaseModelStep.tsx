@@ -3,6 +3,7 @@ import { SelectField } from "@/components/ui/SelectField";
 import { TextField } from "@/components/ui/TextField";
 import type { JobRead } from "../../api/types";
 import type { BaseModelSource, WizardForm } from "../../lib/wizard-form";
+import { HubModelSearch } from "./HubModelSearch";
 
 type BaseModel = { name: string; description?: string; available?: boolean; reason?: string };
 
@@ -35,7 +36,7 @@ export function BaseModelStep({
       description: "Keep training what an earlier job produced.",
       reason: outputs.length ? null : "No finished job has an output folder yet.",
     },
-    { value: "hub", title: "A Hugging Face Hub model", description: "By id, e.g. HuggingFaceTB/SmolLM2-360M-Instruct (needs network)." },
+    { value: "hub", title: "A Hugging Face Hub model", description: "Search the Hub or type an id (needs network)." },
   ];
   return (
     <div className="space-y-6">
@@ -94,13 +95,7 @@ export function BaseModelStep({
         />
       )}
       {form.baseModelSource === "hub" && (
-        <TextField
-          label="Hugging Face model id"
-          placeholder="organisation/model-name"
-          value={form.base_model}
-          onChange={(e) => update({ base_model: e.target.value })}
-          hint="Downloaded by the worker with your Hugging Face token (Settings) when it has network access."
-        />
+        <HubModelSearch value={form.base_model} onChange={(base_model) => update({ base_model })} />
       )}
     </div>
   );

@@ -4,6 +4,7 @@ import { Button } from "@/components/ui/Button";
 import { cn } from "@/components/ui/cn";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import type { TeamSummary } from "@/lib/api/types";
+import { useDebounced } from "@/lib/use-debounced";
 import { useCreateJob } from "../../api/create-job";
 import { useEstimate } from "../../api/estimate-job";
 import { useCredentials } from "../../api/get-credentials";
@@ -12,7 +13,7 @@ import { useJobs } from "../../api/list-jobs";
 import { useVersionsOf } from "../../api/list-versions";
 import type { Info } from "../../api/types";
 import { adapterDisabledReason, datasetDisabledReason, methodDisabledReason, type AdapterInfo, type MethodInfo } from "../../lib/compat";
-import { formErrors, toJobCreate, type WizardForm } from "../../lib/wizard-form";
+import { formErrors, HUB_ID_HINT, HUB_ID_PATTERN, toJobCreate, type WizardForm } from "../../lib/wizard-form";
 import { BaseModelStep } from "./BaseModelStep";
 import { DatasetStep, type VersionChoice } from "./DatasetStep";
 import { GoalStep } from "./GoalStep";
@@ -21,15 +22,6 @@ import { SettingsStep } from "./SettingsStep";
 import { TargetStep } from "./TargetStep";
 
 const STEPS = ["Goal", "Base model", "Dataset", "Settings", "Where to run", "Review"] as const;
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-}
 
 export function Wizard({ initial, info, team }: { initial: WizardForm; info: Info; team: TeamSummary }) {
   const navigate = useNavigate();
@@ -78,7 +70,9 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
       ? "Choose or enter a base model."
       : form.baseModelSource === "folder" && !form.base_model.startsWith("/")
         ? "Use an absolute folder path."
-        : null,
+        : form.baseModelSource === "hub" && !HUB_ID_PATTERN.test(form.base_model)
+          ? HUB_ID_HINT
+          : null,
     !chosenVersion
       ? "Choose a dataset version."
       : (datasetDisabledReason(method, chosenVersion.kind) ??
