@@ -75,8 +75,14 @@ def test_wizard_launch_watch_live_and_review_from_another_browser(
     page.get_by_label("LoRA", exact=True).check()
     page.get_by_role("button", name="Next").click()
 
-    # 2. Base model: the bundled offline tiny-llama.
+    # 2. Base model: the Hub search works through the API (against the loopback Hub), but this run
+    # takes the bundled offline tiny-llama.
     expect(page.get_by_role("heading", name="Step 2 of 6: Base model")).to_be_visible()
+    page.get_by_label("A Hugging Face Hub model").check()
+    page.get_by_label("Search the Hugging Face Hub").fill("smollm2")
+    page.get_by_label("HuggingFaceTB/SmolLM2-360M-Instruct").check()
+    expect(page.get_by_text("412,000 downloads", exact=False)).to_be_visible()
+    expect(page.get_by_label("Hugging Face model id")).to_have_value("HuggingFaceTB/SmolLM2-360M-Instruct")
     page.get_by_label("A bundled model").check()
     page.get_by_label("tiny-llama").check()
     page.get_by_role("button", name="Next").click()

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     rate_limit_default: str = "300/minute"
     rate_limit_enabled: bool = True
     hf_endpoint: str = "https://huggingface.co"
+    # Comma-separated directories whose model folders (config.json inside) teams may train from.
+    # Any other path is refused, so a job cannot read the server's files or another team's models.
+    model_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     spa_dir: Path | None = REPO_ROOT / "frontend" / "dist"
     log_level: str = "INFO"
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
@@ -58,7 +61,7 @@ class Settings(BaseSettings):
     # Where a job's WebSocket sends keep-alive pings when nothing else happens (seconds).
     ws_ping_seconds: float = Field(default=15.0, gt=0)
 
-    @field_validator("encryption_keys", "cors_origins", mode="before")
+    @field_validator("encryption_keys", "cors_origins", "model_dirs", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -59,6 +59,12 @@ async def test_create_list_get_and_filter(client, register):
         ({"hyperparameters": {"batch_size": 0}}, "hyperparameters.batch_size"),
         ({"data": {"sources": ["/etc/passwd"]}}, "chosen by TuneForge"),
         ({"base_model": "nobody/no-such-model"}, "the Hugging Face Hub cannot be reached"),
+        # Hostile base models: no path outside the registered folders, relative or not, is read.
+        ({"base_model": "/etc"}, "'/etc' is not in a registered model folder"),
+        ({"base_model": "../../../etc"}, "is not a base model TuneForge knows"),
+        ({"base_model": "~/.ssh"}, "is not a base model TuneForge knows"),
+        ({"base_model": "org/../../etc"}, "is not a base model TuneForge knows"),
+        ({"base_model": "<script>alert(1)</script>"}, "Use a bundled model (tiny-llama or SmolLM2-135M-Instruct)"),
     ],
 )
 async def test_invalid_jobs_are_refused_with_the_reason_and_nothing_is_queued(client, register, overrides, message):
@@ -173,3 +179,61 @@ async def test_estimate_covers_modal_gpus_and_returns_a_runnable_yaml(client, re
     assert all(t["fits"] for t in gpus.values())
     assert gpus["H100"]["cost_usd"] is not None
     assert "method: sft" in body["spec_yaml"]
+
+
+def _model_folder(path, *, config: bool = True):
+    from tuneforge.training.estimate import KNOWN_CONFIGS
+
+    path.mkdir(parents=True, exist_ok=True)
+    if config:
+        (path / "config.json").write_text(json.dumps({**KNOWN_CONFIGS["tiny-llama"], "architectures": ["LlamaForCausalLM"]}))
+    return path
+
+
+async def test_registered_model_folders_are_listed_and_the_only_folders_allowed(client, register, settings, tmp_path):
+    alice = await register()
+    version = await _upload(client, alice, "chat", CHAT_ROWS)
+    registered = tmp_path / "models"
+    mine = _model_folder(registered / "my-llama")
+    _model_folder(registered / "empty", config=False)
+    outside = _model_folder(tmp_path / "elsewhere" / "model")
+    previous = settings.model_dirs
+    settings.model_dirs = [registered]
+    try:
+        folders = await client.get("/api/model-folders", headers=alice.headers)
+        assert folders.json() == [{"name": "my-llama", "path": str(mine)}]
+        ok = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version, base_model=str(mine)), headers=alice.headers)
+        assert ok.status_code == 201, ok.text
+        assert ok.json()["base_model"] == str(mine)
+
+        refusals = {
+            str(outside): "is not in a registered model folder",
+            f"{registered}/my-llama/../../elsewhere/model": "is not in a registered model folder",
+            str(registered / "empty"): "holds no model",
+            str(registered / "not-there"): "does not exist on this server",
+        }
+        for path, message in refusals.items():
+            response = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version, base_model=path), headers=alice.headers)
+            assert response.status_code == 400 and message in response.json()["detail"], (path, response.text)
+    finally:
+        settings.model_dirs = previous
+    assert (await client.get("/api/model-folders")).status_code == 401
+
+
+async def test_a_previous_jobs_output_is_a_base_model_for_its_own_team_only(client, register):
+    from tuneforge.jobs.spec import output_key
+    from tuneforge.storage import get_storage
+
+    alice = await register()
+    mallory = await register()
+    version = await _upload(client, alice, "chat", CHAT_ROWS)
+    first = (await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version), headers=alice.headers)).json()
+    output = _model_folder(get_storage().path(output_key(first["id"])))  # as a finished run leaves it
+    again = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version, base_model=str(output)), headers=alice.headers)
+    assert again.status_code == 201, again.text
+
+    theirs = await _upload(client, mallory, "chat", CHAT_ROWS)
+    stolen = await client.post(f"/api/teams/{mallory.team_id}/jobs", json=_job(theirs, base_model=str(output)), headers=mallory.headers)
+    assert stolen.status_code == 400
+    # The same answer as for any unregistered path: nothing says the folder exists.
+    assert stolen.json()["detail"].startswith(f"'{output}' is not in a registered model folder")

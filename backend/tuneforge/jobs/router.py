@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -10,7 +11,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from tuneforge.db import SessionDep
 from tuneforge.deps import CurrentUser, SettingsDep, TeamMember
 from tuneforge.errors import NotFound
-from tuneforge.jobs import modal_executor, service
+from tuneforge.jobs import base_models, modal_executor, service
 from tuneforge.jobs.deps import EditableJob, ViewableJob
 from tuneforge.jobs.models import Job, JobTemplate
 from tuneforge.jobs.schemas import (
@@ -20,6 +21,7 @@ from tuneforge.jobs.schemas import (
     JobEventRead,
     JobPage,
     JobRead,
+    ModelFolder,
     TemplateCreate,
     TemplateRead,
 )
@@ -32,6 +34,12 @@ router = APIRouter(tags=["jobs"])
 
 def _read(job: Job, creator: str | None) -> JobRead:
     return JobRead.model_validate(job).model_copy(update={"created_by_name": creator})
+
+
+@router.get("/model-folders")
+async def list_model_folders(settings: SettingsDep, user: CurrentUser) -> list[ModelFolder]:
+    """Model folders on this server that any team may train from (TUNEFORGE_MODEL_DIRS)."""
+    return [ModelFolder(**f) for f in await asyncio.to_thread(base_models.registered_folders, settings)]
 
 
 @router.post("/teams/{team_id}/jobs", status_code=status.HTTP_201_CREATED)

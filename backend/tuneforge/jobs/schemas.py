@@ -148,3 +148,8 @@ class TemplateRead(BaseModel):
 class ArtifactRead(BaseModel):
     path: str
     size_bytes: int
+
+
+class ModelFolder(BaseModel):
+    name: str
+    path: str

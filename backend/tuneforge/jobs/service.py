@@ -19,6 +19,7 @@ from tuneforge.datasets import service as datasets_service
 from tuneforge.datasets.models import Dataset, DatasetVersion, VersionStatus
 from tuneforge.errors import BadRequest, Conflict, NotFound
 from tuneforge.jobs import modal_executor, queue
+from tuneforge.jobs.base_models import check_base_model
 from tuneforge.jobs.events import announce_job_change, append_events, status_event
 from tuneforge.jobs.models import Executor, Job, JobEvent, JobStatus, JobTemplate
 from tuneforge.jobs.schemas import JobCreate, TemplateCreate
@@ -170,26 +171,6 @@ async def _check_executor(*, session: AsyncSession, settings: Settings, user: Us
         raise BadRequest("gpu_type is only for Modal runs; local jobs run on whatever the worker has.")
 
 
-BUNDLED_BASE_MODELS = ("tiny-llama", "SmolLM2-135M-Instruct")
-
-
-async def _check_base_model(*, settings: Settings, storage: Storage, base_model: str) -> None:
-    """A Hub model id needs the Hub: say so at launch rather than after a minute of retries."""
-    if base_model in BUNDLED_BASE_MODELS or Path(base_model).is_dir() or (_cache_dir(storage) / base_model).is_dir():
-        return
-    import httpx
-
-    try:
-        async with httpx.AsyncClient(timeout=3) as client:
-            await client.head(settings.hf_endpoint)
-    except httpx.HTTPError:
-        raise BadRequest(
-            f"'{base_model}' is neither a bundled model nor a folder here, and the Hugging Face Hub cannot be "
-            f"reached to download it. Pick {' or '.join(BUNDLED_BASE_MODELS)}, a local model folder, or a "
-            "previous job's output."
-        ) from None
-
-
 @dataclass
 class Launch:
     """A validated launch: what is stored, what runs, and where it would fit."""
@@ -211,8 +192,10 @@ async def prepare_launch(
     does not (a saved Modal token, a reachable Hub), so costs can be compared before setting up."""
     if not estimate_only:
         await _check_executor(session=session, settings=settings, user=user, data=data)
-    if data.executor == Executor.local and not estimate_only:
-        await _check_base_model(settings=settings, storage=storage, base_model=data.base_model)
+    await check_base_model(
+        session=session, settings=settings, storage=storage, cache_dir=_cache_dir(storage), team_id=team_id,
+        base_model=data.base_model, check_hub=data.executor == Executor.local and not estimate_only,
+    )
     config, version, dataset = await _stored_config(session=session, team_id=team_id, data=data)
     job_id = uuid.uuid4()
     cuda = data.executor == Executor.modal or _needs_cuda(config)

@@ -457,6 +457,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/model-folders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Model Folders
+         * @description Model folders on this server that any team may train from (TUNEFORGE_MODEL_DIRS).
+         */
+        get: operations["list_model_folders_api_model_folders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/teams/{team_id}/analytics": {
         parameters: {
             query?: never;
@@ -1417,6 +1437,13 @@ export interface components {
              * @description Modal token secret (as-...)
              */
             token_secret: string;
+        };
+        /** ModelFolder */
+        ModelFolder: {
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
         };
         /** PasswordChangeIn */
         PasswordChangeIn: {
@@ -2652,6 +2679,26 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    list_model_folders_api_model_folders_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelFolder"][];
                 };
             };
         };

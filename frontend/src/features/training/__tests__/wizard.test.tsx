@@ -172,7 +172,7 @@ describe("the training wizard", () => {
     });
   });
 
-  it("searches the Hugging Face Hub for a base model and says what to do when it is offline", async () => {
+  it("offers registered folders, and searches the Hugging Face Hub, saying what to do when it is offline", async () => {
     installFakeWebSocket();
     startSession(tokenPair(1));
     const smol = (id: string, downloads: number, extra = {}) => ({
@@ -186,6 +186,7 @@ describe("the training wizard", () => {
       [`GET /api/teams/${teamId}/datasets`]: () => json([]),
       [`GET /api/teams/${teamId}/jobs`]: () => json({ items: [], total: 0 }),
       [`GET /api/teams/${teamId}/job-templates`]: () => json([]),
+      "GET /api/model-folders": () => json([{ name: "llama-ft", path: "/srv/models/llama-ft" }]),
       "GET /api/hub/models": (call) =>
         call.query.search === "smol"
           ? json({
@@ -199,6 +200,11 @@ describe("the training wizard", () => {
     const { user } = renderApp("/training/new");
     await screen.findByRole("heading", { name: "Step 1 of 6: Goal" });
     await user.click(screen.getByRole("button", { name: "Next" }));
+    await user.click(screen.getByLabelText("A registered folder"));
+    await user.click(await screen.findByLabelText("llama-ft"));
+    expect(screen.getByLabelText("Folder path")).toHaveValue("/srv/models/llama-ft");
+    expect(screen.getByRole("button", { name: "Next" })).toBeEnabled();
+
     await user.click(screen.getByLabelText("A Hugging Face Hub model"));
     expect(screen.getByRole("button", { name: "Next" })).toBeDisabled(); // no model chosen yet
 

@@ -2,6 +2,7 @@
 export const jobsKey = (teamId: string) => ["teams", teamId, "jobs"] as const;
 export const jobKey = (jobId: string) => ["jobs", jobId] as const;
 export const templatesKey = (teamId: string) => ["teams", teamId, "job-templates"] as const;
+export const modelFoldersKey = ["model-folders"] as const;
 export const hubSearchKey = (search: string) => ["hub", "models", search] as const;
 // Shared with the dashboard and settings features (same keys, so one cache entry each).
 export const infoKey = ["system", "info"] as const;

@@ -18,6 +18,7 @@ export type VersionRead = Schemas["VersionRead"];
 export type CredentialRead = Schemas["CredentialRead"];
 export type HubSearch = Schemas["HubSearch"];
 export type HubModel = Schemas["HubModel"];
+export type ModelFolder = Schemas["ModelFolder"];
 
 /** One suggestion to make a job fit or run faster (POST …/jobs/estimate). */
 export type Suggestion = { action: string; message: string; fits: boolean };

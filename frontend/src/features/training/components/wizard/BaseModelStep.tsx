@@ -1,8 +1,8 @@
 import { RadioCard } from "@/components/ui/RadioCard";
 import { SelectField } from "@/components/ui/SelectField";
-import { TextField } from "@/components/ui/TextField";
 import type { JobRead } from "../../api/types";
 import type { BaseModelSource, WizardForm } from "../../lib/wizard-form";
+import { FolderPicker } from "./FolderPicker";
 import { HubModelSearch } from "./HubModelSearch";
 
 type BaseModel = { name: string; description?: string; available?: boolean; reason?: string };
@@ -29,7 +29,7 @@ export function BaseModelStep({
   }
   const sources: { value: BaseModelSource; title: string; description: string; reason?: string | null }[] = [
     { value: "bundled", title: "A bundled model", description: "Ships with TuneForge and works offline." },
-    { value: "folder", title: "A local folder", description: "A Hugging Face model folder on the worker's disk." },
+    { value: "folder", title: "A registered folder", description: "A model folder the administrator registered on the server." },
     {
       value: "job",
       title: "A previous job's output",
@@ -77,14 +77,7 @@ export function BaseModelStep({
         </fieldset>
       )}
       {form.baseModelSource === "folder" && (
-        <TextField
-          label="Local folder path"
-          placeholder="/models/my-model"
-          value={form.base_model}
-          onChange={(e) => update({ base_model: e.target.value })}
-          hint="An absolute path on the worker holding config.json and the weights."
-          error={form.base_model && !form.base_model.startsWith("/") ? "Use an absolute path (starting with /)." : null}
-        />
+        <FolderPicker value={form.base_model} onChange={(base_model) => update({ base_model })} />
       )}
       {form.baseModelSource === "job" && (
         <SelectField
