@@ -16,6 +16,7 @@ from tuneforge import __version__
 from tuneforge.auth.router import router as auth_router
 from tuneforge.config import Settings, get_settings
 from tuneforge.credentials.router import router as credentials_router
+from tuneforge.datasets.router import formats_router as dataset_formats_router
 from tuneforge.datasets.router import router as datasets_router
 from tuneforge.db import make_engine, make_sessionmaker
 from tuneforge.errors import NotFound, install_error_handlers
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     auth_router,
     credentials_router,
     datasets_router,
+    dataset_formats_router,
     jobs_router,
     live_router,
     huggingface_router,

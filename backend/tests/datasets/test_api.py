@@ -133,6 +133,28 @@ async def test_change_mapping_makes_a_new_version_and_bad_mappings_say_why(clien
     assert (version["kind"], version["operation"], version["number"]) == ("prompt_completion", "mapping", 2)
 
 
+async def test_unrecognised_columns_can_be_mapped_by_hand(client, register):
+    me = await register()
+    rows = [{"question_text": f"What is {i}+1?", "answer_text": str(i + 1)} for i in range(5)]
+    created = (await _upload(client, me, ("odd.csv", b"question_text,answer_text\n" + b"".join(
+        f"{r['question_text']},{r['answer_text']}\n".encode() for r in rows)))).json()
+    version = created["version"]
+    # Nothing recognised: the version is kept, unusable, and names the columns to map.
+    assert version["status"] != "usable" and version["detection"]["candidates"] == []
+    assert version["detection"]["columns"] == ["question_text", "answer_text"]
+    formats = {f["name"]: f for f in (await client.get("/api/dataset-formats", headers=me.headers)).json()}
+    assert formats["prompt_completion"]["required"] == {"prompt": ["prompt", "input", "query"],
+                                                         "completion": ["completion", "response", "output"]}
+    assert formats["alpaca"]["optional"] == {"input": ["input"]} and formats["kto"]["kind"] == "kto"
+    assert (await client.get("/api/dataset-formats")).status_code == 401
+
+    url = BASE.format(team=me.team_id) + f"/{created['dataset']['id']}/versions/{version['id']}/mapping"
+    mapped = await client.post(url, json={"mapping": {"format": "prompt_completion", "columns": {
+        "prompt": "question_text", "completion": "answer_text"}}}, headers=me.headers)
+    assert mapped.status_code == 201, mapped.text
+    assert (mapped.json()["version"]["status"], mapped.json()["version"]["rows"]) == ("usable", 5)
+
+
 async def test_upload_over_the_cap_is_refused_and_leaves_nothing(client, register, monkeypatch, data_dir, settings):
     monkeypatch.setattr(settings, "dataset_max_upload_bytes", 10_000)
     me = await register()

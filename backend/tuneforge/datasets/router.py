@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
 from tuneforge.datasets import service
+from tuneforge.datasets.ingest.detect import FORMATS
 from tuneforge.datasets.models import Dataset, DatasetVersion
 from tuneforge.datasets.schemas import (
     DatasetRead,
     DatasetUpdate,
     DropInvalidIn,
+    FormatRead,
     IssuePage,
     MappingChangeIn,
     PreviewPage,
@@ -31,6 +33,7 @@ from tuneforge.storage import Storage, get_storage
 from tuneforge.teams.models import Membership
 
 router = APIRouter(prefix="/teams/{team_id}/datasets", tags=["datasets"])
+formats_router = APIRouter(tags=["datasets"])
 
 StorageDep = Annotated[Storage, Depends(get_storage)]
 Viewer = Annotated[Membership, TeamMember("viewer")]
@@ -72,6 +75,16 @@ VersionDep = Annotated[DatasetVersion, Depends(version_in_dataset)]
 def _status(response: Response, result: UploadResult) -> UploadResult:
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return result
+
+
+@formats_router.get("/dataset-formats")
+async def list_formats(_: CurrentUser) -> list[FormatRead]:
+    """The column-based formats a mapping can name, with their slots (POST …/versions/{id}/mapping)."""
+    return [
+        FormatRead(name=f.name, kind=f.kind, title=f.title, required={k: list(v) for k, v in f.required.items()},
+                   optional={k: list(v) for k, v in f.optional.items()})
+        for f in FORMATS.values()
+    ]
 
 
 @router.get("")

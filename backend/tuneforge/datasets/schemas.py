@@ -42,6 +42,16 @@ class MappingIn(BaseModel):
     columns: dict[str, str] = Field(default_factory=dict)
 
 
+class FormatRead(BaseModel):
+    """A column-based format: which columns ("slots") it reads, and the column names it recognises."""
+
+    name: str
+    kind: str
+    title: str
+    required: dict[str, list[str]]
+    optional: dict[str, list[str]]
+
+
 class DatasetUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

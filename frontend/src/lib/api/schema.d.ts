@@ -192,6 +192,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dataset-formats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Formats
+         * @description The column-based formats a mapping can name, with their slots (POST …/versions/{id}/mapping).
+         */
+        get: operations["list_formats_api_dataset_formats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -958,6 +978,26 @@ export interface components {
          * @enum {string}
          */
         Executor: "local" | "modal";
+        /**
+         * FormatRead
+         * @description A column-based format: which columns ("slots") it reads, and the column names it recognises.
+         */
+        FormatRead: {
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Optional */
+            optional: {
+                [key: string]: string[];
+            };
+            /** Required */
+            required: {
+                [key: string]: string[];
+            };
+            /** Title */
+            title: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -2195,6 +2235,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_formats_api_dataset_formats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormatRead"][];
                 };
             };
         };

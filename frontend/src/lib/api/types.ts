@@ -14,6 +14,7 @@ export type Info = Schemas["Info"];
 export type DatasetRead = Schemas["DatasetRead"];
 export type VersionRead = Schemas["VersionRead"];
 export type UploadResult = Schemas["UploadResult"];
+export type FormatRead = Schemas["FormatRead"];
 export type IssueRead = Schemas["IssueRead"];
 export type IssuePage = Schemas["IssuePage"];
 export type PreviewRow = Schemas["PreviewRow"];

@@ -1,7 +1,7 @@
 import { Card } from "@/components/ui/Page";
 import type { UploadResult, VersionRead } from "@/lib/api/types";
 import { DropInvalidForm } from "./DropInvalidForm";
-import { FormatPicker } from "./FormatPicker";
+import { MappingEditor } from "./MappingEditor";
 import { SplitForm } from "./SplitForm";
 
 /** Ways to derive a new version from this one; what is offered depends on the version's state. */
@@ -16,15 +16,16 @@ export function VersionActions({
 }) {
   const unsplit = version.splits.length <= 1;
   const fromFiles = version.operation === "upload" || version.operation === "mapping";
-  const candidates = ((version.detection as { candidates?: unknown[] }).candidates ?? []).length;
+  // Column-based files (not documents or transcripts) can be re-read with another column mapping.
+  const columns = ((version.detection as { columns?: unknown[] }).columns ?? []).length;
   const canDrop = version.status !== "usable" && unsplit;
   const canSplit = version.status === "usable" && unsplit;
-  const canRemap = fromFiles && candidates > 1;
+  const canRemap = fromFiles && columns > 0;
   if (!canDrop && !canSplit && !canRemap) return null;
   return (
     <Card title="Make a new version" description="This version stays as it is; the result is added to the history.">
       <div className="space-y-6 divide-y divide-slate-100 [&>*:not(:first-child)]:pt-6">
-        {canRemap && <FormatPicker teamId={teamId} version={version} onNewVersion={onNewVersion} />}
+        {canRemap && <MappingEditor key={version.id} teamId={teamId} version={version} onNewVersion={onNewVersion} />}
         {canDrop && <DropInvalidForm teamId={teamId} version={version} onNewVersion={onNewVersion} />}
         {canSplit && <SplitForm teamId={teamId} version={version} onNewVersion={onNewVersion} />}
       </div>

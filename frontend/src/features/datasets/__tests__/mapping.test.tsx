@@ -1,0 +1,107 @@
+import { screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import type { DatasetRead, VersionRead } from "@/lib/api/types";
+import { startSession } from "@/lib/auth/session";
+import { alice, installFakeApi, json, tokenPair } from "@/test/fake-api";
+import { renderApp } from "@/test/render";
+
+const teamId = alice.teams[0].id;
+const base = `/api/teams/${teamId}/datasets`;
+const datasetId = "0d5f7c1e-0000-4000-8000-000000000009";
+
+function version(number: number, mapped: boolean): VersionRead {
+  return {
+    id: `0d5f7c1e-0000-4000-8000-00000000020${number}`,
+    dataset_id: datasetId,
+    number,
+    sha256: "ab".repeat(32),
+    parent_id: null,
+    operation: mapped ? "mapping" : "upload",
+    notes: "",
+    author_id: alice.id,
+    created_at: "2026-11-22T01:00:00Z",
+    kind: mapped ? "prompt_completion" : null,
+    mapping: mapped ? { format: "prompt_completion", columns: { prompt: "question_text", completion: "answer_text" } } : null,
+    detection: {
+      candidates: [],
+      columns: ["question_text", "answer_text", "id"],
+      ambiguous: false,
+      message: "could not recognise the columns (question_text, answer_text, id). Choose a mapping",
+    },
+    stats: { rows: 5 },
+    issues_summary: { errors: mapped ? 0 : 1, warnings: 0, infos: 0, by_code: {}, truncated: false },
+    split: null,
+    splits: ["rows"],
+    sources: [{ name: "odd.csv", size: 120, sha256: "abc" }],
+    options: {},
+    rows: mapped ? 5 : 0,
+    size_bytes: 120,
+    status: mapped ? "usable" : "has_errors",
+    usable: mapped,
+  } as VersionRead;
+}
+
+function dataset(versions: VersionRead[]): DatasetRead {
+  return {
+    id: datasetId, team_id: teamId, name: "Odd columns", description: "", created_by: alice.id,
+    created_at: "2026-11-22T01:00:00Z", updated_at: "2026-11-22T01:00:00Z", archived: false,
+    versions: versions.length, latest_version: versions[0],
+  };
+}
+
+const formats = [
+  { name: "prompt_completion", kind: "prompt_completion", title: "Prompt/completion",
+    required: { prompt: ["prompt", "input", "query"], completion: ["completion", "response", "output"] }, optional: {} },
+  { name: "alpaca", kind: "prompt_completion", title: "Alpaca (instruction/input/output)",
+    required: { instruction: ["instruction"], output: ["output"] }, optional: { input: ["input"] } },
+];
+
+describe("column mapping", () => {
+  it("maps unrecognised columns by hand into a new, usable version", async () => {
+    startSession(tokenPair(1));
+    const versions = [version(1, false)];
+    const empty = (v: VersionRead) => ({
+      [`GET ${base}/${datasetId}/versions/${v.id}/issues`]: () => json({ items: [], total: 0, offset: 0, limit: 50, summary: v.issues_summary }),
+      [`GET ${base}/${datasetId}/versions/${v.id}/rows`]: () => json({ items: [], total: 0, offset: 0, limit: 20, split: "rows" }),
+    });
+    const api = installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      "GET /api/dataset-formats": () => json(formats),
+      [`GET ${base}/${datasetId}`]: () => json(dataset(versions)),
+      [`GET ${base}/${datasetId}/versions`]: () => json(versions),
+      ...empty(version(1, false)),
+      ...empty(version(2, true)),
+      [`POST ${base}/${datasetId}/versions/${version(1, false).id}/mapping`]: () => {
+        versions.unshift(version(2, true));
+        return json({ dataset: dataset(versions), version: versions[0], created: true }, 201);
+      },
+    });
+    const { user } = renderApp(`/datasets/${datasetId}`);
+
+    expect(await screen.findByText("The files have the columns question_text, answer_text, id.")).toBeInTheDocument();
+    const reread = screen.getByRole("button", { name: "Re-read with this mapping" });
+    expect(reread).toBeDisabled();
+    expect(screen.getByText("Choose a column for prompt and completion.")).toBeInTheDocument();
+
+    await user.selectOptions(screen.getByLabelText("Column for prompt"), "question_text");
+    await user.selectOptions(screen.getByLabelText("Column for completion"), "question_text");
+    expect(screen.getByText("“question_text” is chosen twice; each slot needs its own column.")).toBeInTheDocument();
+    expect(reread).toBeDisabled();
+
+    // Another format shows its own slots, optional ones included; coming back keeps the choices.
+    await user.selectOptions(screen.getByLabelText("Format"), "alpaca");
+    expect(screen.getByLabelText("Column for input (optional)")).toHaveValue("");
+    await user.selectOptions(screen.getByLabelText("Format"), "prompt_completion");
+    expect(screen.getByLabelText("Column for prompt")).toHaveValue("question_text");
+
+    await user.selectOptions(screen.getByLabelText("Column for completion"), "answer_text");
+    await user.click(reread);
+    expect(await screen.findByRole("heading", { name: "Version 2" })).toBeInTheDocument();
+    expect(api.callsTo("POST", `${base}/${datasetId}/versions/${version(1, false).id}/mapping`)[0]!.body).toEqual({
+      mapping: { format: "prompt_completion", columns: { prompt: "question_text", completion: "answer_text" } },
+      notes: "",
+    });
+    // The new version is read that way already: nothing to re-read.
+    expect(screen.getByText("This is how the version is read now.")).toBeInTheDocument();
+  });
+});
