@@ -126,7 +126,6 @@ def test_a_spec_that_does_not_parse_is_a_configuration_failure(tmp_path, capsys)
 
 
 def test_evaluate_command(make_spec, model_cache, data_dir, tmp_path, capsys):
-    pytest.importorskip("tuneforge.training.evaluation")
     code = main(
         [
             "evaluate",
