@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { DatasetRead, IssueRead, VersionRead } from "@/lib/api/types";
 import { startSession } from "@/lib/auth/session";
@@ -193,6 +193,26 @@ describe("datasets", () => {
     expect(row1.getByText("As uploaded")).toBeInTheDocument();
     expect(row1.getByText(/"from": "gpt"/)).toBeInTheDocument();
     expect(row1.getByText("Normalised")).toBeInTheDocument();
+  });
+
+  it("take dropped files, naming the ones it cannot read", async () => {
+    startSession(tokenPair(1));
+    const { fake } = fakeDatasetsApi();
+    const { user } = renderApp("/datasets");
+    const zone = await screen.findByTestId("drop-zone");
+    const chat = new File(['{"messages": []}\n'], "chat.jsonl");
+    const more = new File(["a,b\n1,2\n"], "more.csv");
+    const pdf = new File(["%PDF"], "paper.pdf");
+    fireEvent.dragOver(zone, { dataTransfer: { files: [chat] } });
+    expect(zone.className).toContain("border-indigo-500");
+    fireEvent.drop(zone, { dataTransfer: { files: [chat, pdf, more] } });
+    expect(screen.getByText(/Selected: chat.jsonl, more.csv/)).toBeInTheDocument();
+    expect(screen.getByRole("alert")).toHaveTextContent("Not a format TuneForge reads: paper.pdf.");
+
+    await user.click(screen.getByRole("button", { name: "Upload dataset" }));
+    expect(await screen.findByRole("heading", { name: "Version 1" })).toBeInTheDocument();
+    const sent = fake.calls.find((c) => c.method === "POST" && c.path === base)!.body as { files: { name: string }[] };
+    expect(sent.files.map((f) => f.name)).toEqual(["chat.jsonl", "more.csv"]);
   });
 
   it("make a version without the invalid rows", async () => {

@@ -104,4 +104,57 @@ describe("column mapping", () => {
     // The new version is read that way already: nothing to re-read.
     expect(screen.getByText("This is how the version is read now.")).toBeInTheDocument();
   });
+
+  it("reads markdown uploads as chat transcripts with the speakers' labels", async () => {
+    startSession(tokenPair(1));
+    const doc = {
+      ...version(1, false),
+      kind: "text",
+      mapping: { kind: "text", format: "documents", columns: {} },
+      detection: { candidates: [], columns: [], ambiguous: false, message: "" },
+      sources: [{ name: "chats.md", size: 300, sha256: "abc" }],
+      status: "usable",
+      usable: true,
+    } as VersionRead;
+    const chats = { ...version(2, true), kind: "messages", sources: doc.sources, operation: "mapping",
+      mapping: { kind: "messages", format: "markdown_chat", columns: { messages: "messages" } },
+      options: { participants: { user: ["**Me:**"], assistant: [{ regex: "^Bot\\d*:" }] }, conversation_separator: "---" },
+      detection: { candidates: [], columns: [], ambiguous: false, message: "" } } as VersionRead;
+    const versions = [doc];
+    const empty = (v: VersionRead) => ({
+      [`GET ${base}/${datasetId}/versions/${v.id}/issues`]: () => json({ items: [], total: 0, offset: 0, limit: 50, summary: v.issues_summary }),
+      [`GET ${base}/${datasetId}/versions/${v.id}/rows`]: () => json({ items: [], total: 0, offset: 0, limit: 20, split: "rows" }),
+    });
+    const api = installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      "GET /api/dataset-formats": () => json(formats),
+      [`GET ${base}/${datasetId}`]: () => json(dataset(versions)),
+      [`GET ${base}/${datasetId}/versions`]: () => json(versions),
+      ...empty(doc),
+      ...empty(chats),
+      [`POST ${base}/${datasetId}/versions/${doc.id}/mapping`]: () => {
+        versions.unshift(chats);
+        return json({ dataset: dataset(versions), version: chats, created: true }, 201);
+      },
+    });
+    const { user } = renderApp(`/datasets/${datasetId}`);
+
+    expect(await screen.findByRole("heading", { name: "Read as chat transcripts" })).toBeInTheDocument();
+    expect(screen.queryByText(/The files have the columns/)).not.toBeInTheDocument(); // documents have no columns
+    await user.type(screen.getByLabelText("User turns start with"), "**Me:**");
+    await user.click(screen.getByRole("button", { name: "Read as transcripts" }));
+    expect(screen.getByRole("alert")).toHaveTextContent("Give at least one pattern for the user and one for the assistant.");
+    expect(api.callsTo("POST", `${base}/${datasetId}/versions/${doc.id}/mapping`)).toHaveLength(0);
+
+    await user.type(screen.getByLabelText("Assistant turns start with"), "/^Bot\\d*:/");
+    await user.type(screen.getByLabelText("Conversation separator (optional)"), "---");
+    await user.click(screen.getByRole("button", { name: "Read as transcripts" }));
+    expect(await screen.findByRole("heading", { name: "Version 2" })).toBeInTheDocument();
+    expect(api.callsTo("POST", `${base}/${datasetId}/versions/${doc.id}/mapping`)[0]!.body).toEqual({
+      options: { participants: { user: ["**Me:**"], assistant: [{ regex: "^Bot\\d*:" }] }, conversation_separator: "---" },
+      notes: "",
+    });
+    // The new version's form starts from the labels it was read with.
+    expect(screen.getByLabelText("Assistant turns start with")).toHaveValue("/^Bot\\d*:/");
+  });
 });

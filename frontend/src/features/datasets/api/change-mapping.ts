@@ -1,15 +1,21 @@
 import { mutationOptions, useMutation, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
+import type { components } from "@/lib/api/schema";
 import type { UploadResult } from "@/lib/api/types";
 import { datasetsKey } from "./keys";
+
+type Pattern = string | { regex: string };
+type IngestOptions = components["schemas"]["IngestOptionsIn"];
 
 export type MappingInput = {
   teamId: string;
   datasetId: string;
   versionId: string;
-  format: string;
-  columns: Record<string, string>;
+  /** A column mapping; or `options` to change how files are read (markdown transcripts' speakers). */
+  format?: string;
+  columns?: Record<string, string>;
+  options?: { participants: Record<string, Pattern[]>; conversation_separator?: Pattern | null };
 };
 
 /** Re-reads the version's uploaded files with another format/column mapping, as a new version. */
@@ -17,7 +23,12 @@ export function changeMapping(input: MappingInput): Promise<UploadResult> {
   return unwrap(
     api.POST("/api/teams/{team_id}/datasets/{dataset_id}/versions/{version_id}/mapping", {
       params: { path: { team_id: input.teamId, dataset_id: input.datasetId, version_id: input.versionId } },
-      body: { mapping: { format: input.format, columns: input.columns }, notes: "" },
+      body: {
+        ...(input.format ? { mapping: { format: input.format, columns: input.columns ?? {} } } : {}),
+        // Only the option fields sent change (the schema lists every field because each has a default).
+        ...(input.options ? { options: input.options as IngestOptions } : {}),
+        notes: "",
+      },
     }),
   );
 }

@@ -1,5 +1,6 @@
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useId, useRef, useState, type DragEvent, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
+import { cn } from "@/components/ui/cn";
 import { ErrorAlert, StatusMessage } from "@/components/ui/Feedback";
 import { TextField } from "@/components/ui/TextField";
 import type { UploadResult } from "@/lib/api/types";
@@ -7,6 +8,19 @@ import { formatBytes } from "@/lib/format";
 import { useUploadDataset } from "../api/upload-dataset";
 
 const ACCEPT = ".jsonl,.ndjson,.json,.csv,.tsv,.parquet,.txt,.md,.zip";
+const EXTENSIONS = ACCEPT.split(",");
+
+/** The files TuneForge reads, and a message naming the ones it does not. */
+function sortFiles(files: File[]): { accepted: File[]; refused: string | null } {
+  const readable = (f: File) => EXTENSIONS.some((ext) => f.name.toLowerCase().endsWith(ext));
+  const others = files.filter((f) => !readable(f)).map((f) => f.name);
+  return {
+    accepted: files.filter(readable),
+    refused: others.length
+      ? `Not a format TuneForge reads: ${others.join(", ")}. Use ${EXTENSIONS.join(" ")} files.`
+      : null,
+  };
+}
 
 export function UploadForm({
   teamId,
@@ -24,7 +38,22 @@ export function UploadForm({
   const [notes, setNotes] = useState("");
   const [clientError, setClientError] = useState<string | null>(null);
   const [unchanged, setUnchanged] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
   const upload = useUploadDataset();
+
+  function choose(list: File[]) {
+    const { accepted, refused } = sortFiles(list);
+    setFiles(accepted);
+    setClientError(refused);
+    setUnchanged(null);
+  }
+
+  function drop(event: DragEvent<HTMLDivElement>) {
+    event.preventDefault();
+    setDragging(false);
+    if (fileInput.current) fileInput.current.value = "";
+    choose(Array.from(event.dataTransfer.files));
+  }
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -54,17 +83,30 @@ export function UploadForm({
 
   return (
     <form onSubmit={submit} className="space-y-4" noValidate>
-      <div className="space-y-1">
+      <div
+        data-testid="drop-zone"
+        onDragOver={(event) => {
+          event.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={drop}
+        className={cn(
+          "space-y-2 rounded-lg border-2 border-dashed p-4 transition-colors",
+          dragging ? "border-indigo-500 bg-indigo-50" : "border-slate-300 bg-slate-50/50",
+        )}
+      >
         <label htmlFor={fileInputId} className="block text-sm font-medium text-slate-800">
           Files
         </label>
+        <p className="text-sm text-slate-600">Drop files here, or choose them:</p>
         <input
           ref={fileInput}
           id={fileInputId}
           type="file"
           multiple
           accept={ACCEPT}
-          onChange={(event) => setFiles(Array.from(event.target.files ?? []))}
+          onChange={(event) => choose(Array.from(event.target.files ?? []))}
           className="block w-full text-sm text-slate-700 file:mr-3 file:rounded-md file:border-0 file:bg-indigo-50 file:px-3 file:py-2 file:text-sm file:font-semibold file:text-indigo-700 hover:file:bg-indigo-100"
           aria-describedby={`${fileInputId}-hint`}
         />
