@@ -170,6 +170,11 @@ describe("datasets", () => {
     await user.upload(await screen.findByLabelText("Files"), file);
     await user.type(screen.getByLabelText("Dataset name"), "Support chats");
     await user.type(screen.getByLabelText("Version notes"), "first export");
+    await user.selectOptions(screen.getByLabelText("Count tokens with"), "SmolLM2-135M-Instruct");
+    await user.clear(screen.getByLabelText("Flag rows longer than (tokens)"));
+    await user.type(screen.getByLabelText("Flag rows longer than (tokens)"), "8");
+    expect(screen.getByText("A whole number of tokens from 16 to 131072.")).toBeInTheDocument();
+    await user.type(screen.getByLabelText("Flag rows longer than (tokens)"), "192");
     await user.click(screen.getByRole("button", { name: "Upload dataset" }));
 
     // Every byte sent, the server still reading the rows.
@@ -180,7 +185,12 @@ describe("datasets", () => {
 
     expect(await screen.findByRole("heading", { name: "Support chats", level: 1 })).toBeInTheDocument();
     const [upload] = fake.callsTo("POST", base);
-    expect(upload.body).toEqual({ files: [{ name: "chat.jsonl", size: file.size }], name: ["Support chats"], notes: ["first export"] });
+    expect(upload.body).toEqual({
+      files: [{ name: "chat.jsonl", size: file.size }],
+      name: ["Support chats"],
+      notes: ["first export"],
+      options: [JSON.stringify({ base_model: "SmolLM2-135M-Instruct", max_length: 8192 })],
+    });
     expect(upload.authorization).toBe("Bearer access-1");
 
     const issues = within((await screen.findByRole("heading", { name: "Issues" })).closest("section")!);
@@ -276,7 +286,7 @@ describe("datasets", () => {
 
   it("show which tokens of a row are trained on", async () => {
     startSession(tokenPair(1));
-    fakeDatasetsApi();
+    const { fake } = fakeDatasetsApi();
     const { user } = renderApp("/datasets");
     await user.upload(await screen.findByLabelText("Files"), new File(["x"], "chat.jsonl"));
     await user.click(screen.getByRole("button", { name: "Upload dataset" }));
@@ -288,5 +298,10 @@ describe("datasets", () => {
     expect(trained).toBeDefined();
     expect(screen.getByText("user: hi").tagName).toBe("SPAN");
     expect(screen.getByRole("button", { name: "Hide tokens for row 1" })).toHaveAttribute("aria-expanded", "true");
+    const rendered = () => fake.calls.filter((c) => c.path.endsWith("/rows/1/rendered")).map((c) => c.query.base_model);
+    expect(rendered()).toEqual(["tiny-llama"]);
+    await user.selectOptions(screen.getByLabelText("Render with"), "SmolLM2-135M-Instruct");
+    await screen.findByText("conversation: 1 of 2 tokens trained");
+    expect(rendered()).toEqual(["tiny-llama", "SmolLM2-135M-Instruct"]);
   });
 });

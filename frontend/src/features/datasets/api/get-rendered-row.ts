@@ -5,7 +5,17 @@ import type { components } from "@/lib/api/schema";
 import { versionKey } from "./keys";
 
 export type RenderedRow = components["schemas"]["RenderedRow"];
-export type RenderedRowQuery = { teamId: string; datasetId: string; versionId: string; row: number; split?: string };
+export type RenderedRowQuery = {
+  teamId: string;
+  datasetId: string;
+  versionId: string;
+  row: number;
+  split?: string;
+  /** Whose chat template and tokenizer render the row (default tiny-llama). */
+  baseModel?: BaseModelName;
+};
+export const BASE_MODELS = ["tiny-llama", "SmolLM2-135M-Instruct"] as const;
+export type BaseModelName = (typeof BASE_MODELS)[number];
 
 /** The row as the model sees it: tokens, and which of them the loss is computed on. */
 export function getRenderedRow(q: RenderedRowQuery): Promise<RenderedRow> {
@@ -13,7 +23,7 @@ export function getRenderedRow(q: RenderedRowQuery): Promise<RenderedRow> {
     api.GET("/api/teams/{team_id}/datasets/{dataset_id}/versions/{version_id}/rows/{row}/rendered", {
       params: {
         path: { team_id: q.teamId, dataset_id: q.datasetId, version_id: q.versionId, row: q.row },
-        query: { split: q.split },
+        query: { split: q.split, base_model: q.baseModel },
       },
     }),
   );
@@ -21,7 +31,7 @@ export function getRenderedRow(q: RenderedRowQuery): Promise<RenderedRow> {
 
 export function renderedRowQueryOptions(q: RenderedRowQuery) {
   return queryOptions({
-    queryKey: [...versionKey(q.teamId, q.datasetId, q.versionId), "rendered", q.split ?? "", q.row],
+    queryKey: [...versionKey(q.teamId, q.datasetId, q.versionId), "rendered", q.split ?? "", q.row, q.baseModel ?? ""],
     queryFn: () => getRenderedRow(q),
     staleTime: Infinity,
   });

@@ -11,6 +11,9 @@ export type UploadInput = {
   files: File[];
   name?: string;
   notes?: string;
+  /** Whose tokenizer counts tokens (stats, length histogram), and the length over which rows are flagged. */
+  tokenizer?: string;
+  maxLength?: number;
 };
 
 export function uploadDataset(input: UploadInput, onProgress: (progress: UploadProgress) => void): Promise<UploadResult> {
@@ -18,6 +21,9 @@ export function uploadDataset(input: UploadInput, onProgress: (progress: UploadP
   for (const file of input.files) body.append("files", file, file.name);
   if (!input.datasetId && input.name?.trim()) body.append("name", input.name.trim());
   if (input.notes?.trim()) body.append("notes", input.notes.trim());
+  if (input.tokenizer || input.maxLength) {
+    body.append("options", JSON.stringify({ base_model: input.tokenizer, max_length: input.maxLength }));
+  }
   const base = `/api/teams/${encodeURIComponent(input.teamId)}/datasets`;
   const path = input.datasetId ? `${base}/${encodeURIComponent(input.datasetId)}/versions` : base;
   return postWithProgress<UploadResult>(path, body, onProgress);

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { cn } from "@/components/ui/cn";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card } from "@/components/ui/Page";
+import { BASE_MODELS, type BaseModelName } from "../api/get-rendered-row";
 import { useRows } from "../api/list-rows";
 import { IssueItem, Pager } from "./IssuesPanel";
 import { RenderedRowView } from "./RenderedRowView";
@@ -14,21 +15,45 @@ export function PreviewPanel({
   datasetId,
   versionId,
   splits,
+  tokenizer,
 }: {
   teamId: string;
   datasetId: string;
   versionId: string;
   splits: string[];
+  /** The base model the version's tokens were counted with: the preview renders with it first. */
+  tokenizer?: string;
 }) {
   const [split, setSplit] = useState(splits[0] ?? "rows");
+  const [baseModel, setBaseModel] = useState<BaseModelName>(
+    BASE_MODELS.find((name) => name === tokenizer) ?? "tiny-llama",
+  );
   const [offset, setOffset] = useState(0);
   const [tokensFor, setTokensFor] = useState<number | null>(null);
   const rows = useRows({ teamId, datasetId, versionId, split, offset, limit: PAGE });
 
   return (
     <Card title="Preview" description="Rows as TuneForge will train on them; problem rows are marked.">
+      <div className="mb-3 flex flex-wrap items-center gap-4 text-sm">
+        <div className="flex items-center gap-2">
+          <label htmlFor={`render-${versionId}`} className="text-slate-700">
+            Render with
+          </label>
+          <select
+            id={`render-${versionId}`}
+            value={baseModel}
+            onChange={(e) => setBaseModel(e.target.value as BaseModelName)}
+            className="rounded-md border-0 bg-white py-1.5 pl-2 pr-8 text-sm ring-1 ring-inset ring-slate-300"
+          >
+            {BASE_MODELS.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </div>
       {splits.length > 1 && (
-        <div className="mb-3 flex items-center gap-2 text-sm">
+        <div className="flex items-center gap-2">
           <label htmlFor={`split-${versionId}`} className="text-slate-700">
             Split
           </label>
@@ -49,6 +74,7 @@ export function PreviewPanel({
           </select>
         </div>
       )}
+      </div>
       <ErrorAlert error={rows.error} />
       {rows.data && (
         <>
@@ -95,7 +121,14 @@ export function PreviewPanel({
                   </button>
                 )}
                 {tokensFor === item.row && (
-                  <RenderedRowView teamId={teamId} datasetId={datasetId} versionId={versionId} row={item.row} split={split} />
+                  <RenderedRowView
+                    teamId={teamId}
+                    datasetId={datasetId}
+                    versionId={versionId}
+                    row={item.row}
+                    split={split}
+                    baseModel={baseModel}
+                  />
                 )}
                 {item.issues.length > 0 && (
                   <ul className="mt-2 divide-y divide-slate-100">

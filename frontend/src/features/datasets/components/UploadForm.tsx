@@ -2,9 +2,11 @@ import { useId, useRef, useState, type DragEvent, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
 import { cn } from "@/components/ui/cn";
 import { ErrorAlert, StatusMessage } from "@/components/ui/Feedback";
+import { SelectField } from "@/components/ui/SelectField";
 import { TextField } from "@/components/ui/TextField";
 import type { UploadResult } from "@/lib/api/types";
 import { formatBytes } from "@/lib/format";
+import { BASE_MODELS } from "../api/get-rendered-row";
 import { useUploadDataset } from "../api/upload-dataset";
 
 const ACCEPT = ".jsonl,.ndjson,.json,.csv,.tsv,.parquet,.txt,.md,.zip";
@@ -39,6 +41,12 @@ export function UploadForm({
   const [clientError, setClientError] = useState<string | null>(null);
   const [unchanged, setUnchanged] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [tokenizer, setTokenizer] = useState<string>(BASE_MODELS[0]);
+  const [maxLength, setMaxLength] = useState("2048");
+  const maxLengthError =
+    Number.isInteger(Number(maxLength)) && Number(maxLength) >= 16 && Number(maxLength) <= 131072
+      ? null
+      : "A whole number of tokens from 16 to 131072.";
   const upload = useUploadDataset();
 
   function choose(list: File[]) {
@@ -59,9 +67,9 @@ export function UploadForm({
     event.preventDefault();
     setUnchanged(null);
     setClientError(files.length ? null : "Choose one or more files to upload.");
-    if (!files.length) return;
+    if (!files.length || maxLengthError) return;
     upload.mutate(
-      { teamId, datasetId, files, name, notes },
+      { teamId, datasetId, files, name, notes, tokenizer, maxLength: Number(maxLength) },
       {
         onSuccess: (result) => {
           setFiles([]);
@@ -133,6 +141,21 @@ export function UploadForm({
           maxLength={2000}
           value={notes}
           onChange={(e) => setNotes(e.target.value)}
+        />
+        <SelectField
+          label="Count tokens with"
+          hint="Whose tokenizer measures row lengths for the stats and the preview."
+          value={tokenizer}
+          onChange={(e) => setTokenizer(e.target.value)}
+          options={BASE_MODELS.map((name) => ({ value: name, label: name }))}
+        />
+        <TextField
+          label="Flag rows longer than (tokens)"
+          inputMode="numeric"
+          value={maxLength}
+          onChange={(e) => setMaxLength(e.target.value)}
+          error={maxLengthError}
+          hint="Rows over this length are reported; training would cut them."
         />
       </div>
       {upload.isPending && progress && (

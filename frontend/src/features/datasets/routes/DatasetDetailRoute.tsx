@@ -56,7 +56,14 @@ export function DatasetDetailRoute() {
               <VersionSummary teamId={team.id} datasetName={dataset.data.name} version={selected} />
               {canEdit && <VersionActions teamId={team.id} version={selected} onNewVersion={showVersion} />}
               <IssuesPanel teamId={team.id} datasetId={datasetId} versionId={selected.id} />
-              <PreviewPanel teamId={team.id} datasetId={datasetId} versionId={selected.id} splits={selected.splits} />
+              <PreviewPanel
+                key={selected.id}
+                teamId={team.id}
+                datasetId={datasetId}
+                versionId={selected.id}
+                splits={selected.splits}
+                tokenizer={(selected.options as { base_model?: string }).base_model}
+              />
             </div>
           )}
           {canEdit && (
