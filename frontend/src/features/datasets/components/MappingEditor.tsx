@@ -12,6 +12,11 @@ type Mapping = { format?: string; columns?: Record<string, string> } | null;
 
 const NONE = "";
 
+function sameColumns(a: Record<string, string>, b: Record<string, string>): boolean {
+  const entries = (m: Record<string, string>) => Object.entries(m).filter(([, column]) => column).sort().join("|");
+  return entries(a) === entries(b);
+}
+
 /** The columns a format's slots would read: the candidate's or current mapping's, else the usual names. */
 function defaultColumns(format: FormatRead, columns: string[], known: Record<string, string> | undefined) {
   const byLower = new Map(columns.map((c) => [c.toLowerCase(), c]));
@@ -52,8 +57,7 @@ export function MappingEditor({
   const picked = Object.fromEntries(Object.entries(slots).filter(([, column]) => column));
   const used = Object.values(picked);
   const repeated = used.find((column, i) => used.indexOf(column) !== i);
-  const unchanged =
-    formatName === mapping?.format && JSON.stringify(picked) === JSON.stringify(Object.fromEntries(Object.entries(mapping.columns ?? {}).filter(([, c]) => c)));
+  const unchanged = formatName === mapping?.format && sameColumns(picked, mapping.columns ?? {});
   const blocker = missing.length
     ? `Choose a column for ${missing.join(" and ")}.`
     : repeated
