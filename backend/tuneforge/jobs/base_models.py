@@ -72,7 +72,8 @@ async def check_base_model(
         return
     if base_model.startswith("/"):
         path = Path(base_model).resolve()
-        in_registered = any(path == root.resolve() or root.resolve() in path.parents for root in settings.model_dirs)
+        roots = [root.resolve() for root in settings.model_dirs]
+        in_registered = any(path == root or root in path.parents for root in roots)
         job = None if in_registered else await _job_of_path(session=session, storage=storage, path=path)
         if not in_registered and (job is None or job.team_id != team_id):
             raise BadRequest(

@@ -56,26 +56,31 @@ const formats = [
     required: { instruction: ["instruction"], output: ["output"] }, optional: { input: ["input"] } },
 ];
 
+/** A dataset holding `first`; re-reading it (POST …/mapping) adds `next` as the newest version. */
+function fakeDatasetApi(first: VersionRead, next: VersionRead) {
+  const versions = [first];
+  const noRows = (v: VersionRead) => ({
+    [`GET ${base}/${datasetId}/versions/${v.id}/issues`]: () => json({ items: [], total: 0, offset: 0, limit: 50, summary: v.issues_summary }),
+    [`GET ${base}/${datasetId}/versions/${v.id}/rows`]: () => json({ items: [], total: 0, offset: 0, limit: 20, split: "rows" }),
+  });
+  return installFakeApi({
+    "GET /api/auth/me": () => json(alice),
+    "GET /api/dataset-formats": () => json(formats),
+    [`GET ${base}/${datasetId}`]: () => json(dataset(versions)),
+    [`GET ${base}/${datasetId}/versions`]: () => json(versions),
+    ...noRows(first),
+    ...noRows(next),
+    [`POST ${base}/${datasetId}/versions/${first.id}/mapping`]: () => {
+      versions.unshift(next);
+      return json({ dataset: dataset(versions), version: next, created: true }, 201);
+    },
+  });
+}
+
 describe("column mapping", () => {
   it("maps unrecognised columns by hand into a new, usable version", async () => {
     startSession(tokenPair(1));
-    const versions = [version(1, false)];
-    const empty = (v: VersionRead) => ({
-      [`GET ${base}/${datasetId}/versions/${v.id}/issues`]: () => json({ items: [], total: 0, offset: 0, limit: 50, summary: v.issues_summary }),
-      [`GET ${base}/${datasetId}/versions/${v.id}/rows`]: () => json({ items: [], total: 0, offset: 0, limit: 20, split: "rows" }),
-    });
-    const api = installFakeApi({
-      "GET /api/auth/me": () => json(alice),
-      "GET /api/dataset-formats": () => json(formats),
-      [`GET ${base}/${datasetId}`]: () => json(dataset(versions)),
-      [`GET ${base}/${datasetId}/versions`]: () => json(versions),
-      ...empty(version(1, false)),
-      ...empty(version(2, true)),
-      [`POST ${base}/${datasetId}/versions/${version(1, false).id}/mapping`]: () => {
-        versions.unshift(version(2, true));
-        return json({ dataset: dataset(versions), version: versions[0], created: true }, 201);
-      },
-    });
+    const api = fakeDatasetApi(version(1, false), version(2, true));
     const { user } = renderApp(`/datasets/${datasetId}`);
 
     expect(await screen.findByText("The files have the columns question_text, answer_text, id.")).toBeInTheDocument();
@@ -120,23 +125,7 @@ describe("column mapping", () => {
       mapping: { kind: "messages", format: "markdown_chat", columns: { messages: "messages" } },
       options: { participants: { user: ["**Me:**"], assistant: [{ regex: "^Bot\\d*:" }] }, conversation_separator: "---" },
       detection: { candidates: [], columns: [], ambiguous: false, message: "" } } as VersionRead;
-    const versions = [doc];
-    const empty = (v: VersionRead) => ({
-      [`GET ${base}/${datasetId}/versions/${v.id}/issues`]: () => json({ items: [], total: 0, offset: 0, limit: 50, summary: v.issues_summary }),
-      [`GET ${base}/${datasetId}/versions/${v.id}/rows`]: () => json({ items: [], total: 0, offset: 0, limit: 20, split: "rows" }),
-    });
-    const api = installFakeApi({
-      "GET /api/auth/me": () => json(alice),
-      "GET /api/dataset-formats": () => json(formats),
-      [`GET ${base}/${datasetId}`]: () => json(dataset(versions)),
-      [`GET ${base}/${datasetId}/versions`]: () => json(versions),
-      ...empty(doc),
-      ...empty(chats),
-      [`POST ${base}/${datasetId}/versions/${doc.id}/mapping`]: () => {
-        versions.unshift(chats);
-        return json({ dataset: dataset(versions), version: chats, created: true }, 201);
-      },
-    });
+    const api = fakeDatasetApi(doc, chats);
     const { user } = renderApp(`/datasets/${datasetId}`);
 
     expect(await screen.findByRole("heading", { name: "Read as chat transcripts" })).toBeInTheDocument();

@@ -1,19 +1,15 @@
 import { useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
-import type { UploadResult, VersionRead } from "@/lib/api/types";
 import { formatNumber } from "@/lib/format";
 import { useDropInvalid } from "../api/drop-invalid";
+import type { VersionFormProps } from "./version-form";
 
 export function DropInvalidForm({
   teamId,
   version,
   onNewVersion,
-}: {
-  teamId: string;
-  version: VersionRead;
-  onNewVersion: (result: UploadResult) => void;
-}) {
+}: VersionFormProps) {
   const [dropDuplicates, setDropDuplicates] = useState(false);
   const [dropOverLength, setDropOverLength] = useState(false);
   const dropInvalid = useDropInvalid();

@@ -2,9 +2,10 @@ import { useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { SelectField } from "@/components/ui/SelectField";
-import type { FormatRead, UploadResult, VersionRead } from "@/lib/api/types";
+import type { FormatRead } from "@/lib/api/types";
 import { useChangeMapping } from "../api/change-mapping";
 import { useFormats } from "../api/list-formats";
+import type { VersionFormProps } from "./version-form";
 
 type Candidate = { format: string; columns: Record<string, string>; title: string };
 type Detection = { candidates?: Candidate[]; columns?: string[]; ambiguous?: boolean; message?: string };
@@ -34,11 +35,7 @@ export function MappingEditor({
   teamId,
   version,
   onNewVersion,
-}: {
-  teamId: string;
-  version: VersionRead;
-  onNewVersion: (result: UploadResult) => void;
-}) {
+}: VersionFormProps) {
   const detection = version.detection as Detection;
   const columns = detection.columns ?? [];
   const candidates = detection.candidates ?? [];

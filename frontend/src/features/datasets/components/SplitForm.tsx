@@ -2,18 +2,14 @@ import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { TextField } from "@/components/ui/TextField";
-import type { UploadResult, VersionRead } from "@/lib/api/types";
 import { useSplitVersion } from "../api/split-version";
+import type { VersionFormProps } from "./version-form";
 
 export function SplitForm({
   teamId,
   version,
   onNewVersion,
-}: {
-  teamId: string;
-  version: VersionRead;
-  onNewVersion: (result: UploadResult) => void;
-}) {
+}: VersionFormProps) {
   const [train, setTrain] = useState("80");
   const [validation, setValidation] = useState("10");
   const [test, setTest] = useState("10");

@@ -2,8 +2,8 @@ import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { TextField } from "@/components/ui/TextField";
-import type { UploadResult, VersionRead } from "@/lib/api/types";
 import { useChangeMapping } from "../api/change-mapping";
+import type { VersionFormProps } from "./version-form";
 
 type Pattern = string | { regex: string };
 const ROLES = [
@@ -30,11 +30,7 @@ export function TranscriptForm({
   teamId,
   version,
   onNewVersion,
-}: {
-  teamId: string;
-  version: VersionRead;
-  onNewVersion: (result: UploadResult) => void;
-}) {
+}: VersionFormProps) {
   const saved = (version.options ?? {}) as { participants?: Record<string, Pattern[]>; conversation_separator?: Pattern };
   const [patterns, setPatterns] = useState<Record<string, string>>(() =>
     Object.fromEntries(ROLES.map(({ role }) => [role, unparse(saved.participants?.[role])])),

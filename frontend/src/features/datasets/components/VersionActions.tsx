@@ -1,20 +1,16 @@
 import { Card } from "@/components/ui/Page";
-import type { UploadResult, VersionRead } from "@/lib/api/types";
 import { DropInvalidForm } from "./DropInvalidForm";
 import { MappingEditor } from "./MappingEditor";
 import { SplitForm } from "./SplitForm";
 import { TranscriptForm } from "./TranscriptForm";
+import type { VersionFormProps } from "./version-form";
 
 /** Ways to derive a new version from this one; what is offered depends on the version's state. */
 export function VersionActions({
   teamId,
   version,
   onNewVersion,
-}: {
-  teamId: string;
-  version: VersionRead;
-  onNewVersion: (result: UploadResult) => void;
-}) {
+}: VersionFormProps) {
   const unsplit = version.splits.length <= 1;
   const fromFiles = version.operation === "upload" || version.operation === "mapping";
   // Column-based files (not documents or transcripts) can be re-read with another column mapping.
