@@ -13,13 +13,13 @@ sys.path.insert(0, str(REPO / "backend"))
 
 from tuneforge.config import get_settings  # noqa: E402
 from tuneforge.db import make_engine, make_sessionmaker  # noqa: E402
-from tuneforge.jobs.runner import JobRunner  # noqa: E402
-from tuneforge.models import import_all_models  # noqa: E402
+from tuneforge.worker.supervisor import JobRunner  # noqa: E402
+from tuneforge.tables import import_all_tables  # noqa: E402
 from tuneforge.storage import get_storage  # noqa: E402
 
 
 async def main() -> None:
-    import_all_models()
+    import_all_tables()
     rate, seconds, job_ids = sys.argv[1], sys.argv[2], sys.argv[3:]
     engine = make_engine(get_settings().database_url)
     runner = JobRunner(

@@ -69,7 +69,7 @@ def child(which: str, path: Path, workdir: Path, tokenizer: bool) -> None:
         if tokenizer:
             from transformers import AutoTokenizer
 
-            from tuneforge.training.models import build_tiny_llama
+            from tuneforge.training.loading import build_tiny_llama
 
             options.tokenizer = AutoTokenizer.from_pretrained(build_tiny_llama(workdir / "tiny-llama"))
             options.tokenizer_name, options.max_length = "tiny-llama", 2048
@@ -136,7 +136,7 @@ def through_api(path: Path) -> dict:
         migrate.upgrade(url)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "tuneforge.main:create_app", "--factory", "--port", str(port)],
+            [sys.executable, "-m", "uvicorn", "tuneforge.web.app:create_app", "--factory", "--port", str(port)],
             cwd=REPO / "backend", env=dict(os.environ, DATABASE_URL=url),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

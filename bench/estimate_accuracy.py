@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO / "backend"))
 
 from tuneforge.testing.measure import ONE_CORE, long_rows, lora_spec, measure_run, steady_step_seconds  # noqa: E402
 from tuneforge.training import estimate as est  # noqa: E402
-from tuneforge.training.models import default_cache_dir, resolve_base_model  # noqa: E402
+from tuneforge.training.loading import default_cache_dir, resolve_base_model  # noqa: E402
 
 CASES = [  # name, model, dropout, rows, batch, steps, warm-up steps
     ("tiny-llama, dropout 0.05", "tiny-llama", 0.05, 160, 8, 20, 2),

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/event_latency.py [--jobs 20] [--clients 200] [--rate 10] [--seconds 15]
 
-The whole path is the platform's own: trainer stdout -> worker relay (tuneforge.jobs.runner) ->
+The whole path is the platform's own: trainer stdout -> worker relay (tuneforge.worker.supervisor) ->
 job_event rows + NOTIFY -> the API process's LISTEN hub -> WebSocket. Only the trainer is a
 stand-in (bench/_fake_trainer.py) that writes metric lines at a fixed rate with its write time, so
 20 jobs fit on this 2-core machine. One API process serves every client.

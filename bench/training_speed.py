@@ -254,7 +254,7 @@ def compare_losses(a: list[dict], b: list[dict]) -> float:
 
 
 def bench_model(model: str, runners: list[str], reps: int, cache: Path, work: Path, threads: int | None) -> dict:
-    from tuneforge.training.models import resolve_base_model
+    from tuneforge.training.loading import resolve_base_model
 
     job = JOBS[model]
     model_path = resolve_base_model(model, cache)
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(REPO / "backend"))
-    from tuneforge.training.models import default_cache_dir
+    from tuneforge.training.loading import default_cache_dir
 
     if args.setup_llamafactory:
         setup_llamafactory()

@@ -9,9 +9,9 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tuneforge.db import Base, normalise_database_url
-from tuneforge.models import import_all_models
+from tuneforge.tables import import_all_tables
 
-import_all_models()
+import_all_tables()
 target_metadata = Base.metadata
 
 

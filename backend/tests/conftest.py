@@ -81,8 +81,8 @@ async def db(engine) -> AsyncIterator:
 async def app(settings, db):
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from tuneforge.main import create_app
-    from tuneforge.ratelimit import limiter
+    from tuneforge.web.app import create_app
+    from tuneforge.web.ratelimit import limiter
 
     application = create_app(settings)
     application.state.engine = db.engine  # marks the engine as provided: lifespan won't create one

@@ -11,11 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+from tuneforge.training.catalogue import BUNDLED_MODEL_NAMES
+
 
 def _cmd_api(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from tuneforge.main import create_app
+    from tuneforge.web.app import create_app
 
     uvicorn.run(
         create_app(),
@@ -30,7 +32,7 @@ def _cmd_api(args: argparse.Namespace) -> None:
 
 def _cmd_worker(args: argparse.Namespace) -> None:
     from tuneforge.log import configure_logging
-    from tuneforge.worker import run_worker
+    from tuneforge.worker.main import run_worker
 
     configure_logging(os.environ.get("TUNEFORGE_LOG_LEVEL", "INFO"))
     asyncio.run(run_worker(name=args.name, max_concurrent_jobs=args.max_concurrent_jobs))
@@ -75,7 +77,7 @@ def _cmd_db(args: argparse.Namespace) -> None:
 def _cmd_openapi(args: argparse.Namespace) -> None:
     import json
 
-    from tuneforge.openapi import schema
+    from tuneforge.web.openapi import schema
 
     json.dump(schema(), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
@@ -141,7 +143,7 @@ def _cmd_dev(args: argparse.Namespace) -> None:
 
 def _cmd_models(args: argparse.Namespace) -> None:
     from tuneforge.config import get_settings
-    from tuneforge.training.models import resolve_base_model
+    from tuneforge.training.loading import resolve_base_model
 
     cache = get_settings().data_dir / "models"
     for name in args.names:
@@ -184,11 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="prepare the offline base models")
     p.add_argument("action", choices=["bootstrap"])
-    p.add_argument("names", nargs="*", default=["tiny-llama", "SmolLM2-135M-Instruct"])
+    p.add_argument("names", nargs="*", default=list(BUNDLED_MODEL_NAMES))
     p.set_defaults(func=_cmd_models)
 
     try:
-        from tuneforge.training.cli import register as register_training
+        from tuneforge.training.commands import register as register_training
     except ImportError:  # the training extra is not installed (e.g. an API-only image)
         pass
     else:

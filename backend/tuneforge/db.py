@@ -1,13 +1,11 @@
-"""Database engine, declarative base and the per-request session (the only place that commits)."""
+"""Database engine, session factory and the declarative base. No web code: the per-request session
+(the only place that commits) is a dependency in `tuneforge.web.deps`."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -51,27 +49,3 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    from tuneforge.errors import AppError
-
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except AppError as exc:
-            # Some refusals must still persist what they did (e.g. revoking a session on token re-use).
-            if exc.commit_session:
-                await session.commit()
-            else:
-                await session.rollback()
-            raise
-        except BaseException:
-            await session.rollback()
-            raise
-
-
-# scope="function": commit before the response is sent, so a client's next request sees the change.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -30,7 +30,7 @@ async def test_info_lists_capabilities_and_live_workers(client, db):
 
     from sqlalchemy import insert
 
-    from tuneforge.workers.models import Worker
+    from tuneforge.worker_registry.models import Worker
 
     await db.execute(
         insert(Worker).values(

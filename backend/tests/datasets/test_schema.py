@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 
 from tuneforge.datasets import models  # noqa: F401 — registers the tables
 from tuneforge.db import Base
-from tuneforge.models import import_all_models
+from tuneforge.tables import import_all_tables
 
 _OUR_NAMES = re.compile(r"\b(dataset|dataset_version|dataset_issue)\b")
 
@@ -19,7 +19,7 @@ def _ours(diff) -> bool:
 
 
 async def test_models_match_the_migration(engine):
-    import_all_models()
+    import_all_tables()
 
     def compare(connection):
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -221,7 +221,7 @@ async def test_registered_model_folders_are_listed_and_the_only_folders_allowed(
 
 
 async def test_a_previous_jobs_output_is_a_base_model_for_its_own_team_only(client, register):
-    from tuneforge.jobs.spec import output_key
+    from tuneforge.jobs.resolve import output_key
     from tuneforge.storage import get_storage
 
     alice = await register()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tuneforge.jobs.runner import placement
+from tuneforge.worker.supervisor import placement
 
 GiB = 1024**3
 

@@ -36,7 +36,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory) -> Path:
-    from tuneforge.training.models import build_tiny_llama
+    from tuneforge.training.loading import build_tiny_llama
 
     cache = tmp_path_factory.mktemp("model-cache")
     build_tiny_llama(cache / "tiny-llama")
@@ -95,7 +95,7 @@ def make_spec(model_cache, data_dir, tmp_path):
 
 def train(spec, stop=None):
     """Run in-process; returns (result, sink)."""
-    from tuneforge.training.events import EventSink
+    from tuneforge.training.event_stream import EventSink
     from tuneforge.training.runner import run
 
     sink = EventSink()

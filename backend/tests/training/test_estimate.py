@@ -17,6 +17,7 @@ import pytest
 
 from tuneforge.testing.measure import ONE_CORE, long_rows, lora_spec, measure_run, steady_step_seconds
 from tuneforge.training import estimate as est
+from tuneforge.training.catalogue import GPU_TYPES
 
 
 def _check(spec: dict, warmup: int) -> None:
@@ -46,7 +47,7 @@ def test_estimate_matches_a_measured_tiny_llama_run(model_cache, tmp_path, dropo
 
 @pytest.mark.slow
 def test_estimate_matches_a_measured_smollm2_run(tmp_path):
-    from tuneforge.training.models import default_cache_dir
+    from tuneforge.training.loading import default_cache_dir
 
     # The persistent cache: SmolLM2 is converted from its GGUF once per machine (~40 s), not per session.
     data = long_rows(tmp_path / "long.jsonl", 16)
@@ -167,7 +168,7 @@ def test_time_total_and_cost_from_the_dataset_size():
     result = est.estimate(spec, _gpu("NVIDIA A100-SXM4-80GB", 80), model_config=SEVEN_B, num_rows=800)
     assert result["total_steps"] == 200  # 800 rows / (4 x 2) x 2 epochs
     assert result["total_seconds"] == pytest.approx(result["seconds_per_step"] * 200, rel=1e-3)
-    assert result["cost_usd"] == pytest.approx(result["total_seconds"] / 3600 * est.GPU_TABLE["A100-80GB"][3], rel=0.01)
+    assert result["cost_usd"] == pytest.approx(result["total_seconds"] / 3600 * GPU_TYPES["A100-80GB"].usd_per_hour, rel=0.01)
 
 
 def test_estimate_reads_config_json_without_loading_weights(model_cache):

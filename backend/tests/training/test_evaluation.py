@@ -37,7 +37,7 @@ def test_prompt_and_reference_from_canonical_rows():
 @pytest.fixture(scope="module")
 def trained_run(model_cache, data_dir, tmp_path_factory):
     from tuneforge.training import runner
-    from tuneforge.training.events import EventSink
+    from tuneforge.training.event_stream import EventSink
     from tuneforge.training.spec import TrainingSpec
 
     out = tmp_path_factory.mktemp("eval-run")

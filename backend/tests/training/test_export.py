@@ -130,7 +130,7 @@ def test_chatml_modelfile_renders_like_the_chat_template(tiny_tokenizer):
 
 
 def test_llama3_modelfile(tiny_tokenizer):
-    from tuneforge.training.models import CHAT_TEMPLATES
+    from tuneforge.training.loading import CHAT_TEMPLATES
 
     tokenizer = tiny_tokenizer.__class__.from_pretrained(tiny_tokenizer.name_or_path)
     tokenizer.add_special_tokens(
@@ -148,7 +148,7 @@ def test_llama3_modelfile(tiny_tokenizer):
 
 def test_default_system_prompt_becomes_SYSTEM():
     """SmolLM2-style templates insert a system prompt when the conversation has none."""
-    from tuneforge.training.models import CHAT_TEMPLATES
+    from tuneforge.training.loading import CHAT_TEMPLATES
 
     class Stub:
         chat_template = "x"

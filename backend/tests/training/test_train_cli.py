@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuneforge.training.cli import main
-from tuneforge.training.events import read_events
+from tuneforge.training.commands import main
+from tuneforge.training.event_stream import read_events
 
 BACKEND = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import metric_series, train
 from pydantic import ValidationError
 
-from tuneforge.training.errors import DatasetError, SpecError
+from tuneforge.training.exceptions import DatasetError, SpecError
 from tuneforge.training.spec import TrainingSpec, check_spec
 
 

@@ -11,8 +11,8 @@ from conftest import train
 
 from tuneforge.training import capabilities
 from tuneforge.training.data import load_splits
-from tuneforge.training.events import EventSink, read_events
-from tuneforge.training.models import build_tiny_llama, resolve_base_model
+from tuneforge.training.event_stream import EventSink, read_events
+from tuneforge.training.loading import build_tiny_llama, resolve_base_model
 from tuneforge.training.spec import TrainingSpec
 
 

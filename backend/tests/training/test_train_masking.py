@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tuneforge.training.data import IGNORE_INDEX, tokenize_conversation, tokenize_sft
-from tuneforge.training.models import load_tokenizer
+from tuneforge.training.loading import load_tokenizer
 
 CONVERSATION = [
     {"role": "system", "content": "You sort words."},

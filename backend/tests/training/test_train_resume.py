@@ -29,7 +29,7 @@ def test_cancel_then_resume_matches_an_uninterrupted_run(make_spec, tmp_path, ad
     # checkpoint at the end of the step it is in and stops.
     spec = make_spec("sft", adapter, hyperparameters=hp, output_dir=str(tmp_path / "interrupted"))
     stop = threading.Event()
-    from tuneforge.training.events import EventSink
+    from tuneforge.training.event_stream import EventSink
     from tuneforge.training.runner import run
 
     def stop_at_step_3(event):

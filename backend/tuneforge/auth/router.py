@@ -4,9 +4,8 @@ from fastapi import APIRouter, Request, Response, status
 
 from tuneforge.auth import service
 from tuneforge.auth.schemas import LoginIn, MeUpdate, PasswordChangeIn, RefreshIn, RegisterIn, TokenPair, UserRead
-from tuneforge.db import SessionDep
-from tuneforge.deps import CallerDep, CurrentUser, SettingsDep, client_user_agent
-from tuneforge.ratelimit import limiter, login_limit, register_limit
+from tuneforge.web.deps import CallerDep, client_user_agent, CurrentUser, SessionDep, SettingsDep
+from tuneforge.web.ratelimit import limiter, login_limit, register_limit
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

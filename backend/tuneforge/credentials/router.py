@@ -5,8 +5,7 @@ from fastapi import APIRouter, Response, status
 from tuneforge.credentials import service
 from tuneforge.credentials.models import Provider
 from tuneforge.credentials.schemas import CredentialRead, HuggingFaceTokenIn, ModalTokenIn
-from tuneforge.db import SessionDep
-from tuneforge.deps import CurrentUser, SettingsDep
+from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/credentials", tags=["credentials"])
 

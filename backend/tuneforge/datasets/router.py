@@ -26,9 +26,9 @@ from tuneforge.datasets.schemas import (
     VersionRead,
 )
 from tuneforge.datasets.upload import receive_upload
-from tuneforge.db import SessionDep
-from tuneforge.deps import CurrentUser, SettingsDep, TeamMember
+from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep, TeamMember
 from tuneforge.errors import BadRequest
+from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, BundledModelName
 from tuneforge.storage import Storage, get_storage
 from tuneforge.teams.models import Membership
 
@@ -177,7 +177,7 @@ async def preview_rows(
 async def rendered_row(
     version: VersionDep, storage: StorageDep, row: int,
     split: str | None = None,
-    base_model: Literal["tiny-llama", "SmolLM2-135M-Instruct"] = "tiny-llama",
+    base_model: BundledModelName = DEFAULT_BASE_MODEL,
     max_length: int = Query(2048, ge=16, le=131072),
 ) -> RenderedRow:
     if row < 1:

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-BASE_MODELS = ("tiny-llama", "SmolLM2-135M-Instruct")
+from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, BundledModelName
+
 
 
 class IngestOptionsIn(BaseModel):
@@ -16,8 +17,8 @@ class IngestOptionsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    base_model: Literal["tiny-llama", "SmolLM2-135M-Instruct"] = Field(
-        "tiny-llama", description="whose tokenizer counts tokens (and renders the preview)")
+    base_model: BundledModelName = Field(
+        DEFAULT_BASE_MODEL, description="whose tokenizer counts tokens (and renders the preview)")
     max_length: int = Field(2048, ge=16, le=131072, description="rows longer than this many tokens are reported")
     exact_token_rows: int | None = Field(
         20_000, ge=100, le=100_000_000,

@@ -62,7 +62,7 @@ def max_upload_bytes(settings: Any) -> int:
 def load_tokenizer(base_model: str):
     from transformers import AutoTokenizer
 
-    from tuneforge.training.models import resolve_base_model
+    from tuneforge.training.loading import resolve_base_model
 
     return AutoTokenizer.from_pretrained(resolve_base_model(base_model))
 

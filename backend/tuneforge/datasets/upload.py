@@ -11,9 +11,9 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
 
-from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from tuneforge.errors import BadRequest, PayloadTooLarge
@@ -139,7 +139,16 @@ class _Receiver:
         self.received.files.clear()
 
 
-async def receive_upload(request: Request, *, storage: Storage, prefix: str, max_bytes: int) -> Received:
+class UploadRequest(Protocol):
+    """What the upload needs of an HTTP request (a Starlette `Request` is one): no web framework here."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    def stream(self) -> AsyncIterator[bytes]: ...
+
+
+async def receive_upload(request: UploadRequest, *, storage: Storage, prefix: str, max_bytes: int) -> Received:
     too_large = PayloadTooLarge(
         f"The upload is larger than the {human_size(max_bytes)} limit, so nothing was kept. Compress documents "
         "into a .zip, convert tables to Parquet, or ask an admin to raise TUNEFORGE_DATASET_MAX_UPLOAD_BYTES."

@@ -9,8 +9,7 @@ from pydantic import BaseModel
 
 from tuneforge.credentials import service as credentials
 from tuneforge.credentials.models import Provider
-from tuneforge.db import SessionDep
-from tuneforge.deps import CurrentUser, SettingsDep
+from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep
 from tuneforge.errors import BadRequest
 from tuneforge.huggingface import client
 

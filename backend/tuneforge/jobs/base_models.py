@@ -21,8 +21,8 @@ from tuneforge.config import Settings
 from tuneforge.errors import BadRequest
 from tuneforge.jobs.models import Job
 from tuneforge.storage import Storage
+from tuneforge.training.catalogue import BUNDLED_MODEL_NAMES
 
-BUNDLED_BASE_MODELS = ("tiny-llama", "SmolLM2-135M-Instruct")
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95}$")
 _MODEL_FILES = ("config.json", "adapter_config.json", "merged/config.json")
 
@@ -68,7 +68,7 @@ async def check_base_model(
     check_hub: bool,
 ) -> None:
     """Refuse a base model the team may not use, with what to pick instead."""
-    if base_model in BUNDLED_BASE_MODELS:
+    if base_model in BUNDLED_MODEL_NAMES:
         return
     if base_model.startswith("/"):
         path = Path(base_model).resolve()
@@ -91,7 +91,7 @@ async def check_base_model(
     if not is_hub_id(base_model):
         raise BadRequest(
             f"'{base_model[:100]}' is not a base model TuneForge knows. Use a bundled model "
-            f"({' or '.join(BUNDLED_BASE_MODELS)}), a Hugging Face id like organisation/model-name, or an absolute "
+            f"({' or '.join(BUNDLED_MODEL_NAMES)}), a Hugging Face id like organisation/model-name, or an absolute "
             "folder path."
         )
     if (cache_dir / base_model).is_dir() or not check_hub:
@@ -102,6 +102,6 @@ async def check_base_model(
     except httpx.HTTPError:
         raise BadRequest(
             f"'{base_model}' is neither a bundled model nor a folder here, and the Hugging Face Hub cannot be "
-            f"reached to download it. Pick {' or '.join(BUNDLED_BASE_MODELS)}, a local model folder, or a "
+            f"reached to download it. Pick {' or '.join(BUNDLED_MODEL_NAMES)}, a local model folder, or a "
             "previous job's output."
         ) from None

@@ -5,8 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from tuneforge.db import SessionDep
-from tuneforge.deps import CurrentUser
+from tuneforge.web.deps import CurrentUser, SessionDep
 from tuneforge.errors import NotFound
 from tuneforge.jobs.models import Job
 from tuneforge.teams import service as teams_service

@@ -8,10 +8,9 @@ import yaml
 from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.responses import FileResponse, PlainTextResponse
 
-from tuneforge.db import SessionDep
-from tuneforge.deps import CurrentUser, SettingsDep, TeamMember
+from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep, TeamMember
 from tuneforge.errors import NotFound
-from tuneforge.jobs import base_models, modal_executor, service
+from tuneforge.jobs import base_models, service
 from tuneforge.jobs.deps import EditableJob, ViewableJob
 from tuneforge.jobs.models import Job, JobTemplate
 from tuneforge.jobs.schemas import (
@@ -27,6 +26,7 @@ from tuneforge.jobs.schemas import (
 )
 from tuneforge.storage import get_storage
 from tuneforge.teams import service as teams_service
+from tuneforge.training import catalogue
 from tuneforge.teams.models import Membership, Role
 
 router = APIRouter(tags=["jobs"])
@@ -164,13 +164,11 @@ async def download_artifact(job: ViewableJob, path: str) -> FileResponse:
 
 @router.get("/modal/gpus")
 async def modal_gpus() -> dict[str, Any]:
-    from tuneforge.training.estimate import GPU_TABLE
-
     return {
-        "price_table_date": modal_executor.PRICE_TABLE_DATE,
+        "price_table_date": catalogue.PRICE_TABLE_DATE,
         "gpus": [
-            {"name": name, "memory_gib": mem, "bf16": bf16, "usd_per_hour": price}
-            for name, (mem, _tflops, bf16, price) in GPU_TABLE.items()
+            {"name": gpu.name, "memory_gib": gpu.memory_gib, "bf16": gpu.bf16, "usd_per_hour": gpu.usd_per_hour}
+            for gpu in catalogue.GPU_TYPES.values()
         ],
     }
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tuneforge.jobs.models import Executor, JobStatus
+from tuneforge.training.catalogue import DEFAULT_BASE_MODEL
 
 # Parts of a training spec a user sets; paths (data files, output, caches) are TuneForge's to fill.
 PLATFORM_OWNED_KEYS = ("output_dir", "model_cache_dir", "resume_from_checkpoint", "debug")
@@ -26,7 +27,7 @@ class JobConfig(BaseModel):
     method: str = "sft"
     adapter: str = "lora"
     provider: str = "auto"
-    base_model: str = Field(default="tiny-llama", min_length=1, max_length=500)
+    base_model: str = Field(default=DEFAULT_BASE_MODEL, min_length=1, max_length=500)
     dataset_version_id: uuid.UUID
     weight: float = Field(default=1.0, gt=0, le=1000)
     mixture: list[MixtureSource] = Field(default_factory=list, max_length=8)

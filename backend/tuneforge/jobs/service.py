@@ -18,14 +18,15 @@ from tuneforge.credentials.models import Provider
 from tuneforge.datasets import service as datasets_service
 from tuneforge.datasets.models import Dataset, DatasetVersion, VersionStatus
 from tuneforge.errors import BadRequest, Conflict, NotFound
-from tuneforge.jobs import modal_executor, queue
+from tuneforge.jobs import queue
 from tuneforge.jobs.base_models import check_base_model
-from tuneforge.jobs.events import announce_job_change, append_events, status_event
+from tuneforge.jobs.event_store import announce_job_change, append_events, status_event
 from tuneforge.jobs.models import Executor, Job, JobEvent, JobStatus, JobTemplate
 from tuneforge.jobs.schemas import JobCreate, TemplateCreate
-from tuneforge.jobs.spec import has_checkpoint, output_key, training_spec_dict, version_files
+from tuneforge.jobs.resolve import has_checkpoint, output_key, training_spec_dict, version_files
 from tuneforge.storage import Storage
-from tuneforge.workers import service as workers_service
+from tuneforge.training import catalogue
+from tuneforge.worker_registry import service as workers_service
 
 
 def _cache_dir(storage: Storage) -> Path:
@@ -69,7 +70,7 @@ async def _stored_config(*, session: AsyncSession, team_id: uuid.UUID, data: Job
 
 def validate_training_config(*, config: dict[str, Any], storage: Storage, job_id: uuid.UUID, cuda: bool = False) -> Any:
     """Builds the library's spec and runs its checks: what cannot train is refused before queueing."""
-    from tuneforge.training.errors import TrainingError
+    from tuneforge.training.exceptions import TrainingError
     from tuneforge.training.spec import TrainingSpec, check_spec
 
     spec_dict = training_spec_dict(
@@ -110,8 +111,8 @@ async def estimate_targets(
                 continue
             seen.add(key)
             targets.append({"executor": "local", "worker": worker.name, "device": device})
-    for gpu in modal_executor.GPU_TYPES:
-        targets.append({"executor": "modal", "gpu_type": gpu, "device": modal_executor.gpu_device(gpu)})
+    for gpu in catalogue.GPU_TYPES.values():
+        targets.append({"executor": "modal", "gpu_type": gpu.name, "device": gpu.as_device()})
 
     generations = 0
     if spec.eval.enabled:
@@ -137,7 +138,7 @@ async def estimate_targets(
             chosen = result
         elif executor == Executor.local and result["executor"] == "local" and chosen is None:
             chosen = result
-    return {"chosen": chosen, "targets": results, "price_table_date": modal_executor.PRICE_TABLE_DATE}
+    return {"chosen": chosen, "targets": results, "price_table_date": catalogue.PRICE_TABLE_DATE}
 
 
 # What a run costs besides its steps: starting the trainer process and loading the model (and, on
@@ -155,13 +156,13 @@ def _add_wall_time(result: dict[str, Any], target: dict[str, Any], generations: 
     result["startup_seconds"] = startup
     result["wall_seconds"] = round(training + startup + evaluation, 1)
     if target["executor"] == "modal":
-        result["cost_usd"] = modal_executor.cost_usd(target["gpu_type"], result["wall_seconds"])
+        result["cost_usd"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds"])
 
 
 async def _check_executor(*, session: AsyncSession, settings: Settings, user: User, data: JobCreate) -> None:
     if data.executor == Executor.modal:
-        if data.gpu_type not in modal_executor.GPU_TYPES:
-            raise BadRequest(f"Pick a Modal GPU type: one of {', '.join(modal_executor.GPU_TYPES)}.")
+        if data.gpu_type not in catalogue.GPU_TYPES:
+            raise BadRequest(f"Pick a Modal GPU type: one of {', '.join(catalogue.GPU_NAMES)}.")
         secret = await credentials_service.get_secret(session=session, settings=settings, user_id=user.id, provider=Provider.modal)
         if secret is None:
             raise BadRequest("Running on Modal needs your Modal token: add a Modal token in Settings, then launch again.")

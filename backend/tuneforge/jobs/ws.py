@@ -19,9 +19,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 
 from tuneforge.config import get_settings
-from tuneforge.deps import authenticate_token
+from tuneforge.web.deps import authenticate_token
 from tuneforge.errors import AppError
-from tuneforge.jobs.hub import EVENT_COLUMNS, EventHub, Watcher, event_message
+from tuneforge.jobs.fanout import EVENT_COLUMNS, EventFanout, Watcher, event_message
 from tuneforge.jobs.models import Job, JobEvent
 from tuneforge.teams import service as teams_service
 
@@ -113,8 +113,8 @@ async def job_events(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0
         await websocket.close(code=4404, reason="No such job, or it belongs to a team you are not in.")
         return
 
-    hub: EventHub = websocket.app.state.hub
-    watcher = hub.watch_job(job_id, max(after_seq, 0))
+    fanout: EventFanout = websocket.app.state.fanout
+    watcher = fanout.watch_job(job_id, max(after_seq, 0))
 
     async def send_backlog(sent: int) -> int:
         while True:
@@ -138,7 +138,7 @@ async def job_events(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        hub.unwatch_job(job_id, watcher)
+        fanout.unwatch_job(job_id, watcher)
 
 
 @router.websocket("/ws/teams/{team_id}")
@@ -153,8 +153,8 @@ async def team_feed(websocket: WebSocket, team_id: uuid.UUID) -> None:
         except AppError:
             await websocket.close(code=4404, reason="No such team, or you are not a member of it.")
             return
-    hub: EventHub = websocket.app.state.hub
-    watcher = hub.watch_team(team_id)
+    fanout: EventFanout = websocket.app.state.fanout
+    watcher = fanout.watch_team(team_id)
 
     async def no_backlog(sent: int) -> int:
         return sent
@@ -165,6 +165,6 @@ async def team_feed(websocket: WebSocket, team_id: uuid.UUID) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        hub.unwatch_team(team_id, watcher)
+        fanout.unwatch_team(team_id, watcher)
 
 

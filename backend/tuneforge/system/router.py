@@ -11,9 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from tuneforge import __version__
-from tuneforge.db import SessionDep
-from tuneforge.deps import SettingsDep
-from tuneforge.workers import service as workers_service
+from tuneforge.web.deps import SessionDep, SettingsDep
+from tuneforge.worker_registry import service as workers_service
 
 router = APIRouter(tags=["system"])
 

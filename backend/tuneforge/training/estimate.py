@@ -31,22 +31,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-GiB = 2**30
+from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, GPU_TYPES, GiB, match_gpu
 
 # -- devices -------------------------------------------------------------------------------------
 
-# name: (memory GiB, peak dense half-precision TFLOP/s, bf16, approx. USD/hour on Modal)
-GPU_TABLE: dict[str, tuple[float, float, bool, float]] = {
-    "T4": (16, 65, False, 0.59),
-    "L4": (24, 121, True, 0.80),
-    "A10G": (24, 125, True, 1.10),
-    "L40S": (48, 362, True, 1.95),
-    "A100-40GB": (40, 312, True, 2.10),
-    "A100-80GB": (80, 312, True, 2.50),
-    "H100": (80, 989, True, 3.95),
-    "H200": (141, 989, True, 4.54),
-    "B200": (180, 2250, True, 6.25),
-}
 # Fraction of peak a LoRA fine-tuning step reaches on a GPU (small batches, many small kernels).
 GPU_UTILISATION = 0.35
 GPU_FP32_FRACTION = 0.12  # fp32 without tensor cores runs at roughly this share of half precision
@@ -338,7 +326,7 @@ def _throughput(device: dict, precision: str) -> float:
     """Effective training FLOP/s."""
     if device.get("type") == "cuda":
         gpu = match_gpu(device.get("name", ""))
-        peak = GPU_TABLE[gpu][1] * 1e12 if gpu else 100e12
+        peak = gpu.half_precision_tflops * 1e12 if gpu else 100e12
         util = GPU_UTILISATION * (1.0 if precision in ("bf16", "fp16") else GPU_FP32_FRACTION)
         return peak * util
     if device.get("type") == "mps":
@@ -399,17 +387,6 @@ def seconds_per_step(shape: ModelShape, plan: Plan, device: dict) -> float:
 # -- the estimate ------------------------------------------------------------------------------------
 
 
-def match_gpu(name: str) -> str | None:
-    """'NVIDIA A100-SXM4-80GB' -> 'A100-80GB'; None when the card is not in the table."""
-    upper = name.upper()
-    if "A100" in upper:
-        return "A100-80GB" if "80" in upper else "A100-40GB"
-    for gpu in sorted(GPU_TABLE, key=len, reverse=True):
-        if gpu.split("-")[0] in upper:
-            return gpu
-    return None
-
-
 def _device_memory(device: dict) -> int | None:
     free = device.get("free_memory_bytes")
     total = device.get("total_memory_bytes")
@@ -468,13 +445,8 @@ def _core(shape: ModelShape, plan: Plan, device: dict, num_rows: int | None) -> 
     }
     gpu = match_gpu(device.get("name", "")) if device.get("type") == "cuda" else None
     if gpu and steps:
-        result["cost_usd"] = round(step_s * steps / 3600 * GPU_TABLE[gpu][3], 2)
+        result["cost_usd"] = round(step_s * steps / 3600 * gpu.usd_per_hour, 2)
     return result
-
-
-def _gpu_device(name: str) -> dict:
-    memory, _, bf16, _ = GPU_TABLE[name]
-    return {"type": "cuda", "name": name, "total_memory_bytes": int(memory * GiB), "bf16": bf16}
 
 
 def _suggestions(shape: ModelShape, plan: Plan, device: dict, num_rows: int | None, base: dict) -> list[dict]:
@@ -514,14 +486,14 @@ def _suggestions(shape: ModelShape, plan: Plan, device: dict, num_rows: int | No
     # Best first: those that make it fit, then by memory.
     suggestions.sort(key=lambda s: (not s["fits"], s["peak_memory_bytes"]))
     if not base["fits"]:
-        for gpu in sorted(GPU_TABLE, key=lambda g: (GPU_TABLE[g][3], GPU_TABLE[g][0])):
-            gpu_result = _core(shape, plan, _gpu_device(gpu), num_rows)
+        for gpu in sorted(GPU_TYPES.values(), key=lambda g: (g.usd_per_hour, g.memory_gib)):
+            gpu_result = _core(shape, plan, gpu.as_device(), num_rows)
             if gpu_result["fits"]:
                 suggestions.append(
                     {
                         "action": "bigger_gpu",
-                        "message": f"use an {gpu} ({GPU_TABLE[gpu][0]:g} GiB): peak {gpu_result['peak_memory_gib']} GiB",
-                        "gpu": gpu,
+                        "message": f"use an {gpu.name} ({gpu.memory_gib:g} GiB): peak {gpu_result['peak_memory_gib']} GiB",
+                        "gpu": gpu.name,
                         "peak_memory_bytes": gpu_result["peak_memory_bytes"],
                         "seconds_per_step": gpu_result["seconds_per_step"],
                         "fits": True,
@@ -541,7 +513,7 @@ def estimate(
     """Peak memory, time and fit of `spec` on `device` (a dict from hardware.detect_devices())."""
     plan = plan_from_spec(spec)
     if model_config is None:
-        model_config = load_model_config(_get(spec, "base_model", default="tiny-llama"), _get(spec, "model_cache_dir"))
+        model_config = load_model_config(_get(spec, "base_model", default=DEFAULT_BASE_MODEL), _get(spec, "model_cache_dir"))
     shape = ModelShape.from_config(model_config)
     if num_rows is None:
         num_rows = _count_rows(spec)

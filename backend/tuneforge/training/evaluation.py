@@ -310,7 +310,7 @@ def evaluate_model(
     from transformers import AutoModelForCausalLM
 
     from tuneforge.training.data import read_jsonl
-    from tuneforge.training.models import load_tokenizer
+    from tuneforge.training.loading import load_tokenizer
 
     if not isinstance(rows, list):
         rows = read_jsonl(rows)

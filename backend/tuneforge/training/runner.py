@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tuneforge.training.errors import (
+from tuneforge.training.exceptions import (
     OOM_HINT,
     DatasetError,
     OutOfMemory,
@@ -27,7 +27,7 @@ from tuneforge.training.errors import (
     TrainingError,
     is_out_of_memory,
 )
-from tuneforge.training.events import EventSink
+from tuneforge.training.event_stream import EventSink
 from tuneforge.training.spec import TrainingSpec, check_spec
 
 CHECKPOINT_DIR = "checkpoints"
@@ -369,7 +369,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     facts = check_spec(spec)  # raises SpecError / DatasetError before anything is loaded
 
     from tuneforge.training.data import load_splits
-    from tuneforge.training.models import default_cache_dir, load_tokenizer, resolve_base_model
+    from tuneforge.training.loading import default_cache_dir, load_tokenizer, resolve_base_model
 
     train_rows, eval_rows = load_splits(spec)
     if not train_rows:

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tuneforge.training.errors import DatasetError, SpecError
+from tuneforge.training.catalogue import DEFAULT_BASE_MODEL
+from tuneforge.training.exceptions import DatasetError, SpecError
 
 Method = Literal["sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward"]
 Adapter = Literal["full", "lora", "qlora"]
@@ -230,7 +231,7 @@ class TrainingSpec(_Strict):
     method: Method = "sft"
     adapter: Adapter = "lora"
     provider: Provider = "auto"
-    base_model: str = "tiny-llama"
+    base_model: str = DEFAULT_BASE_MODEL
     data: DataSpec
     preset: Literal["quick", "balanced", "quality"] | None = None
     lora: LoraSpec = Field(default_factory=LoraSpec)

@@ -29,7 +29,7 @@ def build_trainer(ctx: RunContext) -> GRPOTrainer:
     if grpo.reward_model:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from tuneforge.training.models import resolve_base_model
+        from tuneforge.training.loading import resolve_base_model
 
         path = resolve_base_model(grpo.reward_model, ctx.base_model_path.parent)
         scorer = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)

@@ -28,12 +28,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneforge.jobs import queue
-from tuneforge.jobs.events import announce, announce_job_change, append_events, status_event
+from tuneforge.jobs.event_store import announce, announce_job_change, append_events, status_event
 from tuneforge.jobs.models import Executor, Job, JobStatus
-from tuneforge.jobs.spec import has_checkpoint, output_key, training_spec_dict
+from tuneforge.jobs.resolve import has_checkpoint, output_key, training_spec_dict
 from tuneforge.storage import Storage
+from tuneforge.training import catalogue
 
-log = logging.getLogger("tuneforge.jobs.runner")
+log = logging.getLogger("tuneforge.worker.supervisor")
 
 FLUSH_INTERVAL_S = 1.0  # only a safety net: every new event wakes the writer at once
 FLUSH_MAX_EVENTS = 500
@@ -251,7 +252,7 @@ class JobRunner:
             return job, spec
 
     async def _better_worker_waits(self, session: AsyncSession, job: Job) -> bool:
-        from tuneforge.workers import service as workers_service
+        from tuneforge.worker_registry import service as workers_service
 
         if not self.devices:
             return False
@@ -340,7 +341,7 @@ class JobRunner:
                 process.send_signal(signal.SIGTERM)
 
     async def _run_modal(self, job: Job, spec: dict[str, Any], relay: _Relay) -> RunOutcome:
-        from tuneforge.jobs import modal_executor
+        from tuneforge.worker import modal_executor
 
         factory = self.modal_executor_factory or modal_executor.default_executor
         executor = factory()
@@ -356,7 +357,7 @@ class JobRunner:
             output_dir=self.storage.path(output_key(job.id)),
         )
         outcome.gpu_seconds = result.gpu_seconds
-        outcome.cost_usd = modal_executor.cost_usd(job.gpu_type or "T4", result.gpu_seconds)
+        outcome.cost_usd = catalogue.cost_usd(job.gpu_type or "T4", result.gpu_seconds)
         outcome.returncode = result.returncode
         outcome.stderr_tail = result.stderr_tail
         return outcome

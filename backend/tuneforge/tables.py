@@ -1,6 +1,6 @@
 """Imports every domain's tables so that Base.metadata is complete (for Alembic and tests).
 
-Listed explicitly: `tuneforge.training.models` is ML code (weights), not tables.
+Listed explicitly: `tuneforge.training.loading` is ML code (weights), not tables.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ TABLE_MODULES = [
     "tuneforge.auth.models",
     "tuneforge.teams.models",
     "tuneforge.credentials.models",
-    "tuneforge.workers.models",
+    "tuneforge.worker_registry.models",
     "tuneforge.datasets.models",
     "tuneforge.jobs.models",
 ]
 
 
-def import_all_models() -> None:
+def import_all_tables() -> None:
     for name in TABLE_MODULES:
         importlib.import_module(name)

@@ -1,4 +1,4 @@
-"""Prints the API's OpenAPI schema (used to generate the frontend's typed client): python -m tuneforge.openapi"""
+"""Prints the API's OpenAPI schema (used to generate the frontend's typed client): python -m tuneforge.web.openapi"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 def schema() -> dict:
     from tuneforge.config import Settings
-    from tuneforge.main import create_app
+    from tuneforge.web.app import create_app
 
     # A fixed, secret-free configuration: the schema must not depend on the machine it is dumped on.
     settings = Settings(

@@ -17,10 +17,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tuneforge.training.errors import SpecError
+from tuneforge.training.catalogue import SMOLLM2, TINY_LLAMA
+from tuneforge.training.exceptions import SpecError
 
-TINY_LLAMA = "tiny-llama"
-SMOLLM2 = "SmolLM2-135M-Instruct"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 # Named chat templates for base models that ship none. Each renders assistant turns as

@@ -19,14 +19,16 @@ from tuneforge.credentials.router import router as credentials_router
 from tuneforge.datasets.router import formats_router as dataset_formats_router
 from tuneforge.datasets.router import router as datasets_router
 from tuneforge.db import make_engine, make_sessionmaker
-from tuneforge.errors import NotFound, install_error_handlers
+from tuneforge.errors import NotFound
+from tuneforge.web.error_handlers import install_error_handlers
 from tuneforge.huggingface.router import router as huggingface_router
-from tuneforge.jobs.hub import EventHub
+from tuneforge.jobs.fanout import EventFanout
 from tuneforge.jobs.queue import psycopg_conninfo
 from tuneforge.jobs.router import router as jobs_router
 from tuneforge.jobs.ws import router as live_router
-from tuneforge.log import RequestIdMiddleware, configure_logging
-from tuneforge.ratelimit import limiter
+from tuneforge.log import configure_logging
+from tuneforge.web.ratelimit import limiter
+from tuneforge.web.request_id import RequestIdMiddleware
 from tuneforge.system.router import router as system_router
 
 ROUTERS: list[APIRouter] = [
@@ -53,12 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise RuntimeError("DATABASE_URL is not set; start TuneForge with `make run` or set DATABASE_URL.")
             app.state.engine = make_engine(settings.database_url)
             app.state.sessionmaker = make_sessionmaker(app.state.engine)
-        app.state.hub = EventHub(dsn=psycopg_conninfo(settings.database_url), sessionmaker=app.state.sessionmaker)
-        await app.state.hub.start()
+        app.state.fanout = EventFanout(dsn=psycopg_conninfo(settings.database_url), sessionmaker=app.state.sessionmaker)
+        await app.state.fanout.start()
         try:
             yield
         finally:
-            await app.state.hub.stop()
+            await app.state.fanout.stop()
             if own_engine:
                 await app.state.engine.dispose()
 

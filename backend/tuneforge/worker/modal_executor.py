@@ -1,8 +1,7 @@
 """Runs jobs on Modal cloud GPUs. The Modal SDK is reached only through `SdkModalExecutor`; tests swap
 it for `LocalModalExecutor`, which runs the same container function body on this machine.
 
-Prices: see GPU_TABLE in tuneforge.training.estimate (USD per GPU-hour, from modal.com/pricing's
-per-second GPU rates; re-check them and PRICE_TABLE_DATE when updating).
+GPU types and prices live in the catalogue (`tuneforge.training.catalogue`).
 """
 
 from __future__ import annotations
@@ -19,25 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuneforge.jobs.modal_app import container_entry
-from tuneforge.training.estimate import GPU_TABLE
-
-# The one price table lives with the estimates (tuneforge.training.estimate.GPU_TABLE):
-# name -> (memory GiB, TFLOP/s, bf16, USD per GPU-hour on Modal, GPU only; CPU/memory billed on top).
-PRICE_TABLE_DATE = "2026-11-22"
-GPU_TYPES: tuple[str, ...] = tuple(GPU_TABLE)
-
-
-def cost_usd(gpu: str, gpu_seconds: float | None) -> float | None:
-    if gpu_seconds is None:
-        return None
-    return round(GPU_TABLE[gpu][3] * gpu_seconds / 3600, 4)
-
-
-def gpu_device(gpu: str) -> dict[str, Any]:
-    """A Modal GPU described like a worker's device, for memory-fit and time estimates."""
-    memory_gib, _, bf16, _ = GPU_TABLE[gpu]
-    return {"type": "cuda", "name": gpu, "total_memory_bytes": int(memory_gib * 1024**3), "bf16": bf16}
+from tuneforge.worker.modal_container import container_entry
 
 
 @dataclass

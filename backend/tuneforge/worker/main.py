@@ -25,13 +25,13 @@ from tuneforge import __version__
 from tuneforge.config import get_settings
 from tuneforge.db import make_engine, make_sessionmaker
 from tuneforge.jobs import queue
-from tuneforge.jobs.events import announce_job_change, append_events, status_event
+from tuneforge.jobs.event_store import announce_job_change, append_events, status_event
 from tuneforge.jobs.models import Job, JobStatus
-from tuneforge.jobs.runner import JobRunner
+from tuneforge.worker.supervisor import JobRunner
 from tuneforge.storage import get_storage
-from tuneforge.workers import service as workers_service
+from tuneforge.worker_registry import service as workers_service
 
-log = logging.getLogger("tuneforge.worker")
+log = logging.getLogger("tuneforge.worker.main")
 
 
 def detect_devices() -> list[dict[str, Any]]:
@@ -82,9 +82,9 @@ async def reap_stalled_jobs(*, app, sessionmaker: async_sessionmaker[AsyncSessio
 async def run_worker(
     *, name: str | None = None, max_concurrent_jobs: int = 1, executors: list[str] | None = None
 ) -> None:
-    from tuneforge.models import import_all_models
+    from tuneforge.tables import import_all_tables
 
-    import_all_models()  # foreign keys between domains resolve only when every table is known
+    import_all_tables()  # foreign keys between domains resolve only when every table is known
     settings = get_settings()
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set: the worker needs the same database as the API.")

@@ -1,10 +1,10 @@
 """Per-API-process fan-out of job events: one LISTEN connection, any number of WebSocket watchers.
 
 Workers `NOTIFY job_events '<job_id>:<last_seq>'` when they commit events. On a notification the
-hub reads the new rows of that job once (seq above the lowest cursor among its watchers) and hands
+fan-out reads the new rows of that job once (seq above the lowest cursor among its watchers) and hands
 each watcher the events past its own cursor. Watchers also read their backlog from the table, so a
 client that reconnects with its last seq gets every event exactly once, whichever API process it
-reaches and whatever happened in between. If the LISTEN connection drops, the hub reconnects and
+reaches and whatever happened in between. If the LISTEN connection drops, the fan-out reconnects and
 re-reads every watched job (nothing published meanwhile is missed).
 """
 
@@ -22,10 +22,10 @@ import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tuneforge.jobs.events import JOB_EVENTS_CHANNEL, TEAM_JOBS_CHANNEL
+from tuneforge.jobs.event_store import JOB_EVENTS_CHANNEL, TEAM_JOBS_CHANNEL
 from tuneforge.jobs.models import JobEvent
 
-log = logging.getLogger("tuneforge.jobs.hub")
+log = logging.getLogger("tuneforge.jobs.fanout")
 
 QUEUE_LIMIT = 5000
 
@@ -60,7 +60,7 @@ class Watcher:
             self.lagging = True
 
 
-class EventHub:
+class EventFanout:
     def __init__(self, *, dsn: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.dsn = dsn
         self.sessionmaker = sessionmaker
@@ -76,7 +76,7 @@ class EventHub:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._listen_forever(), name="event-hub")
+        self._task = asyncio.create_task(self._listen_forever(), name="event-fanout")
 
     async def stop(self) -> None:
         self._stopping = True
@@ -112,7 +112,7 @@ class EventHub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 — keep trying; watchers re-read on reconnect
-                log.warning("event hub lost its database connection (%s); reconnecting", type(exc).__name__)
+                log.warning("event fan-out lost its database connection (%s); reconnecting", type(exc).__name__)
             finally:
                 self.connected.clear()
                 if self._connection is not None and not self._connection.is_closed():

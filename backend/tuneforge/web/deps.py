@@ -1,22 +1,47 @@
-"""Typed dependencies shared by every domain: the settings, the caller, their team role."""
+"""Typed dependencies shared by every domain: the request's database session, the settings, the caller,
+their team role."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneforge import security
 from tuneforge.auth import service as auth_service
 from tuneforge.auth.models import User
 from tuneforge.config import Settings, get_settings
-from tuneforge.db import SessionDep
-from tuneforge.errors import Unauthorized
+from tuneforge.errors import AppError, Unauthorized
 from tuneforge.teams import service as teams_service
 from tuneforge.teams.models import Membership, Role
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except AppError as exc:
+            # Some refusals must still persist what they did (e.g. revoking a session on token re-use).
+            if exc.commit_session:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": commit before the response is sent, so a client's next request sees the change.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

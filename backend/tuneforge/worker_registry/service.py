@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuneforge.workers.models import Worker
+from tuneforge.worker_registry.models import Worker
 
 # A worker that has not reported for this many heartbeats is considered gone.
 STALE_AFTER_HEARTBEATS = 3

@@ -40,7 +40,7 @@ def _install_stop_handlers(stop: threading.Event, signals: tuple[int, ...]) -> N
 
 
 def _load_spec(path: str, overrides: argparse.Namespace | None = None):
-    from tuneforge.training.errors import SpecError
+    from tuneforge.training.exceptions import SpecError
     from tuneforge.training.spec import TrainingSpec
 
     try:
@@ -62,7 +62,7 @@ def _spec_failure(exc, sink) -> int:
     """A spec that does not even parse is still reported as a `failed` event."""
     from pydantic import ValidationError
 
-    from tuneforge.training.errors import TrainingError
+    from tuneforge.training.exceptions import TrainingError
 
     if isinstance(exc, TrainingError):
         sink.emit("failed", step=0, **exc.to_event())
@@ -83,7 +83,7 @@ def _spec_failure(exc, sink) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tuneforge.training.events import EventSink
+    from tuneforge.training.event_stream import EventSink
 
     if args.events_fd is not None:
         sink = EventSink(fd=args.events_fd)
@@ -181,7 +181,7 @@ class ProgressPrinter:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from tuneforge.training.events import EventSink
+    from tuneforge.training.event_stream import EventSink
 
     listeners = [] if args.json else [ProgressPrinter()]
     sink = EventSink(stream=sys.stdout if args.json else None, keep=False, listeners=listeners)
@@ -200,7 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from tuneforge.training.events import EventSink
+    from tuneforge.training.event_stream import EventSink
     from tuneforge.training.spec import TrainingSpec
 
     sink = EventSink(stream=sys.stdout if args.json else None, keep=True,
@@ -218,7 +218,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             }
         )
         from tuneforge.training.data import read_jsonl
-        from tuneforge.training.models import load_tokenizer, resolve_base_model
+        from tuneforge.training.loading import load_tokenizer, resolve_base_model
         from tuneforge.training.spec import check_spec
 
         check_spec(spec.model_copy(update={"method": "sft"}), inspect_data=False)
@@ -226,7 +226,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from transformers import AutoModelForCausalLM
 
         from tuneforge.training.evaluation import evaluate_run
-        from tuneforge.training.models import default_cache_dir
+        from tuneforge.training.loading import default_cache_dir
 
         cache = Path(args.model_cache_dir) if args.model_cache_dir else default_cache_dir()
         model_path = resolve_base_model(args.model, cache)
