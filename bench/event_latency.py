@@ -118,7 +118,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        account = httpx.post(base + "/api/auth/register", json={"email": "bench@example.com", "password": "benchmark pw"}).json()
+        account = httpx.post(base + "/api/auth/register", json={"email": "bench@example.com", "password": "correct-horse-battery-staple"}).json()
         token, user = account["access_token"], account["user"]
         job_ids = await create_jobs(dsn, user["teams"][0]["id"], user["id"], args.jobs)
 

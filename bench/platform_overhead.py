@@ -102,13 +102,20 @@ def main() -> None:
         http = httpx.Client(base_url=base, timeout=120)
         for _ in range(300):
             try:
-                if http.get("/api/health").status_code == 200 and any(w["name"] == "bench" for w in http.get("/api/info").json()["workers"]):
+                if http.get("/api/health").status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        account = http.post("/api/auth/register", json={"email": "overhead@example.com", "password": "benchmark pw"}).json()
+        account = http.post(
+            "/api/auth/register", json={"email": "overhead@example.com", "password": "correct-horse-battery-staple"}
+        ).json()
         http.headers["Authorization"] = f"Bearer {account['access_token']}"
+        # /api/info is for signed-in users: wait for the worker with the account's token.
+        for _ in range(300):
+            if any(w["name"] == "bench" for w in http.get("/api/info").json()["workers"]):
+                break
+            time.sleep(0.3)
         team_id = account["user"]["teams"][0]["id"]
         content = "".join(json.dumps(r) + "\n" for r in ROWS).encode()
         upload = http.post(f"/api/teams/{team_id}/datasets", files=[("files", ("sums.jsonl", content))], data={"name": "sums"}).json()

@@ -46,7 +46,7 @@ LF_VENV = BENCH / ".venv-llamafactory"
 LF_PYTHON = LF_VENV / "bin" / "python"
 RUNNERS = ("tuneforge", "trl", "llamafactory")
 
-# The job per model: tiny-llama at batch 8 x 128 tokens (FACTS.md's measurement), SmolLM2 at
+# The job per model: tiny-llama at batch 8 x 128 tokens (docs/library-notes.md's measurement), SmolLM2 at
 # batch 2 x 256 tokens. Rows are long enough to fill max_length; steps/warmup keep SmolLM2 short.
 JOBS = {
     "tiny-llama": {"batch_size": 8, "max_length": 128, "max_steps": 40, "warmup": 8, "learning_rate": 1e-3, "words": 90},

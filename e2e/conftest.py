@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +96,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
+# Screenshots a test takes for a reviewer (test_newcomer.py): one folder per run, named at the end.
+SCREENSHOTS = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="session")
+def screenshot_folder(request: pytest.FixtureRequest) -> Path:
+    """TUNEFORGE_E2E_SCREENSHOTS, else e2e/artifacts/newcomer-<time>; its path is printed at the end."""
+    folder = Path(os.environ.get("TUNEFORGE_E2E_SCREENSHOTS") or ARTIFACTS / f"newcomer-{time.strftime('%Y%m%d-%H%M%S')}")
+    folder.mkdir(parents=True, exist_ok=True)
+    request.config.stash[SCREENSHOTS] = folder.resolve()
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    folder = config.stash.get(SCREENSHOTS, None)
+    if folder is not None:
+        shots = len(list(folder.glob("*.png")))
+        terminalreporter.write_sep("-", "screenshots")
+        terminalreporter.write_line(f"{shots} screenshots of the newcomer's journey in {folder}")
+
+
 @pytest.fixture(autouse=True)
 def _log_tails_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
@@ -170,6 +192,8 @@ def app_env(spa_dist: Path, workdir: Path, database_url: str, hub_url: str) -> d
         # the backend suite, and production keeps the defaults.
         TUNEFORGE_RATE_LIMIT_REGISTER="300/minute",
         TUNEFORGE_RATE_LIMIT_LOGIN="300/minute",
+        # nginx runs on this host: trust its X-Forwarded-For, as docker-compose trusts its nginx.
+        TUNEFORGE_TRUSTED_PROXIES="127.0.0.1",
         PYTHONUNBUFFERED="1",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
@@ -228,10 +252,19 @@ def worker(stack: Stack) -> Iterator[ManagedProcess]:
         log_path=stack.workdir / "worker.log",
     ).start()
     try:
+        # /api/info is for signed-in users (it names the workers' hosts): a throwaway account asks.
+        observer = httpx.post(
+            f"{stack.api_url}/api/auth/register",
+            json={"email": f"observer-{uuid.uuid4().hex[:8]}@example.com", "password": "correct-horse-battery-staple"},
+            timeout=30,
+            trust_env=False,
+        )
+        assert observer.status_code == 201, observer.text
+        headers = {"Authorization": f"Bearer {observer.json()['access_token']}"}
 
         def registered() -> bool:
             # The API's first /api/info inspects the training stack (imports torch): slow once.
-            info = httpx.get(f"{stack.api_url}/api/info", timeout=60, trust_env=False).json()
+            info = httpx.get(f"{stack.api_url}/api/info", headers=headers, timeout=60, trust_env=False).json()
             return any(w["name"] == name for w in info.get("workers", []))
 
         wait_until(registered, timeout=90, what=f"worker {name} to appear in /api/info", process=process)
@@ -316,8 +349,8 @@ def user(api_client: httpx.Client, new_user: dict[str, str]) -> User:
     return User(**new_user, access_token=tokens["access_token"], refresh_token=tokens["refresh_token"])
 
 
-# Where the SPA keeps the refresh token (frontend/src/lib/auth/session.ts); the access token
-# lives only in memory and comes from one silent refresh on load.
+# Where the SPA keeps the refresh token (frontend/src/lib/auth/session.ts). With no stored access
+# token next to it, the SPA gets one with a single silent refresh on load.
 REFRESH_TOKEN_KEY = "tuneforge.refresh_token"
 
 

@@ -186,22 +186,42 @@ def run_checked(args: list[str], *, env: Mapping[str, str], cwd: Path, log_path:
         raise StackError(f"`{' '.join(args)}` failed with code {result.returncode}:\n{tail}")
 
 
+def workers_user_directive() -> str:
+    """The nginx `user` line that runs the worker processes as whoever runs this harness.
+
+    nginx started as root hands its workers to `nobody`, who cannot read a checkout in a private
+    folder (a 0700 temporary directory, /root): every SPA request would answer 500. So as root the
+    workers stay root, and root reads the files wherever they are. Started as another user, nginx
+    cannot change users at all (it ignores `user`, with a warning): its workers already run as that
+    user, the checkout's reader, so no line is needed."""
+    if os.geteuid() != 0:
+        return ""
+    import grp
+    import pwd
+
+    return f"user {pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name};\n"
+
+
+def render_nginx_conf(*, api_address: str, spa_root: Path, port: int, runtime: Path) -> str:
+    """nginx/nginx.conf rendered the way the web image renders it, plus the harness's worker user."""
+    rendered = render_template(
+        NGINX_TEMPLATE.read_text(),
+        {
+            "NGINX_LISTEN": f"127.0.0.1:{port}",
+            "NGINX_API_UPSTREAM": api_address,
+            "NGINX_SPA_ROOT": str(spa_root),
+            "NGINX_RUNTIME_DIR": str(runtime),
+        },
+    )
+    return workers_user_directive() + rendered
+
+
 def start_nginx(*, workdir: Path, api_address: str, spa_root: Path, port: int) -> ManagedProcess:
     """nginx with the repository's own nginx.conf, rendered the way the web image renders it."""
     runtime = workdir / "runtime"
     runtime.mkdir(parents=True, exist_ok=True)
     conf = workdir / "nginx.conf"
-    conf.write_text(
-        render_template(
-            NGINX_TEMPLATE.read_text(),
-            {
-                "NGINX_LISTEN": f"127.0.0.1:{port}",
-                "NGINX_API_UPSTREAM": api_address,
-                "NGINX_SPA_ROOT": str(spa_root),
-                "NGINX_RUNTIME_DIR": str(runtime),
-            },
-        )
-    )
+    conf.write_text(render_nginx_conf(api_address=api_address, spa_root=spa_root, port=port, runtime=runtime))
     nginx = _nginx_binary()
     check = subprocess.run([nginx, "-t", "-p", str(workdir), "-c", str(conf)], capture_output=True, text=True)
     if check.returncode != 0:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext
 
-from stack import Stack, User, free_port, start_nginx, wait_http_ok
+from stack import Stack, User, free_port, start_nginx, wait_http_ok, wait_until
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -188,13 +188,17 @@ def test_websocket_messages_flow_both_ways_through_nginx(stack: Stack, user: Use
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404, closed.value
 
 
-def test_uploads_up_to_2g_go_to_the_api_and_larger_ones_are_refused(stack: Stack) -> None:
+UPLOAD_PATHS = [f"/api/teams/{uuid.uuid4()}/datasets", f"/api/teams/{uuid.uuid4()}/datasets/{uuid.uuid4()}/versions"]
+
+
+@pytest.mark.parametrize("path", UPLOAD_PATHS)
+def test_uploads_up_to_2g_go_to_the_api_and_larger_ones_are_refused(stack: Stack, path: str) -> None:
     host, port = _address(stack.base_url)
     # The API's 2 GiB file cap plus the 2 MiB it allows for the multipart envelope, plus one byte.
     too_big = (2048 + 2) * 1024**2 + 1
     status, headers, body = raw_request(
         stack.base_url,
-        f"POST /api/datasets/upload-probe HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/octet-stream\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/octet-stream\r\n"
         f"Content-Length: {too_big}\r\nConnection: close\r\n\r\n",
     )
     assert status == 413
@@ -202,15 +206,42 @@ def test_uploads_up_to_2g_go_to_the_api_and_larger_ones_are_refused(stack: Stack
     assert headers["x-frame-options"] == "DENY"
     assert b'"error": "PayloadTooLarge"' in body and b"2 GiB" in body
 
-    # Above nginx's default 1 MB but well under the cap: it reaches the API (whose answer is a 404 here).
+    # Above 1 MiB but well under the cap: it reaches the API (which wants a signed-in user first).
     with httpx.Client(base_url=stack.base_url, timeout=30, trust_env=False) as client:
-        response = client.post("/api/upload-probe", content=b"x" * (3 * 1024 * 1024))
-    assert response.status_code == 404
-    assert response.json()["error"] == "NotFound"
+        response = client.post(path, content=b"x" * (3 * 1024 * 1024))
+    assert response.status_code == 401
+    assert response.json()["error"] == "Unauthorized"
 
-    # Outside /api the small default applies.
+
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/upload-probe", f"/api/teams/{uuid.uuid4()}/jobs"])
+def test_other_api_routes_take_at_most_1_mib(stack: Stack, path: str) -> None:
+    """One 100 MiB unauthenticated POST must not reach the API, which would read it whole before validating."""
     with httpx.Client(base_url=stack.base_url, timeout=30, trust_env=False) as client:
+        response = client.post(path, content=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"})
+        assert response.status_code == 413
+        assert response.json()["error"] == "PayloadTooLarge"
+        assert "1 MiB" in response.json()["detail"]
+        assert response.headers["x-frame-options"] == "DENY"
+        # Within the limit it goes through as before.
+        small = client.post("/api/auth/login", json={"email": "x@example.com", "password": "p" * 1000 + "x"})
+        assert small.status_code == 422
+
+        # Outside /api the small default applies too.
         assert client.post("/settings", content=b"x" * (2 * 1024 * 1024)).status_code == 413
+
+
+def test_the_api_sees_the_peer_address_not_a_client_chosen_x_forwarded_for(stack: Stack) -> None:
+    """nginx replaces X-Forwarded-For with the address it saw, so rotating it buys no extra guesses."""
+    mine = f"e2e-xff-{uuid.uuid4().hex}"
+    with httpx.Client(base_url=stack.base_url, timeout=15, trust_env=False) as client:
+        client.get("/api/health", headers={"X-Request-ID": mine, "X-Forwarded-For": "203.0.113.77", "X-Real-IP": "203.0.113.78"})
+
+    def access_lines() -> list[dict]:
+        lines = stack.api.log_path.read_text(errors="replace").splitlines()
+        return [json.loads(x) for x in lines if mine in x and '"tuneforge.access"' in x]
+
+    wait_until(lambda: bool(access_lines()), timeout=10, what="the API's access log line")
+    assert access_lines()[0]["client"] == "127.0.0.1", access_lines()
 
 
 def test_csp_lets_the_spa_open_same_origin_websockets(context: BrowserContext, stack: Stack) -> None:
@@ -237,3 +268,47 @@ def test_csp_lets_the_spa_open_same_origin_websockets(context: BrowserContext, s
     )
     assert not [v for v in violations if "e2e-csp-probe" in v], violations
     assert any(v.startswith("connect-src") and "203.0.113.1" in v for v in violations), violations
+
+
+def test_serves_the_spa_from_a_checkout_other_users_cannot_read() -> None:
+    """`make test` from a private directory (a 0700 temporary folder, /root): nginx started as root
+    gives its workers to `nobody` unless told otherwise, and they could not read the SPA (500s).
+    The harness runs them as its own user (stack.workers_user_directive)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    private = Path(tempfile.mkdtemp(prefix="tuneforge-private-"))
+    try:
+        private.chmod(0o700)  # what mkdtemp makes; said again, since it is the point
+        spa = private / "checkout" / "frontend" / "dist"
+        (spa / "assets").mkdir(parents=True)
+        (spa / "index.html").write_text("<!doctype html><title>TuneForge</title><div id=root></div>\n")
+        (spa / "assets" / "app-1234.js").write_text("console.log('TuneForge');\n")
+        for path in [spa, spa / "assets", *spa.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)  # a checkout's modes; only the parent is private
+        port = free_port()
+        nginx = start_nginx(workdir=private / "nginx", api_address="127.0.0.1:9", spa_root=spa, port=port)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until(lambda: httpx.get(f"{base}/", timeout=2, trust_env=False).status_code > 0, timeout=20,
+                       what="nginx to answer", process=nginx)
+            with httpx.Client(base_url=base, timeout=10, trust_env=False) as client:
+                for path in ("/", "/settings", "/assets/app-1234.js"):
+                    response = client.get(path)
+                    assert response.status_code == 200, (path, response.status_code, nginx.log_tail(20))
+                assert "TuneForge" in client.get("/settings").text  # the SPA's history fallback
+        finally:
+            nginx.stop()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def test_workers_run_as_the_harness_user_only_where_nginx_can_switch_users() -> None:
+    from stack import workers_user_directive
+
+    line = workers_user_directive()
+    if os.geteuid() == 0:
+        assert line.startswith("user root ") and line.endswith(";\n")
+    else:
+        assert line == ""  # nginx not started as root cannot switch users: its workers are this user

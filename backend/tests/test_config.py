@@ -51,3 +51,32 @@ def test_development_replaces_copied_placeholders(tmp_path, monkeypatch):
     assert settings.jwt_secret != "change-me" and len(settings.jwt_secret) >= 32
     assert settings.encryption_keys != ["change-me"]
     assert settings.spa_dir is None
+
+
+@pytest.mark.parametrize("password", ["changeme", "change-me", "postgres", "password", "example", "PASSWORD", ""])
+def test_production_refuses_a_placeholder_database_password(password):
+    key = Fernet.generate_key().decode()
+    url = f"postgresql+asyncpg://tuneforge:{password}@db.internal:5432/tuneforge"
+    with pytest.raises(ConfigurationError, match="DATABASE_URL") as refused:
+        Settings(environment="production", jwt_secret="s" * 40, encryption_keys=[key], database_url=url).resolve_secrets()
+    assert "placeholder password" in str(refused.value)
+    if password:
+        assert f":{password}@" not in str(refused.value), "the message must not echo the URL"
+
+
+def test_production_accepts_a_real_database_password_and_development_any(tmp_path):
+    key = Fernet.generate_key().decode()
+    strong = "postgresql+asyncpg://tuneforge:Vq3-xR9_kLm2@db.internal:5432/tuneforge"
+    assert Settings(environment="production", jwt_secret="s" * 40, encryption_keys=[key], database_url=strong).resolve_secrets()
+    dev = "postgresql+asyncpg://postgres:postgres@localhost/tuneforge"
+    assert Settings(environment="development", data_dir=tmp_path, database_url=dev).resolve_secrets().database_url == dev
+
+
+def test_api_docs_default_on_in_development_and_off_in_production(tmp_path, monkeypatch):
+    monkeypatch.delenv("TUNEFORGE_API_DOCS", raising=False)
+    assert Settings(environment="development", data_dir=tmp_path).api_docs_enabled
+    assert not Settings(environment="production").api_docs_enabled
+    monkeypatch.setenv("TUNEFORGE_API_DOCS", "true")
+    assert Settings(environment="production").api_docs_enabled
+    monkeypatch.setenv("TUNEFORGE_API_DOCS", "false")
+    assert not Settings(environment="development", data_dir=tmp_path).api_docs_enabled

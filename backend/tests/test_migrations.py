@@ -42,3 +42,82 @@ def test_upgrade_downgrade_upgrade_round_trip(pg_url):
     assert asyncio.run(_tables(url)) == {"alembic_version"}
     migrate.upgrade(url)
     assert asyncio.run(_tables(url)) == full
+
+
+# -- 0004: one data-kind vocabulary -----------------------------------------------------------
+
+
+def _chat_version(kind: str) -> dict:
+    """A dataset_version row as 0002/0003 stored it, with `kind` everywhere it appears."""
+    mapping = {"kind": kind, "format": "openai" if kind == "messages" else kind, "columns": {"messages": "messages"}}
+    return {
+        "kind": kind,
+        "mapping": mapping,
+        "detection": {"mapping": mapping, "title": "t", "columns": ["messages"], "ambiguous": True, "message": "",
+                      "candidates": [mapping | {"title": "t"}, {"kind": "text", "format": "text", "columns": {}, "title": "x"}]},
+        "stats": {"rows": 1, "kind": kind, "roles": {"user": 1}},
+    }
+
+
+async def _seed_versions(url: str, kinds: list[str | None]) -> list[str]:
+    import json
+    import uuid
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        team, dataset = uuid.uuid4(), uuid.uuid4()
+        await conn.execute("INSERT INTO team (id, name, slug) VALUES ($1, 'T', 't')", team)
+        await conn.execute("INSERT INTO dataset (id, team_id, name) VALUES ($1, $2, 'd')", dataset, team)
+        ids = []
+        for number, kind in enumerate(kinds, 1):
+            row = _chat_version(kind) if kind else {"kind": None, "mapping": None, "stats": {},
+                                                     "detection": {"mapping": None, "candidates": []}}
+            version = uuid.uuid4()
+            await conn.execute(
+                "INSERT INTO dataset_version (id, dataset_id, number, sha256, operation, kind, mapping, detection, stats,"
+                " files, status) VALUES ($1, $2, $3, 'x', 'upload', $4, $5::jsonb, $6::jsonb, $7::jsonb, '{}', 'usable')",
+                version, dataset, number, row["kind"], json.dumps(row["mapping"]) if row["mapping"] else None,
+                json.dumps(row["detection"]), json.dumps(row["stats"]))
+            ids.append(str(version))
+        return ids
+    finally:
+        await conn.close()
+
+
+async def _kinds(url: str) -> list[tuple]:
+    import json
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        rows = await conn.fetch("SELECT kind, mapping, detection, stats FROM dataset_version ORDER BY number")
+    finally:
+        await conn.close()
+    out = []
+    for r in rows:
+        mapping, detection, stats = (json.loads(r[k]) if r[k] is not None else None for k in ("mapping", "detection", "stats"))
+        out.append((r["kind"], mapping and mapping["kind"], stats.get("kind"),
+                    detection["mapping"] and detection["mapping"]["kind"], [c["kind"] for c in detection["candidates"]]))
+    return out
+
+
+def test_0004_renames_stored_dataset_kinds_and_back(pg_url):
+    url = _scratch_database(pg_url)
+    migrate.upgrade(url, "0003_jobs")
+    asyncio.run(_seed_versions(url, ["messages", "kto", "prompt_completion", None]))
+
+    migrate.upgrade(url, "0004_data_kind_vocabulary")
+    assert asyncio.run(_kinds(url)) == [
+        ("chat", "chat", "chat", "chat", ["chat", "text"]),
+        ("unpaired_preference", "unpaired_preference", "unpaired_preference", "unpaired_preference",
+         ["unpaired_preference", "text"]),
+        ("prompt_completion", "prompt_completion", "prompt_completion", "prompt_completion", ["prompt_completion", "text"]),
+        (None, None, None, None, []),
+    ]
+
+    migrate.downgrade(url, "0003_jobs")
+    assert asyncio.run(_kinds(url)) == [
+        ("messages", "messages", "messages", "messages", ["messages", "text"]),
+        ("kto", "kto", "kto", "kto", ["kto", "text"]),
+        ("prompt_completion", "prompt_completion", "prompt_completion", "prompt_completion", ["prompt_completion", "text"]),
+        (None, None, None, None, []),
+    ]

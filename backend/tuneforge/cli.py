@@ -17,17 +17,37 @@ from tuneforge.training.catalogue import BUNDLED_MODEL_NAMES
 def _cmd_api(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from tuneforge.config import get_settings
     from tuneforge.web.app import create_app
 
     uvicorn.run(
         create_app(),
         host=args.host,
         port=args.port,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("TUNEFORGE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        **uvicorn_proxy_options(get_settings().trusted_proxies),
         log_config=None,
         ws_ping_interval=20,
     )
+
+
+def uvicorn_proxy_options(trusted_proxies: list[str]) -> dict[str, object]:
+    """X-Forwarded-For/-Proto are believed only from TUNEFORGE_TRUSTED_PROXIES (none by default).
+
+    Otherwise any client could name its own address and walk around the per-address rate limits.
+    Both `tuneforge api` and `tuneforge dev` (which starts `tuneforge api`) go through here.
+    """
+    if os.environ.get("TUNEFORGE_FORWARDED_ALLOW_IPS"):
+        print(
+            "TUNEFORGE_FORWARDED_ALLOW_IPS is no longer read: list your reverse proxies' addresses in "
+            "TUNEFORGE_TRUSTED_PROXIES instead. Forwarded headers are trusted from: "
+            f"{', '.join(trusted_proxies) or 'nobody'}.",
+            file=sys.stderr,
+            flush=True,
+        )
+    if not trusted_proxies:
+        # Not even uvicorn's own default (127.0.0.1): under `make run` nothing stands in front.
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(trusted_proxies)}
 
 
 def _cmd_worker(args: argparse.Namespace) -> None:
@@ -74,6 +94,34 @@ def _cmd_db(args: argparse.Namespace) -> None:
         print(pg.url if pg.running() else "not running")
 
 
+def _cmd_rotate_keys(args: argparse.Namespace) -> None:
+    """Re-encrypt every saved token with the first key of TUNEFORGE_ENCRYPTION_KEYS."""
+    from tuneforge.config import get_settings
+    from tuneforge.credentials import service as credentials_service
+    from tuneforge.db import make_engine, make_sessionmaker
+
+    settings = get_settings()
+    url = _database_url()
+
+    async def rotate() -> int:
+        engine = make_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await credentials_service.rotate_keys(session=session, settings=settings)
+        finally:
+            await engine.dispose()
+
+    try:
+        count = asyncio.run(rotate())
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
+    print(
+        f"Re-encrypted {count} saved token{'' if count == 1 else 's'} with the first key of "
+        "TUNEFORGE_ENCRYPTION_KEYS. The keys after it can now be removed.",
+        flush=True,
+    )
+
+
 def _cmd_openapi(args: argparse.Namespace) -> None:
     import json
 
@@ -101,10 +149,9 @@ def _cmd_dev(args: argparse.Namespace) -> None:
     migrate.upgrade(env["DATABASE_URL"])
 
     exe = [sys.executable, "-m", "tuneforge.cli"]
-    children = [
-        subprocess.Popen([*exe, "api", "--host", args.host, "--port", str(args.port)], env=env),
-        subprocess.Popen([*exe, "worker"], env=env),
-    ]
+    api = subprocess.Popen([*exe, "api", "--host", args.host, "--port", str(args.port)], env=env)
+    worker = subprocess.Popen([*exe, "worker"], env=env)
+    children = [api, worker]
     if not args.no_models:
         children.append(subprocess.Popen([*exe, "models", "bootstrap"], env=env))
     url = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
@@ -118,13 +165,38 @@ def _cmd_dev(args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    # A worker that dies (out of memory, a crash) is started again, waiting 1 s, 2 s, 4 s … 30 s
+    # between attempts (back to 1 s once one has run for a while); the API and the database stay up.
+    backoff = WorkerBackoff()
+    restart_at: float | None = None
+    next_db_check = time.monotonic() + DB_CHECK_S
     try:
         while not stopping:
             time.sleep(0.5)
-            for child in children[:2]:
-                if child.poll() is not None:
-                    print(f"A TuneForge process exited (code {child.returncode}); stopping the rest.", flush=True)
-                    stopping = True
+            if stopping:  # Ctrl-C reaches the children too: their exits are not crashes
+                break
+            if api.poll() is not None:
+                print(f"The API exited ({describe_exit(api.returncode)}); stopping the rest.", flush=True)
+                break
+            now = time.monotonic()
+            if pg is not None and now >= next_db_check:
+                next_db_check = now + DB_CHECK_S
+                if not pg.running():
+                    print("The embedded PostgreSQL stopped; starting it again ...", flush=True)
+                    try:
+                        pg.start()
+                    except Exception as exc:  # noqa: BLE001 — without its database nothing can run
+                        print(f"The embedded PostgreSQL cannot start ({exc}); stopping the rest.", flush=True)
+                        break
+            if restart_at is None and worker.poll() is not None:
+                delay = backoff.next_delay(now)
+                print(f"The worker stopped ({describe_exit(worker.returncode)}); restarting it in {delay:g} s.", flush=True)
+                restart_at = now + delay
+            if restart_at is not None and now >= restart_at:
+                restart_at = None
+                worker = subprocess.Popen([*exe, "worker"], env=env)
+                children[1] = worker
+                backoff.started(now)
     finally:
         print("\nStopping TuneForge ...", flush=True)
         for child in children:
@@ -139,6 +211,47 @@ def _cmd_dev(args: argparse.Namespace) -> None:
         if pg is not None:
             pg.stop()
         print("Stopped. Your data is kept in", settings.data_dir, flush=True)
+
+
+DB_CHECK_S = 5.0
+
+
+class WorkerBackoff:
+    """Delays between restarts of a crashing worker: 1 s, 2 s, 4 s … capped at 30 s, and back to 1 s
+    after a worker has stayed up for STABLE_S."""
+
+    FIRST_S, CAP_S, STABLE_S = 1.0, 30.0, 60.0
+
+    def __init__(self) -> None:
+        self.delay = self.FIRST_S
+        self.started_at = time.monotonic()
+
+    def started(self, now: float) -> None:
+        self.started_at = now
+
+    def next_delay(self, now: float) -> float:
+        if now - self.started_at >= self.STABLE_S:
+            self.delay = self.FIRST_S
+        delay, self.delay = self.delay, min(self.delay * 2, self.CAP_S)
+        return delay
+
+
+def describe_exit(returncode: int | None) -> str:
+    """How a child process ended, in words: "killed, signal 9 — the system may be out of memory"."""
+    if returncode is None:
+        return "still running"
+    if returncode >= 0:
+        return f"exited with code {returncode}"
+    number = -returncode
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    if number == signal.SIGKILL:
+        return f"killed, signal {number} — the system may be out of memory"
+    if number in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL):
+        return f"crashed, signal {number} ({name})"
+    return f"stopped by signal {number} ({name})"
 
 
 def _cmd_models(args: argparse.Namespace) -> None:
@@ -180,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("TUNEFORGE_PORT", "8000")))
     p.add_argument("--no-models", action="store_true", help="skip preparing the offline demo models")
     p.set_defaults(func=_cmd_dev)
+
+    p = sub.add_parser(
+        "rotate-keys",
+        help="re-encrypt saved tokens with the first key of TUNEFORGE_ENCRYPTION_KEYS (then drop the old keys)",
+    )
+    p.set_defaults(func=_cmd_rotate_keys)
 
     p = sub.add_parser("openapi", help="print the API's OpenAPI schema")
     p.set_defaults(func=_cmd_openapi)

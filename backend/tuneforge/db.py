@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, MetaData, func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,3 +51,43 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(session: AsyncSession) -> None:
+    """A round trip to the database (the health probe); raises if it is unreachable."""
+    await session.execute(text("SELECT 1"))
+
+
+# Connection-level failures: the server is down, restarting, or the network between us is.
+# (57014 "query canceled" shares the 57 class but is not one of them.)
+_UNREACHABLE_SQLSTATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03"}
+_UNREACHABLE_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
+                       errno.ENETUNREACH, errno.ETIMEDOUT}
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) means "the database cannot be reached right now", as
+    opposed to a bug or a refused statement: a refused connection, a connection the server closed
+    (shutdown, restart), or a server still starting up."""
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (ConnectionError, asyncpg.exceptions.ConnectionDoesNotExistError, socket.gaierror)):
+            return True
+        if isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS:
+            return True
+        if isinstance(current, asyncpg.exceptions.InterfaceError) and "closed" in str(current):
+            return True  # "connection is closed": the server went away under it
+        if getattr(current, "sqlstate", None) in _UNREACHABLE_SQLSTATES:
+            return True
+        stack += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return False

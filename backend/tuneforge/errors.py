@@ -48,5 +48,44 @@ class PayloadTooLarge(AppError):
     status_code = 413
 
 
+class TooManyRequests(AppError):
+    status_code = 429
+
+    def __init__(self, detail: str, *, retry_after: int | None = None, commit_session: bool = False) -> None:
+        super().__init__(detail, commit_session=commit_session)
+        if retry_after is not None:
+            self.headers = {"Retry-After": str(max(1, retry_after))}
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
+
+
+DATABASE_UNAVAILABLE = (
+    "The database is not reachable right now; TuneForge retries by itself — try again in a moment. "
+    "Nothing you saved was lost."
+)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database is down or restarting: a passing condition, not a bug (see `db.database_unreachable`)."""
+
+    headers = {"Retry-After": "5"}
+
+    def __init__(self, detail: str = DATABASE_UNAVAILABLE) -> None:
+        super().__init__(detail)
+
+
+STORAGE_FULL = (
+    "The server's storage is full, so nothing of this was kept. Free space on the storage volume "
+    "(or ask an admin to), then try again."
+)
+
+
+class InsufficientStorage(AppError):
+    """The storage volume is full (ENOSPC): what was being written has been removed."""
+
+    status_code = 507
+
+    def __init__(self, detail: str = STORAGE_FULL) -> None:
+        super().__init__(detail)

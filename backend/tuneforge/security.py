@@ -72,6 +72,13 @@ def decode_access_token(*, settings: Settings, token: str) -> tuple[uuid.UUID, u
         raise InvalidAccessToken("The access token is not valid. Sign in again.") from exc
 
 
+def access_token_expires_at(*, settings: Settings, token: str) -> datetime:
+    """When a valid access token expires (InvalidAccessToken if it is not valid): open WebSockets close then."""
+    decode_access_token(settings=settings, token=token)
+    claims = jwt.decode(token, settings.jwt_secret, algorithms=[ACCESS_TOKEN_ALGORITHM], options={"verify_exp": False})
+    return datetime.fromtimestamp(int(claims["exp"]), UTC)
+
+
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(48)
 
@@ -102,4 +109,11 @@ class SecretBox:
             ) from exc
 
     def rotate(self, ciphertext: bytes) -> bytes:
-        return self._fernet.rotate(ciphertext)
+        """The same secret, re-encrypted with the first key (any configured key may decrypt it)."""
+        try:
+            return self._fernet.rotate(ciphertext)
+        except InvalidToken as exc:
+            raise ValueError(
+                "a stored secret cannot be decrypted with the configured TUNEFORGE_ENCRYPTION_KEYS "
+                "(was a key removed?)"
+            ) from exc

@@ -6,6 +6,7 @@ Local disk under `<data_dir>/storage` today; this is the one place to add object
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -63,6 +64,18 @@ class Storage:
 
     def size(self, key: str) -> int:
         return self.path(key).stat().st_size
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) is the storage volume running out of space (or quota)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def get_storage() -> Storage:

@@ -31,7 +31,7 @@ async def test_broken_line_drop_split_preview_and_render(client, register, setti
     result = response.json()
     v1 = result["version"]
     assert result["created"] is True and result["dataset"]["name"] == "Support chats"
-    assert (v1["number"], v1["status"], v1["usable"], v1["kind"], v1["rows"]) == (1, "has_errors", False, "messages", 20)
+    assert (v1["number"], v1["status"], v1["usable"], v1["kind"], v1["rows"]) == (1, "has_errors", False, "chat", 20)
     assert v1["stats"]["length"]["unit"] == "tokens" and v1["stats"]["length"]["tokenizer"] == "tiny-llama"
     assert v1["sources"] == [{"name": "chat.jsonl", "size": len(body), "sha256": v1["sources"][0]["sha256"]}]
     base = BASE.format(team=me.team_id) + f"/{result['dataset']['id']}/versions"
@@ -112,7 +112,7 @@ async def test_identical_upload_returns_the_existing_version(client, register):
     assert hashlib.sha256(download.content).hexdigest() == version["sha256"]
     stats = (await client.get(f"{url}/{version['id']}/stats", headers=me.headers)).json()
     assert (stats["kind"], stats["rows"], stats["status"], stats["stats"]["roles"]) == (
-        "messages", 1, "usable", {"user": 1, "assistant": 1})
+        "chat", 1, "usable", {"user": 1, "assistant": 1})
 
 
 async def test_change_mapping_makes_a_new_version_and_bad_mappings_say_why(client, register):
@@ -145,7 +145,7 @@ async def test_unrecognised_columns_can_be_mapped_by_hand(client, register):
     formats = {f["name"]: f for f in (await client.get("/api/dataset-formats", headers=me.headers)).json()}
     assert formats["prompt_completion"]["required"] == {"prompt": ["prompt", "input", "query"],
                                                          "completion": ["completion", "response", "output"]}
-    assert formats["alpaca"]["optional"] == {"input": ["input"]} and formats["kto"]["kind"] == "kto"
+    assert formats["alpaca"]["optional"] == {"input": ["input"]} and formats["kto"]["kind"] == "unpaired_preference"
     assert (await client.get("/api/dataset-formats")).status_code == 401
 
     url = BASE.format(team=me.team_id) + f"/{created['dataset']['id']}/versions/{version['id']}/mapping"
@@ -248,7 +248,7 @@ async def test_markdown_transcripts_with_participant_patterns(client, register):
     assert response.status_code == 201, response.text
     version = response.json()["version"]
     assert (version["kind"], version["mapping"]["format"], version["rows"], version["usable"]) == (
-        "messages", "markdown_chat", 1, True)
+        "chat", "markdown_chat", 1, True)
     assert version["detection"]["title"] == "Chat transcripts (markdown)"
 
 
@@ -281,7 +281,7 @@ async def test_reading_options_can_change_without_a_new_upload(client, register)
                                  headers=me.headers)
     assert response.status_code == 201, response.text
     version = response.json()["version"]
-    assert (version["kind"], version["rows"], version["operation"]) == ("messages", 1, "mapping")
+    assert (version["kind"], version["rows"], version["operation"]) == ("chat", 1, "mapping")
     assert version["options"]["change"] == "v1: read again with participants changed"
     assert (await client.post(url, json={}, headers=me.headers)).status_code == 422
 

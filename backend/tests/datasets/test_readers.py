@@ -9,6 +9,7 @@ import zipfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from tests.datasets.helpers import by_code, chat, jsonl, messages_of, run
 
@@ -16,7 +17,7 @@ from tests.datasets.helpers import by_code, chat, jsonl, messages_of, run
 def test_jsonl_openai_chat_is_detected_and_normalised(tmp_path):
     rows = [chat("Hi", "Hello!", system="Be brief."), chat("2+2?", "4")]
     report, out, data = run(tmp_path, {"chat.jsonl": jsonl(rows)})
-    assert report.kind == "messages" and report.mapping["format"] == "openai"
+    assert report.kind == "chat" and report.mapping["format"] == "openai"
     assert out == rows
     assert report.usable and report.summary["errors"] == 0
     assert report.sha256 == hashlib.sha256(data).hexdigest()
@@ -193,12 +194,12 @@ def test_zip_of_documents_skips_other_files_and_unsafe_names(tmp_path):
 
 
 def test_zip_over_the_uncompressed_cap_is_refused(tmp_path):
+    from tuneforge.datasets.ingest.readers import LimitExceeded
+
     body = _zip({"big.txt": b"a" * 300_000, "small.md": b"hi"})
     assert len(body) < 5_000
-    report, out, _ = run(tmp_path, {"bomb.zip": body}, zip_max_bytes=100_000)
-    assert out == []
-    assert messages_of(report) == ["bomb.zip: the zip expands to 293.0 KB, over the 97.7 KB limit; nothing was read"]
-    assert not report.usable
+    with pytest.raises(LimitExceeded, match=r"^This upload expands to more than 97.7 KB .* so nothing was read\. "):
+        run(tmp_path, {"bomb.zip": body}, max_expanded_bytes=100_000)
 
 
 def test_mixing_documents_and_rows_is_refused(tmp_path):
@@ -220,7 +221,7 @@ def test_parquet_with_a_list_of_turns_column(tmp_path):
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     report, out, _ = run(tmp_path, {"chat.parquet": buffer.getvalue()})
-    assert report.kind == "messages" and out == [chat("hi", "yo")]
+    assert report.kind == "chat" and out == [chat("hi", "yo")]
 
 
 def test_utf16_jsonl_with_bom_is_transcoded(tmp_path):

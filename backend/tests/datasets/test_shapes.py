@@ -17,7 +17,7 @@ def test_sharegpt_with_system_and_human_gpt_roles(tmp_path):
                                {"from": "gpt", "value": "Hello"}, {"from": "human", "value": "Bye"},
                                {"from": "gpt", "value": "Goodbye"}]}]
     report, out, _ = run(tmp_path, {"sg.jsonl": jsonl(rows)})
-    assert report.mapping == {"kind": "messages", "format": "sharegpt", "columns": {"messages": "conversations"}}
+    assert report.mapping == {"kind": "chat", "format": "sharegpt", "columns": {"messages": "conversations"}}
     assert [t["role"] for t in out[0]["messages"]] == ["system", "user", "assistant", "user", "assistant"]
     assert report.stats["turns"] == {"histogram": {"4": 1}, "mean": 4.0}
     assert report.stats["roles"] == {"system": 1, "user": 2, "assistant": 2}
@@ -98,7 +98,7 @@ def test_kto_label_errors_and_counts(tmp_path):
             {"prompt": "p3", "completion": "c3", "label": "maybe"}]
     report, out, _ = run(tmp_path, {"k.jsonl": jsonl(rows)})
     assert messages_of(report) == ["row 3: the label must be true or false, got 'maybe'"]
-    assert report.stats["labels"] == {"desirable": 1, "undesirable": 1}
+    assert report.kind == "unpaired_preference" and report.stats["labels"] == {"desirable": 1, "undesirable": 1}
     assert out[2]["_invalid"] is True
 
 
@@ -159,7 +159,7 @@ def test_drop_invalid_rows_makes_a_clean_canonical_file(tmp_path):
     source = tmp_path / "canonical.jsonl"
     source.write_bytes(data)
     out = io.BytesIO()
-    clean = ingest_canonical(source, out, kind="messages", options=IngestOptions(drop_invalid=True, drop_duplicates=True))
+    clean = ingest_canonical(source, out, kind="chat", options=IngestOptions(drop_invalid=True, drop_duplicates=True))
     assert clean.usable and clean.rows == 1
     assert clean.dropped == {"invalid": 2, "duplicates": 1}
     assert [json.loads(x) for x in out.getvalue().splitlines()] == [chat("a", "b")]
@@ -169,7 +169,7 @@ def test_identical_content_has_identical_sha(tmp_path):
     rows = [chat("a", "b")]
     first, _, _ = run(tmp_path, {"a.jsonl": jsonl(rows)})
     second, _, _ = run(tmp_path, {"b.csv": b'messages\n"[{""role"": ""user"", ""content"": ""a""}, {""role"": ""assistant"", ""content"": ""b""}]"\n'})
-    assert second.kind == "messages" and first.sha256 == second.sha256
+    assert second.kind == "chat" and first.sha256 == second.sha256
 
 
 def test_split_is_deterministic_exact_and_warns_on_overlap(tmp_path):
@@ -214,7 +214,7 @@ def test_markdown_transcripts_become_chat_rows(tmp_path):
     participants = {"user": ["**Customer:**", {"regex": r"Q\d+:"}], "assistant": ["**Agent:**", {"regex": "A:"}]}
     report, out, _ = run(tmp_path, {"log.md": transcript.encode()}, participants=participants,
                          conversation_separator="---")
-    assert report.mapping["format"] == "markdown_chat" and report.kind == "messages"
+    assert report.mapping["format"] == "markdown_chat" and report.kind == "chat"
     assert out == [
         {"messages": [{"role": "user", "content": "My order is late.\nIt was due Monday."},
                       {"role": "assistant", "content": "Sorry! Let me check."},

@@ -131,12 +131,20 @@ def start_worker(live_env: dict[str, str], log_dir: Path, live_api) -> Iterator[
     def _start(name: str = "worker", env: dict[str, str] | None = None) -> LiveProcess:
         worker = LiveProcess(name, [sys.executable, "-m", "tuneforge.cli", "worker", "--name", name], {**live_env, **(env or {})}, log_dir)
         workers.append(worker)
-        # Ready once /api/info lists it (it registers after detecting its devices).
+        # Ready once /api/info lists it (it registers after detecting its devices). /api/info is for
+        # signed-in users, so a throwaway observer account asks.
+        observer = httpx.post(
+            live_api["url"] + "/api/auth/register",
+            json={"email": f"observer-{time.time_ns()}@example.com", "password": "correct horse battery"},
+            timeout=30,
+        )
+        assert observer.status_code == 201, observer.text
+        headers = {"Authorization": f"Bearer {observer.json()['access_token']}"}
         deadline = time.time() + 90
         while time.time() < deadline:
             if worker.process.poll() is not None:
                 raise RuntimeError(f"worker {name} exited:\n{worker.log_tail()}")
-            info = httpx.get(live_api["url"] + "/api/info", timeout=30).json()
+            info = httpx.get(live_api["url"] + "/api/info", headers=headers, timeout=30).json()
             if any(w["name"] == name for w in info["workers"]):
                 return worker
             time.sleep(0.3)
@@ -218,3 +226,40 @@ def api(live_api) -> Api:
     import uuid
 
     return Api(live_api["url"]).register(f"jobs-{uuid.uuid4().hex[:8]}@example.com")
+
+
+# -- in-process job rows (rolled back per test) ------------------------------------------------------
+
+
+@pytest.fixture
+async def job_session(app):
+    """An ORM session on the test's rolled-back transaction (the app's own session factory)."""
+    async with app.state.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def make_job(job_session, register):
+    """`await make_job(*path, **columns)`: a job row in the test user's team, born through the
+    lifecycle (queued, with its first status event), then moved along `path` (legal transitions)
+    to the status the test starts from."""
+    import uuid
+
+    from tuneforge.jobs import lifecycle
+    from tuneforge.jobs.models import Executor, Job, JobStatus
+
+    team: dict[str, uuid.UUID] = {}
+
+    async def _make(*path: JobStatus, **columns) -> Job:
+        if "id" not in team:
+            team["id"] = uuid.UUID((await register()).team_id)
+        fields = {"name": "a job", "method": "sft", "adapter": "lora", "base_model": "tiny-llama", "config": {},
+                  "executor": Executor.local, **columns}
+        job = Job(team_id=team["id"], **fields)
+        await lifecycle.transition(session=job_session, job=job, to=JobStatus.queued, message="queued")
+        for status in path:
+            await lifecycle.transition(session=job_session, job=job, to=status, message=f"now {status.value}")
+        await job_session.flush()
+        return job
+
+    return _make

@@ -43,6 +43,9 @@ async def test_create_list_get_and_filter(client, register):
     assert [j["id"] for j in listed.json()["items"]] == [job["id"]]
     none = await client.get(f"/api/teams/{alice.team_id}/jobs", params={"method": "dpo"}, headers=alice.headers)
     assert none.json() == {"items": [], "total": 0}
+    for q, found in [("SUMS", True), ("tiny-llama · sums", True), ("%", False), ("_", False), ("other", False)]:
+        searched = await client.get(f"/api/teams/{alice.team_id}/jobs", params={"q": q}, headers=alice.headers)
+        assert searched.json()["total"] == (1 if found else 0), q
     events = await client.get(f"/api/jobs/{job['id']}/events", headers=alice.headers)
     assert [(e["seq"], e["data"]["status"]) for e in events.json()] == [(1, "queued")]
     spec_yaml = await client.get(f"/api/jobs/{job['id']}/spec.yaml", headers=alice.headers)
@@ -60,10 +63,11 @@ async def test_create_list_get_and_filter(client, register):
         ({"data": {"sources": ["/etc/passwd"]}}, "chosen by TuneForge"),
         ({"base_model": "nobody/no-such-model"}, "the Hugging Face Hub cannot be reached"),
         # Hostile base models: no path outside the registered folders, relative or not, is read.
-        ({"base_model": "/etc"}, "'/etc' is not in a registered model folder"),
-        ({"base_model": "../../../etc"}, "is not a base model TuneForge knows"),
-        ({"base_model": "~/.ssh"}, "is not a base model TuneForge knows"),
-        ({"base_model": "org/../../etc"}, "is not a base model TuneForge knows"),
+        ({"base_model": "/etc"}, "base_model '/etc' is not a model this team may use"),
+        ({"base_model": "../../../etc"}, "is not a model this team may use"),
+        ({"base_model": "~/.ssh"}, "is not a model this team may use"),
+        ({"base_model": "org/../../etc"}, "is not a model this team may use"),
+        ({"base_model": "storage:../../etc"}, "is not a model this team may use"),
         ({"base_model": "<script>alert(1)</script>"}, "Use a bundled model (tiny-llama or SmolLM2-135M-Instruct)"),
     ],
 )
@@ -102,6 +106,48 @@ async def test_other_teams_jobs_and_datasets_are_invisible(client, register):
     stolen = await client.post(f"/api/teams/{mallory.team_id}/jobs", json=_job(version), headers=mallory.headers)
     assert stolen.status_code == 404
     assert "No such dataset version in this team" in stolen.json()["detail"]
+
+
+async def test_the_result_downloads_as_one_zip_without_checkpoints(client, register):
+    import io
+    import zipfile
+
+    from tuneforge.jobs.resolve import output_key
+    from tuneforge.storage import get_storage
+
+    alice = await register()
+    mallory = await register()
+    version = await _upload(client, alice, "zipped", CHAT_ROWS)
+    job = (await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version), headers=alice.headers)).json()
+    url = f"/api/jobs/{job['id']}/artifacts.zip"
+    nothing_yet = await client.get(url, headers=alice.headers)
+    assert nothing_yet.status_code == 404 and "no result files yet" in nothing_yet.json()["detail"]
+
+    output = get_storage().path(output_key(job["id"]))
+    weights = bytes(range(256)) * 5000  # > one read chunk, so it streams in pieces
+    result = {"adapter_model.safetensors": weights, "adapter_config.json": b'{"r": 8}', "README.md": b"# card",
+              "merged/model.safetensors": b"merged"}
+    checkpoint = {"checkpoints/checkpoint-2/optimizer.pt": b"opt", "checkpoints/checkpoint-2/rng_state.pth": b"rng",
+                  "checkpoint-4/adapter_model.safetensors": b"old layout"}
+    for relative, content in {**result, **checkpoint}.items():
+        (output / relative).parent.mkdir(parents=True, exist_ok=True)
+        (output / relative).write_bytes(content)
+
+    response = await client.get(url, headers=alice.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert response.headers["content-disposition"].startswith('attachment; filename="SFT-lora')
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        folder = names[0].split("/", 1)[0]
+        assert sorted(n.split("/", 1)[1] for n in names) == sorted(result)
+        assert archive.read(f"{folder}/adapter_model.safetensors") == weights
+    assert not any("checkpoint" in n or n.endswith((".pt", ".pth")) for n in names)
+
+    # Someone of another team cannot tell the job exists.
+    refused = await client.get(url, headers=mallory.headers)
+    assert refused.status_code == 404
 
 
 async def test_lifecycle_rules(client, register):
@@ -207,8 +253,8 @@ async def test_registered_model_folders_are_listed_and_the_only_folders_allowed(
         assert ok.json()["base_model"] == str(mine)
 
         refusals = {
-            str(outside): "is not in a registered model folder",
-            f"{registered}/my-llama/../../elsewhere/model": "is not in a registered model folder",
+            str(outside): "is not a model this team may use",
+            f"{registered}/my-llama/../../elsewhere/model": "is not a model this team may use",
             str(registered / "empty"): "holds no model",
             str(registered / "not-there"): "does not exist on this server",
         }
@@ -231,9 +277,90 @@ async def test_a_previous_jobs_output_is_a_base_model_for_its_own_team_only(clie
     output = _model_folder(get_storage().path(output_key(first["id"])))  # as a finished run leaves it
     again = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version, base_model=str(output)), headers=alice.headers)
     assert again.status_code == 201, again.text
+    assert again.json()["base_model"] == f"storage:jobs/{first['id']}/output"  # stored, and shown, by its storage name
 
     theirs = await _upload(client, mallory, "chat", CHAT_ROWS)
     stolen = await client.post(f"/api/teams/{mallory.team_id}/jobs", json=_job(theirs, base_model=str(output)), headers=mallory.headers)
     assert stolen.status_code == 400
     # The same answer as for any unregistered path: nothing says the folder exists.
-    assert stolen.json()["detail"].startswith(f"'{output}' is not in a registered model folder")
+    assert stolen.json()["detail"].startswith(f"base_model '{output}' is not a model this team may use")
+
+
+# -- validation for the machines that would run the job, not the API host -------------------------
+
+
+async def _register_worker(app, name: str, target, *, devices: list[dict]) -> None:
+    from tuneforge.training import capabilities
+    from tuneforge.worker_registry import service
+
+    async with app.state.sessionmaker() as session:
+        await service.register(
+            session=session, name=name, hostname=name, pid=1, executors=["local"], devices=devices,
+            max_concurrent_jobs=1, version="0.1.0", capabilities=capabilities(target),
+        )
+        await session.commit()
+
+
+_CPU = {"type": "cpu", "name": "x86_64", "cores": 4, "total_memory_bytes": 16 * 2**30, "can_train": True}
+_GPU = {"type": "cuda", "name": "NVIDIA H100", "total_memory_bytes": 80 * 2**30, "bf16": True, "can_train": True}
+
+
+async def test_an_unsloth_job_is_validated_for_the_cuda_workers_that_would_take_it(app, client, register):
+    from tuneforge.training.spec import TRAIN_EXTRA_PACKAGES, Target
+
+    alice = await register()
+    version = await _upload(client, alice, "chat", CHAT_ROWS)
+    unsloth = _job(version, provider="unsloth")
+
+    async def launch():
+        return await client.post(f"/api/teams/{alice.team_id}/jobs", json=unsloth, headers=alice.headers)
+
+    # No worker online, then only a CPU worker: accepted, and it waits for a GPU worker.
+    waiting = await launch()
+    assert waiting.status_code == 201, waiting.text
+    assert waiting.json()["estimate"]["warnings"][0].startswith("No worker is online")
+    await _register_worker(app, "cpu-box", Target.standard_worker(), devices=[_CPU])
+    waiting = await launch()
+    assert waiting.status_code == 201, waiting.text
+    assert "no GPU worker is online" in waiting.json()["estimate"]["warnings"][0]
+
+    # A CUDA worker without unsloth is online: it would take the job and fail, so it is refused.
+    await _register_worker(app, "gpu-plain", Target.standard_worker(cuda=True), devices=[_GPU])
+    refused = await launch()
+    assert refused.status_code == 400
+    assert "provider 'unsloth' needs the unsloth package" in refused.json()["detail"]
+
+    # A CUDA worker with unsloth joins: accepted (this API host has neither a GPU nor unsloth).
+    await _register_worker(app, "gpu-unsloth", Target(cuda=True, bf16=True, packages=TRAIN_EXTRA_PACKAGES | {"unsloth"}),
+                           devices=[_GPU])
+    accepted = await launch()
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["status"] == "queued" and "warnings" not in accepted.json()["estimate"]
+
+
+async def test_qlora_is_refused_when_no_online_worker_has_bitsandbytes(app, client, register):
+    from tuneforge.training.spec import HF_PACKAGES, Target
+
+    alice = await register()
+    version = await _upload(client, alice, "chat", CHAT_ROWS)
+    await _register_worker(app, "no-bnb", Target(packages=HF_PACKAGES), devices=[_CPU])
+    response = await client.post(f"/api/teams/{alice.team_id}/jobs", json=_job(version, adapter="qlora"), headers=alice.headers)
+    assert response.status_code == 400  # although this API host has bitsandbytes installed
+    assert "QLoRA needs the bitsandbytes package" in response.json()["detail"]
+
+
+async def test_modal_jobs_are_validated_for_the_modal_image(client, register):
+    alice = await register()
+    version = await _upload(client, alice, "chat", CHAT_ROWS)
+
+    async def estimate(gpu: str, **extra):
+        return await client.post(f"/api/teams/{alice.team_id}/jobs/estimate", headers=alice.headers,
+                                 json=_job(version, executor="modal", gpu_type=gpu, **extra))
+
+    # The image has no unsloth, and a T4 computes no bf16; QLoRA and bf16 on an A100 are fine.
+    no_unsloth = await estimate("A100-80GB", provider="unsloth")
+    assert no_unsloth.status_code == 400 and "needs the unsloth package" in no_unsloth.json()["detail"]
+    t4 = await estimate("T4", hyperparameters={"max_steps": 5, "precision": "bf16"})
+    assert t4.status_code == 400 and "Ampere or newer" in t4.json()["detail"]
+    ok = await estimate("A100-80GB", adapter="qlora", hyperparameters={"max_steps": 5, "precision": "bf16"})
+    assert ok.status_code == 200, ok.text

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 
+from tuneforge.training.spec import TrainingSpec
 from tuneforge.worker.supervisor import placement
 
 GiB = 1024**3
 
 
-def _spec(tmp_path) -> dict:
+def _spec(tmp_path) -> TrainingSpec:
     data = tmp_path / "rows.jsonl"
     data.write_text("".join(json.dumps({"prompt": f"q{i}", "completion": f"a{i}"}) + "\n" for i in range(20)))
-    return {"method": "sft", "adapter": "lora", "base_model": "SmolLM2-135M-Instruct", "data": {"sources": [{"path": str(data)}]},
-            "hyperparameters": {"batch_size": 8, "max_steps": 10}, "output_dir": str(tmp_path / "out")}
+    return TrainingSpec.model_validate({"method": "sft", "adapter": "lora", "base_model": "SmolLM2-135M-Instruct", "data": {"sources": [{"path": str(data)}]},
+            "hyperparameters": {"batch_size": 8, "max_steps": 10}, "output_dir": str(tmp_path / "out")})
 
 
 def _cpu(gib: float) -> dict:

@@ -24,6 +24,18 @@ def test_worker_trains_a_job_and_every_event_is_stored_in_order(api, start_worke
     assert done["worker_name"] == "worker-a"
     assert done["step"] == 12 and done["total_steps"] == 12
     assert done["started_at"] and done["finished_at"]
+    # Estimate against actual, recorded when the job ended: the whole run and each phase, next to the
+    # estimate of this worker's device; the team's running accuracy counts it.
+    timing = done["timing"]
+    assert timing["executor"] == "local" and timing["device_type"] == "cpu" and timing["worker"] == "worker-a"
+    phases = {p["name"]: p["seconds"] for p in timing["actual_phases"]}
+    assert {"startup", "loading_model", "tokenizing", "training", "saving", "evaluating"} <= set(phases)
+    assert abs(sum(phases.values()) - timing["actual_seconds"]) < 0.5
+    assert timing["estimate_source"] == "launch" and timing["estimated_low"] <= timing["estimated_seconds"] <= timing["estimated_high"]
+    assert timing["ratio"] == round(timing["actual_seconds"] / timing["estimated_seconds"], 3)
+    print("estimate vs actual:", timing)
+    running = api.http.get(f"/api/teams/{api.team_id}/estimate-accuracy").json()
+    assert running["jobs"] >= 1 and running["groups"][0]["device_type"] == "cpu"
 
     events = api.events(job["id"])
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))

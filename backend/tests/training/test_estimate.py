@@ -197,3 +197,77 @@ def test_detected_cpu_can_be_estimated_for():
     assert all(d["type"] in ("cuda", "mps") for d in devices[:-1])
     result = est.estimate({"base_model": "tiny-llama", "data": {"max_length": 64}}, cpu, num_rows=10)
     assert result["fits"] and result["available_memory_bytes"] == cpu["free_memory_bytes"]
+
+
+# -- phases: the whole run, not only its steps ------------------------------------------------------
+
+
+SMOLLM2_200_STEPS = {
+    "base_model": "SmolLM2-135M-Instruct", "data": {"max_length": 512},
+    "hyperparameters": {"batch_size": 4, "max_steps": 200},
+}
+
+
+def _phases(result: dict) -> dict[str, float]:
+    return {p["name"]: p["seconds"] for p in result["phases"]}
+
+
+@pytest.mark.parametrize("model", ["tiny-llama", "SmolLM2-135M-Instruct"])
+@pytest.mark.parametrize("device", [ONE_CORE, _gpu("NVIDIA A100-SXM4-80GB", 80)], ids=["cpu", "a100"])
+def test_every_phase_is_estimated_and_they_sum_to_the_total_inside_its_range(model, device):
+    spec = {"base_model": model, "data": {"max_length": 128}, "hyperparameters": {"batch_size": 4, "max_steps": 10}}
+    result = est.estimate(spec, device, num_rows=90, num_eval_rows=10)
+    assert [p["name"] for p in result["phases"]] == list(est.PHASE_ORDER)
+    assert all(p["seconds"] >= 0 and p["label"] for p in result["phases"])
+    assert sum(_phases(result).values()) == pytest.approx(result["wall_seconds"], abs=0.05)
+    assert result["wall_seconds_low"] <= result["wall_seconds"] <= result["wall_seconds_high"]
+    assert result["wall_seconds_low"] < result["wall_seconds_high"]
+    low, high = result["range_factors"]["low"], result["range_factors"]["high"]
+    assert result["wall_seconds_high"] == pytest.approx(result["wall_seconds"] * high, abs=0.1)
+    assert result["wall_seconds_low"] == pytest.approx(result["wall_seconds"] * low, abs=0.1)
+    assert result["startup_seconds"] == _phases(result)["startup"]
+    # The steps are still there, as before.
+    assert _phases(result)["training"] >= result["total_seconds"]
+
+
+def test_phases_follow_the_model_the_data_and_the_evaluation():
+    tiny = {"base_model": "tiny-llama", "data": {"max_length": 128}, "hyperparameters": {"batch_size": 4, "max_steps": 10}}
+    smol = {**tiny, "base_model": "SmolLM2-135M-Instruct"}
+    t, s = _phases(est.estimate(tiny, ONE_CORE, num_rows=90, num_eval_rows=10)), _phases(est.estimate(smol, ONE_CORE, num_rows=90, num_eval_rows=10))
+    # Loading: 150 kB and a 512-entry vocabulary against 538 MB and 49k entries.
+    assert t["loading_model"] < 0.3 < s["loading_model"]
+    assert t["evaluating"] * 5 < s["evaluating"] and t["saving"] < s["saving"]
+    # Tokenising grows with the rows; evaluation with the samples generated and their length.
+    assert _phases(est.estimate(tiny, ONE_CORE, num_rows=9000, num_eval_rows=1000))["tokenizing"] > 50 * max(t["tokenizing"], 0.01)
+    more = {**smol, "eval": {"generation_samples": 16, "max_new_tokens": 256}}
+    assert _phases(est.estimate(more, ONE_CORE, num_rows=90, num_eval_rows=20))["evaluating"] > 2 * s["evaluating"]
+    no_base = {**smol, "eval": {"compare_base": False}}
+    assert _phases(est.estimate(no_base, ONE_CORE, num_rows=90, num_eval_rows=10))["evaluating"] < s["evaluating"]
+    assert _phases(est.estimate({**smol, "eval": {"enabled": False}, "data": {"max_length": 128, "validation_split": 0}},
+                                ONE_CORE, num_rows=100, num_eval_rows=0))["evaluating"] == 0
+    # Full weights take longer to save than an adapter.
+    full = _phases(est.estimate({**smol, "adapter": "full"}, ONE_CORE, num_rows=90, num_eval_rows=10))
+    assert full["saving"] > 5 * s["saving"]
+
+
+def test_gpu_estimates_scale_with_each_gpus_throughput_and_modal_adds_a_container_start():
+    def on(gpu: str, executor: str = "modal") -> dict:
+        return est.estimate(SMOLLM2_200_STEPS, GPU_TYPES[gpu].as_device(), num_rows=800, num_eval_rows=80, executor=executor)
+
+    t4, a100, h100 = on("T4"), on("A100-80GB"), on("H100")
+    assert t4["wall_seconds"] > a100["wall_seconds"] > h100["wall_seconds"]
+    for phase in ("training", "evaluating"):  # what runs on the GPU
+        assert _phases(t4)[phase] > _phases(a100)[phase] > _phases(h100)[phase]
+    for phase in ("startup", "loading_model", "tokenizing"):  # the container, the host, the disk
+        assert _phases(t4)[phase] == _phases(h100)[phase]
+    # Start-up: a Modal container before the trainer starts; a local GPU worker only starts the trainer.
+    local = est.estimate(SMOLLM2_200_STEPS, GPU_TYPES["H100"].as_device(), num_rows=800, num_eval_rows=80)
+    assert _phases(h100)["startup"] - _phases(local)["startup"] == pytest.approx(est.MODAL_CONTAINER_START_S, abs=0.1)
+    assert _phases(local)["startup"] > _phases(est.estimate(SMOLLM2_200_STEPS, ONE_CORE, num_rows=800))["startup"]  # CUDA
+    # Modal builds bundled models in the container: SmolLM2 is converted from its GGUF every run.
+    assert _phases(h100)["loading_model"] > _phases(local)["loading_model"] + 30
+
+
+def test_no_steps_no_wall_time():
+    result = est.estimate({"base_model": "tiny-llama", "data": {}}, ONE_CORE)
+    assert result["total_steps"] is None and "phases" not in result and "wall_seconds" not in result

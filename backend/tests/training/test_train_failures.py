@@ -8,7 +8,7 @@ from conftest import metric_series, train
 from pydantic import ValidationError
 
 from tuneforge.training.exceptions import DatasetError, SpecError
-from tuneforge.training.spec import TrainingSpec, check_spec
+from tuneforge.training.spec import Target, TrainingSpec, check_spec
 
 
 @pytest.mark.parametrize(
@@ -34,9 +34,9 @@ def test_invalid_combinations_are_refused_before_loading(make_spec, method, adap
     spec = make_spec(method, adapter, data_file, **extra)
     # A base model that does not exist proves the refusal happens before any loading.
     spec = spec.model_copy(update={"base_model": "/nonexistent/model"})
-    # cuda=False: the refusal for a target without a GPU, whatever this machine has.
+    # A standard worker without a GPU: the refusal for such a target, whatever this machine has.
     with pytest.raises(SpecError) as info:
-        check_spec(spec, cuda=False)
+        check_spec(spec, target=Target.standard_worker(cuda=False))
     assert reason.lower() in info.value.message.lower()
     assert fix.lower() in info.value.hint.lower()
 
@@ -52,8 +52,9 @@ def test_invalid_combinations_are_refused_before_loading(make_spec, method, adap
 def test_bf16_refused_on_cpu(make_spec):
     spec = make_spec(hyperparameters={"precision": "bf16"})
     with pytest.raises(SpecError, match="needs a CUDA GPU"):
-        check_spec(spec, cuda=False)
-    assert check_spec(spec, cuda=True)["provider"] in ("hf", "unsloth")  # a CUDA target takes it: no refusal
+        check_spec(spec, target=Target.standard_worker(cuda=False))
+    # a CUDA target takes it: no refusal
+    assert check_spec(spec, target=Target.standard_worker(cuda=True))["provider"] in ("hf", "unsloth")
 
 
 def test_unknown_fields_and_values_are_rejected(make_spec):

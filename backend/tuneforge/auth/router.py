@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from tuneforge.auth import service
 from tuneforge.auth.schemas import LoginIn, MeUpdate, PasswordChangeIn, RefreshIn, RegisterIn, TokenPair, UserRead
 from tuneforge.web.deps import CallerDep, client_user_agent, CurrentUser, SessionDep, SettingsDep
 from tuneforge.web.ratelimit import limiter, login_limit, register_limit
+from tuneforge.web.security_headers import no_store
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+# Tokens and account details: never cached (Cache-Control: no-store on every answer).
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
@@ -23,7 +25,8 @@ async def login(request: Request, data: LoginIn, session: SessionDep, settings: 
 
 
 @router.post("/refresh")
-@limiter.limit(login_limit)
+# Not the sign-in limit per address: refreshes are limited per session in the service
+# (settings.rate_limit_refresh_per_session), so reloads and several tabs never meet it.
 async def refresh(request: Request, data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
     return await service.refresh(
         session=session, settings=settings, token=data.refresh_token, user_agent=client_user_agent(request)
@@ -42,11 +45,13 @@ async def me(session: SessionDep, user: CurrentUser) -> UserRead:
 
 
 @router.patch("/me")
-async def update_me(data: MeUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
+@limiter.limit(login_limit)  # it checks the current password: no unthrottled guessing with a stolen token
+async def update_me(request: Request, data: MeUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
     return await service.update_me(session=session, user=user, data=data)
 
 
 @router.post("/password")
+@limiter.limit(login_limit)  # it checks the current password: no unthrottled guessing with a stolen token
 async def change_password(
     request: Request, data: PasswordChangeIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
 ) -> TokenPair:

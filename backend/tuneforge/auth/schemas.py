@@ -4,26 +4,21 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
-from tuneforge.security import BCRYPT_MAX_BYTES
+from tuneforge.auth.passwords import password_problem
 from tuneforge.teams.models import Role
-
-MIN_PASSWORD_CHARS = 8
 
 
 def normalise_email(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-def check_new_password(value: str) -> str:
-    if len(value) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"Password must be at least {MIN_PASSWORD_CHARS} characters.")
-    if len(value.encode()) > BCRYPT_MAX_BYTES:
-        raise ValueError(
-            f"Password must be at most {BCRYPT_MAX_BYTES} bytes in UTF-8 (accented letters and emoji count "
-            "as 2–4 bytes). Choose a shorter passphrase."
-        )
+def check_new_password(value: str, info: ValidationInfo) -> str:
+    """The password rule (tuneforge.auth.passwords); the email, when the model has one, may not be it."""
+    problem = password_problem(value, email=(info.data or {}).get("email"))
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -62,6 +57,9 @@ class PasswordChangeIn(BaseModel):
 class MeUpdate(BaseModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
     email: EmailStr | None = None
+    current_password: str | None = Field(
+        default=None, max_length=1000, description="required to change the email (a stolen session must not take the account)"
+    )
 
     _email = field_validator("email", mode="before")(normalise_email)
 

@@ -3,14 +3,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneforge import security
+from tuneforge.auth import revocation, throttle
 from tuneforge.auth.models import RefreshToken, User
+from tuneforge.auth.passwords import password_problem
 from tuneforge.auth.schemas import LoginIn, MeUpdate, PasswordChangeIn, RegisterIn, TeamSummary, TokenPair, UserRead
 from tuneforge.config import Settings
-from tuneforge.errors import BadRequest, Conflict, Unauthorized
+from tuneforge.errors import BadRequest, Conflict, TooManyRequests, Unauthorized
 from tuneforge.teams import service as teams_service
 
 WRONG_CREDENTIALS = "Incorrect email or password."
@@ -84,12 +86,16 @@ async def register(
 
 
 async def login(*, session: AsyncSession, settings: Settings, data: LoginIn, user_agent: str | None = None) -> TokenPair:
+    # Per-email throttle (429 while locked), whatever address the request comes from.
+    await throttle.guard(session=session, settings=settings, email=data.email)
     user = await session.scalar(select(User).where(User.email == data.email))
     if user is None:
         security.verify_password(data.password, security.DUMMY_PASSWORD_HASH)
-        raise Unauthorized(WRONG_CREDENTIALS)
-    if not security.verify_password(data.password, user.password_hash):
-        raise Unauthorized(WRONG_CREDENTIALS)
+    if user is None or not security.verify_password(data.password, user.password_hash):
+        # Counted the same for unknown emails, so neither the answer nor the lock reveals an account.
+        await throttle.record_failure(session=session, settings=settings, email=data.email)
+        raise Unauthorized(WRONG_CREDENTIALS, commit_session=True)
+    await throttle.reset(session=session, email=data.email)
     if not user.is_active:
         raise Unauthorized("This account is disabled. Ask your TuneForge administrator.")
     return await _issue_tokens(session=session, settings=settings, user=user, user_agent=user_agent)
@@ -101,6 +107,31 @@ async def _revoke_family(*, session: AsyncSession, family_id: uuid.UUID) -> None
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
     )
+    # Open WebSockets of this session close when this commits (logout, refresh-token reuse).
+    await revocation.notify_sessions_ended(session=session, family_ids=[family_id])
+
+
+async def _guard_refresh_rate(*, session: AsyncSession, settings: Settings, family_id: uuid.UUID) -> None:
+    """At most settings.rate_limit_refresh_per_session refreshes of one session (refresh-token family) in a
+    minute, counted from the family's tokens in the database so every API process sees the same count. Keyed
+    by session, not address: people behind one NAT do not share it, and a reload never meets it. The refused
+    token stays unused, so the session survives and the next refresh after the minute works."""
+    if not settings.rate_limit_enabled:
+        return
+    recent = await session.scalar(
+        select(func.count())
+        .select_from(RefreshToken)
+        .where(
+            RefreshToken.family_id == family_id,
+            RefreshToken.generation > 0,  # the sign-in's own token is not a refresh
+            RefreshToken.created_at > datetime.now(UTC) - timedelta(minutes=1),
+        )
+    )
+    if (recent or 0) >= settings.rate_limit_refresh_per_session:
+        raise TooManyRequests(
+            "This session refreshed its sign-in too often in the last minute. Wait a minute and reload the page.",
+            retry_after=60,
+        )
 
 
 async def refresh(*, session: AsyncSession, settings: Settings, token: str, user_agent: str | None = None) -> TokenPair:
@@ -123,6 +154,7 @@ async def refresh(*, session: AsyncSession, settings: Settings, token: str, user
     user = await session.get(User, stored.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("This session is not valid. Sign in again.")
+    await _guard_refresh_rate(session=session, settings=settings, family_id=stored.family_id)
     stored.used_at = datetime.now(UTC)
     return await _issue_tokens(
         session=session,
@@ -151,6 +183,21 @@ async def session_is_active(*, session: AsyncSession, family_id: uuid.UUID) -> b
     return active is not None
 
 
+async def authenticate(*, session: AsyncSession, settings: Settings, token: str) -> tuple[User, uuid.UUID]:
+    """The signed-in user an access token stands for, and its session (refresh-token family); Unauthorized if
+    the token is invalid, the account gone or disabled, or the session ended."""
+    try:
+        user_id, session_id = security.decode_access_token(settings=settings, token=token)
+    except security.InvalidAccessToken as exc:
+        raise Unauthorized(str(exc)) from exc
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("This account no longer exists or is disabled. Sign in again.")
+    if not await session_is_active(session=session, family_id=session_id):
+        raise Unauthorized("This session was ended (logged out or password changed). Sign in again.")
+    return user, session_id
+
+
 async def change_password(
     *,
     session: AsyncSession,
@@ -164,19 +211,29 @@ async def change_password(
         raise BadRequest("The current password is not correct.")
     if data.current_password == data.new_password:
         raise BadRequest("The new password must differ from the current one.")
+    if problem := password_problem(data.new_password, email=user.email, display_name=user.display_name):
+        raise BadRequest(problem)
     user.password_hash = security.hash_password(data.new_password)
     user.password_changed_at = datetime.now(UTC)
     # Every session ends, this one included; the caller gets a fresh session in the response.
-    await session.execute(
+    ended = await session.scalars(
         update(RefreshToken)
         .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
+        .returning(RefreshToken.family_id)
     )
+    # ...and their open WebSockets close when this commits.
+    await revocation.notify_sessions_ended(session=session, family_ids=ended.all())
     return await _issue_tokens(session=session, settings=settings, user=user, user_agent=user_agent)
 
 
 async def update_me(*, session: AsyncSession, user: User, data: MeUpdate) -> UserRead:
     if data.email is not None and data.email != user.email:
+        # The email signs in, so a stolen access token alone must not be able to change it.
+        if not data.current_password:
+            raise BadRequest("Enter your current password to change your email.")
+        if not security.verify_password(data.current_password, user.password_hash):
+            raise BadRequest("The current password is not correct.")
         if await _email_taken(session=session, email=data.email, except_user=user.id):
             raise Conflict("Another account already uses this email.")
         user.email = data.email

@@ -24,7 +24,7 @@ async def verify_huggingface_token(*, endpoint: str, token: str, timeout: float 
     except httpx.HTTPError:
         return Verification(
             VerificationStatus.unverified,
-            "could not reach Hugging Face — the token was saved but not verified",
+            "Saved, but not verified: Hugging Face could not be reached. Press Validate to try again later.",
         )
     if response.status_code == 401:
         return Verification(
@@ -34,14 +34,16 @@ async def verify_huggingface_token(*, endpoint: str, token: str, timeout: float 
     if response.status_code != 200:
         return Verification(
             VerificationStatus.unverified,
-            f"Hugging Face answered {response.status_code} — the token was saved but not verified; try again later",
+            f"Saved, but not verified: Hugging Face answered with an error ({response.status_code}). "
+            "Press Validate to try again later.",
         )
     try:
         body = response.json()
         username = str(body["name"])
     except (ValueError, KeyError, TypeError):
         return Verification(
-            VerificationStatus.unverified, "Hugging Face gave an unexpected answer — the token was saved but not verified"
+            VerificationStatus.unverified,
+            "Saved, but not verified: Hugging Face gave an unexpected answer. Press Validate to try again later.",
         )
     role = ""
     auth = body.get("auth") if isinstance(body, dict) else None
@@ -68,5 +70,6 @@ async def verify_modal_token(*, token_id: str, token_secret: str) -> Verificatio
     # is launched on Modal. Here we only know the shape is right.
     return Verification(
         VerificationStatus.unverified,
-        "could not reach Modal — the token was saved but not verified; it will be checked when a job runs on Modal",
+        "Saved, but not verified: TuneForge cannot check Modal tokens ahead of time. "
+        "Modal checks it when a job runs there.",
     )

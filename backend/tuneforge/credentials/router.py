@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from tuneforge.credentials import service
 from tuneforge.credentials.models import Provider
 from tuneforge.credentials.schemas import CredentialRead, HuggingFaceTokenIn, ModalTokenIn
 from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep
+from tuneforge.web.security_headers import no_store
 
-router = APIRouter(prefix="/credentials", tags=["credentials"])
+# Saved tokens (only their last 4 characters, but still): never cached.
+router = APIRouter(prefix="/credentials", tags=["credentials"], dependencies=[Depends(no_store)])
 
 
 @router.get("")

@@ -103,3 +103,21 @@ async def get_secret(
     if credential is None:
         return None
     return json.loads(_box(settings).decrypt(credential.ciphertext))
+
+
+async def rotate_keys(*, session: AsyncSession, settings: Settings) -> int:
+    """Re-encrypt every saved token with the first of TUNEFORGE_ENCRYPTION_KEYS, so the keys after it
+    can be dropped. All or nothing: if one token cannot be decrypted, nothing is changed (ValueError).
+    Returns how many tokens were re-encrypted."""
+    box = _box(settings)
+    credentials = list(await session.scalars(select(Credential).order_by(Credential.id).with_for_update()))
+    for credential in credentials:
+        try:
+            credential.ciphertext = box.rotate(credential.ciphertext)
+        except ValueError as exc:
+            raise ValueError(
+                f"The saved {credential.provider.value} token {credential.id} cannot be decrypted with any key in "
+                "TUNEFORGE_ENCRYPTION_KEYS (was the key it was saved with removed?). Nothing was changed."
+            ) from exc
+    await session.flush()
+    return len(credentials)

@@ -24,6 +24,7 @@ class Operation(StrEnum):
     drop_invalid = "drop_invalid"
     mapping = "mapping"
     split = "split"
+    fill = "fill"  # template placeholders ({{name}}) filled in (migration 0009)
 
 
 class Dataset(UUIDPrimaryKey, CreatedAt, Base):
@@ -56,7 +57,7 @@ class DatasetVersion(UUIDPrimaryKey, CreatedAt, Base):
     operation: Mapped[Operation] = mapped_column(Enum(Operation, name="dataset_operation", native_enum=False, length=16))
     notes: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    kind: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str | None] = mapped_column(String(32))  # a training DataKind ("chat", ...); null: not recognised
     mapping: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     detection: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

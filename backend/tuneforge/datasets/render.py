@@ -46,7 +46,7 @@ def render_row(row: dict, kind: str, tokenizer, *, max_length: int) -> list[dict
     if not getattr(tokenizer, "chat_template", None):
         raise RenderError("this base model has no chat template, so chat rows cannot be rendered")
     try:
-        if kind in ("messages", "prompt_completion"):
+        if kind in ("chat", "prompt_completion"):
             text, spans = assistant_char_spans(tokenizer, as_messages(row))
             return [{"label": "conversation", **_tokens(tokenizer, text, spans, max_length)}]
         prompt = _as_turns(row["prompt"], "user")

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
 from tuneforge.datasets import service
+from tuneforge.datasets.deps import DatasetDep, Member, VersionDep, Viewer
 from tuneforge.datasets.ingest.detect import FORMATS
-from tuneforge.datasets.models import Dataset, DatasetVersion
 from tuneforge.datasets.schemas import (
     DatasetRead,
     DatasetUpdate,
     DropInvalidIn,
+    FillPlaceholdersIn,
     FormatRead,
     IssuePage,
     MappingChangeIn,
@@ -26,18 +27,15 @@ from tuneforge.datasets.schemas import (
     VersionRead,
 )
 from tuneforge.datasets.upload import receive_upload
-from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep, TeamMember
+from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep
 from tuneforge.errors import BadRequest
 from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, BundledModelName
 from tuneforge.storage import Storage, get_storage
-from tuneforge.teams.models import Membership
 
 router = APIRouter(prefix="/teams/{team_id}/datasets", tags=["datasets"])
 formats_router = APIRouter(tags=["datasets"])
 
 StorageDep = Annotated[Storage, Depends(get_storage)]
-Viewer = Annotated[Membership, TeamMember("viewer")]
-Member = Annotated[Membership, TeamMember("member")]
 
 _MULTIPART = {
     "requestBody": {
@@ -56,20 +54,6 @@ _MULTIPART = {
         }}},
     }
 }
-
-
-async def dataset_in_team(team_id: uuid.UUID, dataset_id: uuid.UUID, session: SessionDep, _: Viewer) -> Dataset:
-    return await service.get_dataset(session=session, team_id=team_id, dataset_id=dataset_id)
-
-
-DatasetDep = Annotated[Dataset, Depends(dataset_in_team)]
-
-
-async def version_in_dataset(version_id: uuid.UUID, dataset: DatasetDep, session: SessionDep) -> DatasetVersion:
-    return await service.get_version(session=session, dataset=dataset, version_id=version_id)
-
-
-VersionDep = Annotated[DatasetVersion, Depends(version_in_dataset)]
 
 
 def _status(response: Response, result: UploadResult) -> UploadResult:
@@ -209,6 +193,17 @@ async def change_mapping(
 ) -> UploadResult:
     result = await service.change_mapping(session=session, storage=storage, dataset=dataset, version=version, user=user,
                                           body=body)
+    return _status(response, result)
+
+
+@router.post("/{dataset_id}/versions/{version_id}/fill-placeholders", status_code=201)
+async def fill_placeholders(
+    dataset: DatasetDep, version: VersionDep, body: FillPlaceholdersIn, response: Response, session: SessionDep,
+    storage: StorageDep, user: CurrentUser, _: Member,
+) -> UploadResult:
+    """A new version with the template placeholders ({{name}}) replaced by the given values."""
+    result = await service.fill_placeholders(session=session, storage=storage, dataset=dataset, version=version,
+                                             user=user, body=body)
     return _status(response, result)
 
 

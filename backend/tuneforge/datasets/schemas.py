@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, BundledModelName
+from tuneforge.training.data_kinds import DataKind
 
 
 
@@ -39,7 +40,7 @@ class MappingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: str | None = Field(None, max_length=40)
-    kind: Literal["messages", "prompt_completion", "preference", "kto", "text"] | None = None
+    kind: DataKind | None = Field(None, description="use this kind's default format (any kind but 'prompt')")
     columns: dict[str, str] = Field(default_factory=dict)
 
 
@@ -47,7 +48,7 @@ class FormatRead(BaseModel):
     """A column-based format: which columns ("slots") it reads, and the column names it recognises."""
 
     name: str
-    kind: str
+    kind: DataKind
     title: str
     required: dict[str, list[str]]
     optional: dict[str, list[str]]
@@ -101,6 +102,31 @@ class SplitIn(BaseModel):
     notes: str = Field("", max_length=5000)
 
 
+class FillPlaceholdersIn(BaseModel):
+    """Values for the template placeholders left in the rows ("{{name}}" -> "Ada"), as a new version.
+    Keys are the placeholder names, with or without the braces; placeholders not named stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[str, str] = Field(min_length=1, max_length=50,
+                                   description='e.g. {"name": "Ada", "author": "Acme"}; at most 10,000 characters each')
+    notes: str = Field("", max_length=5000)
+
+    @field_validator("values")
+    @classmethod
+    def _names(cls, values: dict[str, str]) -> dict[str, str]:
+        cleaned: dict[str, str] = {}
+        for key, value in values.items():
+            name = key.strip().removeprefix("{{").removesuffix("}}").strip()
+            if not name or len(name) > 64 or not (name[0].isalpha() or name[0] == "_") or not all(
+                    c.isalnum() or c in "_.-" for c in name):
+                raise ValueError(f"{key!r} is not a placeholder name (letters, digits, _ . -, like name or author)")
+            if len(value) > 10_000:
+                raise ValueError(f"the value for {{{{{name}}}}} is longer than 10,000 characters")
+            cleaned[name] = value
+        return cleaned
+
+
 class SourceFileRead(BaseModel):
     name: str
     size: int
@@ -117,7 +143,7 @@ class VersionRead(BaseModel):
     notes: str
     author_id: uuid.UUID | None
     created_at: datetime
-    kind: str | None
+    kind: DataKind | None = Field(description="the training library's data kind of the rows; null: not recognised")
     mapping: dict[str, Any] | None
     detection: dict[str, Any]
     stats: dict[str, Any]
@@ -133,7 +159,7 @@ class VersionRead(BaseModel):
 
 
 class StatsRead(BaseModel):
-    kind: str | None
+    kind: DataKind | None
     rows: int
     status: str
     stats: dict[str, Any]
@@ -216,5 +242,5 @@ class RenderedRow(BaseModel):
     split: str
     base_model: str
     max_length: int
-    kind: str
+    kind: DataKind
     segments: list[RenderedSegment]

@@ -1,13 +1,16 @@
 """Datasets and their immutable versions: upload, derive (drop invalid rows, remap, split), read.
 
-Heavy work (reading files, tokenising) runs in a worker thread; the database work stays on the
-request's session (services flush, the session dependency commits).
+Reading uploaded files (and tokenising) runs in a child process with a memory limit (ingest_child);
+other file work in a worker thread; the database work stays on the request's session (services
+flush, the session dependency commits). Previews read the version's canonical rows and the copy of
+each row as uploaded that ingest keeps next to them, never the upload itself.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
@@ -20,8 +23,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneforge.auth.models import User
+from tuneforge.config import get_settings
 from tuneforge.datasets import ingest as ingest_lib
-from tuneforge.datasets.ingest.issues import IssueLog
+from tuneforge.datasets import ingest_child, repository
+from tuneforge.datasets.ingest import placeholders
+from tuneforge.datasets.ingest.issues import short
 from tuneforge.datasets.ingest.splits import SPLITS, check_ratios, split_canonical
 from tuneforge.datasets.models import Dataset, DatasetIssue, DatasetVersion, Operation, VersionStatus
 from tuneforge.datasets.render import RenderError, render_row
@@ -29,6 +35,7 @@ from tuneforge.datasets.schemas import (
     DatasetRead,
     DatasetUpdate,
     DropInvalidIn,
+    FillPlaceholdersIn,
     IngestOptionsIn,
     IssuePage,
     IssueRead,
@@ -42,11 +49,12 @@ from tuneforge.datasets.schemas import (
     VersionRead,
 )
 from tuneforge.datasets.upload import Received, human_size
-from tuneforge.errors import BadRequest, Conflict, Forbidden, NotFound
+from tuneforge.errors import BadRequest, Conflict, Forbidden, InsufficientStorage, NotFound, PayloadTooLarge
 from tuneforge.storage import Storage
 from tuneforge.teams.models import Membership, Role
 
 DEFAULT_MAX_UPLOAD_BYTES = 2 << 30
+AS_UPLOADED_FILE = "as-uploaded.jsonl"  # next to a version's rows.jsonl: each row as uploaded, for previews
 
 # Hook for the jobs domain: async callables (session, version ids) -> descriptions of what uses them,
 # e.g. ["job 'llama-sft-3' (running)"]. Deleting a dataset is refused while any returns something.
@@ -76,6 +84,7 @@ def _tokenizer(base_model: str):
 
 def _read_options(options: dict) -> ingest_lib.IngestOptions:
     parsed = IngestOptionsIn.model_validate({k: v for k, v in options.items() if k in IngestOptionsIn.model_fields})
+    settings = get_settings()
     return ingest_lib.IngestOptions(
         allow_transcode=parsed.allow_transcode,
         chunk_chars=parsed.chunk_chars,
@@ -84,6 +93,11 @@ def _read_options(options: dict) -> ingest_lib.IngestOptions:
         max_length=parsed.max_length,
         exact_token_rows=parsed.exact_token_rows,
         tokenizer_name=parsed.base_model,
+        max_expanded_bytes=settings.dataset_max_expanded_bytes,
+        max_zip_members=settings.dataset_max_zip_members,
+        max_zip_ratio=settings.dataset_max_zip_ratio,
+        max_row_group_bytes=settings.dataset_max_row_group_bytes,
+        max_row_bytes=settings.dataset_max_row_bytes,
     )
 
 
@@ -91,19 +105,11 @@ def _read_options(options: dict) -> ingest_lib.IngestOptions:
 
 
 async def get_dataset(*, session: AsyncSession, team_id: uuid.UUID, dataset_id: uuid.UUID) -> Dataset:
-    dataset = await session.scalar(select(Dataset).where(Dataset.id == dataset_id, Dataset.team_id == team_id))
-    if dataset is None:
-        raise NotFound("No dataset with this id in this team. It may have been deleted.")
-    return dataset
+    return await repository.get_in_team(session=session, team_id=team_id, dataset_id=dataset_id)
 
 
 async def get_version(*, session: AsyncSession, dataset: Dataset, version_id: uuid.UUID) -> DatasetVersion:
-    version = await session.scalar(
-        select(DatasetVersion).where(DatasetVersion.id == version_id, DatasetVersion.dataset_id == dataset.id)
-    )
-    if version is None:
-        raise NotFound("No version with this id in this dataset.")
-    return version
+    return await repository.get_version(session=session, dataset_id=dataset.id, version_id=version_id)
 
 
 def _ordered(names) -> list[str]:
@@ -128,29 +134,21 @@ def version_read(version: DatasetVersion) -> VersionRead:
 
 
 async def dataset_read(*, session: AsyncSession, dataset: Dataset) -> DatasetRead:
-    count = await session.scalar(select(func.count()).where(DatasetVersion.dataset_id == dataset.id))
-    latest = await session.scalar(
-        select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id).order_by(DatasetVersion.number.desc()).limit(1)
-    )
+    count, latest = await repository.count_and_latest_version(session=session, dataset_id=dataset.id)
     return DatasetRead(
         id=dataset.id, team_id=dataset.team_id, name=dataset.name, description=dataset.description,
         created_by=dataset.created_by, created_at=dataset.created_at, updated_at=dataset.updated_at,
-        archived=dataset.archived, versions=count or 0, latest_version=version_read(latest) if latest else None,
+        archived=dataset.archived, versions=count, latest_version=version_read(latest) if latest else None,
     )
 
 
 async def list_datasets(*, session: AsyncSession, team_id: uuid.UUID, include_archived: bool) -> list[DatasetRead]:
-    query = select(Dataset).where(Dataset.team_id == team_id).order_by(Dataset.created_at.desc())
-    if not include_archived:
-        query = query.where(Dataset.archived.is_(False))
-    return [await dataset_read(session=session, dataset=d) for d in await session.scalars(query)]
+    datasets = await repository.list_in_team(session=session, team_id=team_id, include_archived=include_archived)
+    return [await dataset_read(session=session, dataset=d) for d in datasets]
 
 
 async def list_versions(*, session: AsyncSession, dataset: Dataset) -> list[VersionRead]:
-    versions = await session.scalars(
-        select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id).order_by(DatasetVersion.number.desc())
-    )
-    return [version_read(v) for v in versions]
+    return [version_read(v) for v in await repository.list_versions(session=session, dataset_id=dataset.id)]
 
 
 async def list_issues(
@@ -180,19 +178,18 @@ def _split_key(version: DatasetVersion, split: str | None) -> tuple[str, str]:
 
 
 def _read_rows(path, offset: int, limit: int) -> list[Any]:
-    with open(path, "rb") as handle:
-        return [json.loads(line) for line in islice(handle, offset, offset + limit)]
+    """Lines offset+1 … offset+limit of a JSONL file of TuneForge's own (every line is at most
+    TUNEFORGE_DATASET_MAX_ROW_BYTES); [] when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return [json.loads(line) for line in islice(handle, offset, offset + limit)]
+    except FileNotFoundError:
+        return []
 
 
-def _read_raw(storage: Storage, version: DatasetVersion, offset: int, limit: int) -> list[Any]:
-    options = _read_options(version.options)
-    log = IssueLog(keep_per_code=0)
-    records = (
-        record
-        for source in version.sources
-        for record in ingest_lib.read_source(ingest_lib.Source(source["name"], storage.path(source["key"])), options, log)
-    )
-    return [r.data if r.data is not None else r.raw_text for r in islice(records, offset, offset + limit)]
+def _as_uploaded_key(version: DatasetVersion) -> str:
+    """Each row as uploaded, line for line with the `rows` file (versions read from uploaded files)."""
+    return version.files["rows"].rsplit("/", 1)[0] + "/" + AS_UPLOADED_FILE
 
 
 async def preview_rows(
@@ -204,7 +201,7 @@ async def preview_rows(
     issues: dict[int, list[IssueRead]] = {}
     if name == "rows":
         if version.operation in (Operation.upload, Operation.mapping) and version.sources:
-            raw = await anyio.to_thread.run_sync(_read_raw, storage, version, offset, limit)
+            raw = await anyio.to_thread.run_sync(_read_rows, storage.path(_as_uploaded_key(version)), offset, limit)
         found = await session.scalars(
             select(DatasetIssue).where(DatasetIssue.version_id == version.id, DatasetIssue.row > offset,
                                        DatasetIssue.row <= offset + limit).order_by(DatasetIssue.seq)
@@ -266,25 +263,58 @@ def _discard(storage: Storage, keys: list[str]) -> None:
         storage.delete(key)
 
 
-def _ingest_files(storage: Storage, sources: list[dict], out_key: str, mapping, options: ingest_lib.IngestOptions):
-    with storage.open_write(out_key) as out:
-        return ingest_lib.ingest([ingest_lib.Source(s["name"], storage.path(s["key"])) for s in sources], out,
-                                 mapping=mapping, options=options)
-
-
-async def _run_ingest(storage: Storage, sources: list[dict], out_key: str, mapping, options_in: dict):
-    options = _read_options(options_in)
-    options.tokenizer = await anyio.to_thread.run_sync(_tokenizer, options.tokenizer_name)
-    if options.tokenizer is None:
-        options.tokenizer_name = None
+async def _run_in_child(storage: Storage, job: ingest_child.IngestJob) -> ingest_lib.IngestReport:
+    """Runs `job` in an ingest child and returns its report; on any failure (or a cancelled request,
+    which kills the child) its outputs are removed and the error says what to do."""
+    outputs = [job.out_key, *([job.raw_key] if job.raw_key else [])]
+    for key in outputs:  # checks the keys too
+        storage.path(key)
     try:
-        return await anyio.to_thread.run_sync(_ingest_files, storage, sources, out_key, mapping, options)
-    except ingest_lib.PatternError as exc:
-        storage.delete(out_key)
-        raise BadRequest(f"The participant patterns are not valid: {exc}.") from exc
-    except ValueError as exc:
-        storage.delete(out_key)
-        raise BadRequest(f"The mapping does not fit this data: {exc}.") from exc
+        child = await anyio.to_thread.run_sync(ingest_child.start, job)
+        try:
+            fields, _ = await anyio.to_thread.run_sync(child.wait, abandon_on_cancel=True)
+        except BaseException:
+            child.kill()
+            raise
+    except BaseException as exc:
+        for key in outputs:
+            storage.delete(key)
+            storage.delete(ingest_child.partial(key))
+        if isinstance(exc, ingest_child.IngestFailed):
+            raise _ingest_error(exc, job.memory_bytes) from None
+        raise
+    return ingest_lib.IngestReport(**fields)
+
+
+def _ingest_error(exc: ingest_child.IngestFailed, memory_bytes: int) -> Exception:
+    if exc.kind == "limit":
+        return PayloadTooLarge(exc.message)
+    if exc.kind == "memory":
+        return PayloadTooLarge(
+            f"This file needs more memory to read than TuneForge allows ({human_size(memory_bytes)}), so nothing "
+            "was kept. Split it into smaller files or rows, or ask an admin to raise "
+            "TUNEFORGE_DATASET_INGEST_MEMORY_BYTES."
+        )
+    if exc.kind == "disk_full":
+        return InsufficientStorage()
+    if exc.kind == "pattern":
+        return BadRequest(f"The participant patterns are not valid: {exc.message}.")
+    if exc.kind == "mapping":
+        return BadRequest(f"The mapping does not fit this data: {exc.message}.")
+    return RuntimeError(f"reading the upload failed: {exc.message}")
+
+
+def _job(storage: Storage, sources: list[dict], out_key: str, options: ingest_lib.IngestOptions, **fields: Any):
+    return ingest_child.IngestJob(
+        storage_root=str(storage.root), sources=[{"name": s["name"], "key": s["key"]} for s in sources],
+        out_key=out_key, options=ingest_child.options_for_child(options),
+        memory_bytes=get_settings().dataset_ingest_memory_bytes, **fields,
+    )
+
+
+async def _run_ingest(storage: Storage, sources: list[dict], out_key: str, raw_key: str, mapping, options_in: dict):
+    job = _job(storage, sources, out_key, _read_options(options_in), raw_key=raw_key, mapping=mapping)
+    return await _run_in_child(storage, job)
 
 
 async def release_connection(session: AsyncSession) -> None:
@@ -359,17 +389,25 @@ async def _version_from_upload(
 ) -> tuple[DatasetVersion, bool]:
     version_id = uuid.uuid4()
     out_key = f"datasets/{dataset.id}/versions/{version_id}/rows.jsonl"
+    raw_key = f"datasets/{dataset.id}/versions/{version_id}/{AS_UPLOADED_FILE}"
     await release_connection(session)
-    report = await _run_ingest(storage, sources, out_key, mapping, options)
+    report = await _run_ingest(storage, sources, out_key, raw_key, mapping, options)
     if new:
         session.add(dataset)
-    return await _save_version(
-        session=session, storage=storage, dataset=dataset, version_id=version_id, sha256=report.sha256,
-        files={"rows": out_key}, operation=operation, author=user, parent=parent, notes=notes, kind=report.kind,
-        mapping=report.mapping, detection=report.detection, stats=report.stats, issues=report.issues,
-        summary=report.summary, split=None, sources=sources, options={**options, "change": change},
-        rows=report.rows, usable=report.usable,
-    )
+    try:
+        version, created = await _save_version(
+            session=session, storage=storage, dataset=dataset, version_id=version_id, sha256=report.sha256,
+            files={"rows": out_key}, operation=operation, author=user, parent=parent, notes=notes, kind=report.kind,
+            mapping=report.mapping, detection=report.detection, stats=report.stats, issues=report.issues,
+            summary=report.summary, split=None, sources=sources, options={**options, "change": change},
+            rows=report.rows, usable=report.usable,
+        )
+    except BaseException:
+        storage.delete(raw_key)
+        raise
+    if not created:
+        storage.delete(raw_key)  # the existing version has its own
+    return version, created
 
 
 def _upload_change(received: Received) -> str:
@@ -431,15 +469,11 @@ async def drop_invalid(
     options = _read_options(version.options)
     options.drop_invalid, options.drop_duplicates, options.drop_over_length = True, body.drop_duplicates, body.drop_over_length
     await release_connection(session)
-    options.tokenizer = await anyio.to_thread.run_sync(_tokenizer, options.tokenizer_name)
     version_id = uuid.uuid4()
     out_key = f"datasets/{dataset.id}/versions/{version_id}/rows.jsonl"
-
-    def work():
-        with storage.open_write(out_key) as out:
-            return ingest_lib.ingest_canonical(storage.path(version.files["rows"]), out, kind=version.kind, options=options)
-
-    report = await anyio.to_thread.run_sync(work)
+    job = _job(storage, [{"name": "rows.jsonl", "key": version.files["rows"]}], out_key, options, raw_key=None,
+               canonical_kind=version.kind)
+    report = await _run_in_child(storage, job)
     dropped = report.dropped
     parts = [f"{dropped.get('invalid', 0):,} invalid rows"]
     if body.drop_duplicates:
@@ -479,7 +513,35 @@ async def change_mapping(
         options=options, notes=body.notes, operation=Operation.mapping, parent=version,
         change=f"v{version.number}: " + "; ".join(parts),
     )
+    if created and spec and new.rows > 0 and not new.stats.get("valid_rows"):
+        # Not one row fits: refuse (naming the column and why) rather than keep a version of unreadable rows.
+        detail = await _mapping_misfit(session, new)
+        storage.delete(f"datasets/{dataset.id}/versions/{new.id}")
+        raise BadRequest(detail)
     return await _result(session, dataset.id, new, created)
+
+
+_ROW_PLACE = re.compile(r"^row [\d,]+(?: \([^)]*\))?: ")
+
+
+async def _mapping_misfit(session: AsyncSession, version: DatasetVersion) -> str:
+    """Why no row could be read with a user's mapping, naming the column, the slot it fills, and what to do."""
+    issue = await session.scalar(
+        select(DatasetIssue).where(DatasetIssue.version_id == version.id, DatasetIssue.severity == "error")
+        .order_by(DatasetIssue.field.is_(None), DatasetIssue.seq).limit(1)
+    )
+    rows = f"none of the {version.rows:,} rows" if version.rows > 1 else "the row"
+    head = f"The mapping does not fit this data: {rows} could be read with it, so nothing was stored."
+    if issue is None:
+        return head + " Choose other columns or another format."
+    columns = (version.mapping or {}).get("columns", {})
+    slot = next((s for s, column in columns.items() if column == issue.field), None)
+    what = _ROW_PLACE.sub("", issue.message)
+    where = f"In row {issue.row:,}, {what}" if issue.row else what[:1].upper() + what[1:]
+    if slot:
+        return (f"{head} {where} (column {issue.field!r}, used for {slot!r}). {issue.hint} "
+                f"Choose another column for {slot!r}, or another format.")
+    return f"{head} {where}. {issue.hint} Choose other columns or another format."
 
 
 async def split_version(
@@ -517,6 +579,61 @@ async def split_version(
         issues=report.issues, summary=summary, split=report.to_dict(), sources=[],
         options={**{k: v for k, v in version.options.items() if k != "change"}, "change": change}, rows=version.rows,
         usable=True,
+    )
+    return await _result(session, dataset.id, new, created)
+
+
+async def fill_placeholders(
+    *, session: AsyncSession, storage: Storage, dataset: Dataset, version: DatasetVersion, user: User,
+    body: FillPlaceholdersIn,
+) -> UploadResult:
+    """A new version with each named template placeholder ({{name}}) replaced by the given value."""
+    if version.split:
+        raise Conflict(f"v{version.number} is split, and a split version is final. Fill the placeholders on the "
+                       "version it was split from, then split again.")
+    if version.kind is None:
+        raise Conflict("This version's format was not recognised, so its rows have no text to fill in. "
+                       "Change the column mapping first.")
+    found = version.stats.get("placeholders") or {}
+    unknown = [name for name in body.values if name not in found]
+    if found and unknown:
+        raise BadRequest(f"v{version.number} has no placeholder {', '.join(map(placeholders.label, unknown))}; its "
+                         f"placeholders are {', '.join(map(placeholders.label, found))}.")
+    options = _read_options(version.options)
+    await release_connection(session)
+    version_id = uuid.uuid4()
+    folder = f"datasets/{dataset.id}/versions/{version_id}"
+    filled_key, out_key = f"{folder}/filled.jsonl", f"{folder}/rows.jsonl"
+
+    def fill():
+        with storage.open_write(filled_key) as out:
+            return placeholders.fill_rows(lambda: storage.open_read(version.files["rows"]), out, body.values,
+                                          ingest_lib.dumps)
+
+    try:
+        replaced, changed = await anyio.to_thread.run_sync(fill)
+        if not changed:
+            raise BadRequest(f"No row of v{version.number} contains {', '.join(map(placeholders.label, body.values))}, "
+                             "so nothing changed.")
+        job = _job(storage, [{"name": "rows.jsonl", "key": filled_key}], out_key, options, raw_key=None,
+                   canonical_kind=version.kind)
+        report = await _run_in_child(storage, job)
+    except BaseException:
+        storage.delete(folder)
+        raise
+    finally:
+        storage.delete(filled_key)
+    filled = {name: replaced[name] for name in body.values if replaced[name]}
+    change = (f"Filled {', '.join(f'{placeholders.label(name)} with {short(body.values[name], 40)}' for name in filled)} "
+              f"in {changed:,} {'row' if changed == 1 else 'rows'} of v{version.number}")
+    new, created = await _save_version(
+        session=session, storage=storage, dataset=dataset, version_id=version_id, sha256=report.sha256,
+        files={"rows": out_key}, operation=Operation.fill, author=user, parent=version, notes=body.notes,
+        kind=report.kind, mapping=version.mapping, detection=version.detection, stats=report.stats,
+        issues=report.issues, summary=report.summary, split=None, sources=[],
+        options={**{k: v for k, v in version.options.items() if k not in ("change", "dropped", "filled")},
+                 "change": change, "filled": filled},
+        rows=report.rows, usable=report.usable,
     )
     return await _result(session, dataset.id, new, created)
 
@@ -563,10 +680,7 @@ async def training_files(
     """For the jobs domain: a usable version of this team and its canonical files by split
     ({"rows": path} unsplit, else {"train": path, "validation": path, ...}). Refuses versions with
     errors with the reason, so a job never starts on data that would fail twenty minutes in."""
-    version = await session.scalar(
-        select(DatasetVersion).join(Dataset, Dataset.id == DatasetVersion.dataset_id)
-        .where(DatasetVersion.id == version_id, Dataset.team_id == team_id)
-    )
+    version = await repository.find_version_in_team(session=session, team_id=team_id, version_id=version_id)
     if version is None:
         raise NotFound("No dataset version with this id in this team.")
     if version.status != VersionStatus.usable:

@@ -14,12 +14,26 @@ from dataclasses import dataclass, field
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from tuneforge.errors import BadRequest, PayloadTooLarge
-from tuneforge.storage import Storage
+from tuneforge.datasets.sniff import HEAD_BYTES, refusal
+from tuneforge.errors import BadRequest, InsufficientStorage, PayloadTooLarge
+from tuneforge.storage import Storage, disk_full
 
 _MAX_FIELD_BYTES = 256 * 1024
+# Bounds on the form itself, so a body of tiny parts cannot make the server do unbounded work:
+# at most this many parts (files and fields), text fields, and bytes of headers per part.
+_MAX_PARTS = 1000
+_MAX_FIELDS = 32
+_MAX_PART_HEADER_BYTES = 8 * 1024
+_MAX_PART_HEADERS = 8
+_HEADERS_TOO_LARGE = (
+    f"A part of the form has more than {_MAX_PART_HEADERS} headers or {_MAX_PART_HEADER_BYTES // 1024} KB of them. "
+    "Send each file with just its Content-Disposition and Content-Type."
+)
+# What a body may carry beyond max_bytes of content: boundaries and part headers.
+_ENVELOPE_BYTES = 2 * 1024 * 1024
 _UNSAFE_LABEL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -72,18 +86,36 @@ class _Receiver:
         self._field_name: str | None = None
         self._field_value = bytearray()
         self._open: list[Any] = []
+        self._head: bytearray | None = None  # the current file's first bytes, until sniffed (sniff.py)
+        self._parts = 0
+        self._fields = 0
+        self._header_bytes = 0
 
     # multipart callbacks ------------------------------------------------------------------
     def on_part_begin(self) -> None:
         self._headers = {}
+        self._header_bytes = 0
+        self._parts += 1
+        if self._parts > _MAX_PARTS:
+            raise BadRequest(
+                f"The form has more than {_MAX_PARTS} parts. Put many files into one .zip and upload that instead."
+            )
+
+    def _count_header_bytes(self, count: int) -> None:
+        self._header_bytes += count
+        if self._header_bytes > _MAX_PART_HEADER_BYTES:
+            raise BadRequest(_HEADERS_TOO_LARGE)
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header_bytes(end - start)
         self._header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._count_header_bytes(end - start)
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
+        self._count_header_bytes(4)  # ": " and CRLF: a flood of empty headers counts too
         self._headers[self._header_field.lower()] = self._header_value
         self._header_field, self._header_value = b"", b""
 
@@ -98,9 +130,16 @@ class _Receiver:
             manager = self.storage.open_write(key)
             handle = manager.__enter__()
             record = ReceivedFile(file_label(filename.decode("utf-8", "replace")), key, 0, "")
+            self._head = bytearray()
             self._writer = (manager, handle, record, hashlib.sha256())
             self._open.append(self._writer)
         else:
+            self._fields += 1
+            if self._fields > _MAX_FIELDS:
+                raise BadRequest(
+                    f"The form has more than {_MAX_FIELDS} text fields. Send the files in fields named 'files' "
+                    "and only the documented fields (name, description, notes, mapping, options)."
+                )
             self._field_name, self._field_value = name, bytearray()
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -110,10 +149,17 @@ class _Receiver:
             if self.total > self.max_bytes:
                 raise _TooLarge
             _, handle, record, hasher = self._writer
+            if self._head is not None:
+                self._head += chunk[: HEAD_BYTES - len(self._head)]
+                if len(self._head) >= HEAD_BYTES:
+                    self._sniff(record.name)
             handle.write(chunk)
             hasher.update(chunk)
             record.size += len(chunk)
         elif self._field_name is not None:
+            self.total += len(chunk)  # text fields count toward the upload's size cap too
+            if self.total > self.max_bytes:
+                raise _TooLarge
             self._field_value += chunk
             if len(self._field_value) > _MAX_FIELD_BYTES:
                 raise BadRequest(f"The form field {self._field_name!r} is too long.")
@@ -121,6 +167,8 @@ class _Receiver:
     def on_part_end(self) -> None:
         if self._writer is not None:
             manager, _, record, hasher = self._writer
+            if self._head is not None:
+                self._sniff(record.name)
             manager.__exit__(None, None, None)  # renames the temporary file into place
             self._open.remove(self._writer)
             record.sha256 = hasher.hexdigest()
@@ -130,9 +178,19 @@ class _Receiver:
             self.received.fields[self._field_name] = self._field_value.decode("utf-8", "replace")
             self._field_name = None
 
+    def _sniff(self, name: str) -> None:
+        """Binary content (a PNG renamed .jsonl, a PDF, a program) is refused before it is read as rows."""
+        head, self._head = bytes(self._head or b""), None
+        reason = refusal(name, head)
+        if reason is not None:
+            raise BadRequest(reason)
+
     def discard(self, exc: BaseException) -> None:
         for manager, *_ in self._open:
-            manager.__exit__(type(exc), exc, exc.__traceback__)  # removes the partial file
+            try:
+                manager.__exit__(type(exc), exc, exc.__traceback__)  # removes the partial file
+            except Exception:  # noqa: BLE001 — e.g. a full disk fails the close too; the file is gone anyway
+                pass
         self._open.clear()
         for record in self.received.files:
             self.storage.delete(record.key)
@@ -157,16 +215,20 @@ async def receive_upload(request: UploadRequest, *, storage: Storage, prefix: st
     if content_type != b"multipart/form-data" or not params.get(b"boundary"):
         raise BadRequest("Send the files as multipart/form-data, each in a field named 'files'.")
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + _MAX_FIELD_BYTES * 8:
+    if declared and declared.isdigit() and int(declared) > max_bytes + _ENVELOPE_BYTES:
         raise too_large  # refused before reading a byte
     receiver = _Receiver(storage, prefix, max_bytes)
     parser = MultipartParser(params[b"boundary"], {
         name: getattr(receiver, name)
         for name in ("on_part_begin", "on_header_field", "on_header_value", "on_header_end",
                      "on_headers_finished", "on_part_data", "on_part_end")
-    })
+    }, max_header_count=_MAX_PART_HEADERS, max_header_size=_MAX_PART_HEADER_BYTES)
+    raw_bytes = 0
     try:
         async for chunk in request.stream():
+            raw_bytes += len(chunk)  # the whole body, boundaries and headers included (chunked bodies declare no length)
+            if raw_bytes > max_bytes + _ENVELOPE_BYTES:
+                raise _TooLarge
             parser.write(chunk)
         parser.finalize()
         if receiver._open:
@@ -174,8 +236,12 @@ async def receive_upload(request: UploadRequest, *, storage: Storage, prefix: st
     except _TooLarge as exc:
         receiver.discard(exc)
         raise too_large from None
-    except BaseException as exc:  # client gone, malformed body: leave nothing behind
+    except BaseException as exc:  # client gone, malformed body, full disk: leave nothing behind
         receiver.discard(exc)
+        if disk_full(exc):
+            raise InsufficientStorage() from None
+        if isinstance(exc, MultipartParseError) and "Maximum header" in str(exc):
+            raise BadRequest(_HEADERS_TOO_LARGE) from None
         if isinstance(exc, Exception) and not isinstance(exc, BadRequest) and type(exc).__name__ != "ClientDisconnect":
             raise BadRequest(f"The upload could not be read ({exc}). Try again.") from exc
         raise

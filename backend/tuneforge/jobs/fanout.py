@@ -6,6 +6,11 @@ each watcher the events past its own cursor. Watchers also read their backlog fr
 client that reconnects with its last seq gets every event exactly once, whichever API process it
 reaches and whatever happened in between. If the LISTEN connection drops, the fan-out reconnects and
 re-reads every watched job (nothing published meanwhile is missed).
+
+The same connection LISTENs on `session_revoked` (`tuneforge.auth.revocation`): each open socket holds a
+`Holder` naming its user, session and team, and a notification ends the matching holders at once (the
+socket then closes: 4401 for an ended session, 4404 for a lost membership). After a reconnect every
+holder is asked to re-check in the database, since a notification may have been missed meanwhile.
 """
 
 from __future__ import annotations
@@ -19,19 +24,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tuneforge.auth.revocation import SESSION_REVOKED_CHANNEL
 from tuneforge.jobs.event_store import JOB_EVENTS_CHANNEL, TEAM_JOBS_CHANNEL
-from tuneforge.jobs.models import JobEvent
+from tuneforge.jobs import repository
+from tuneforge.teams.repository import NOT_A_MEMBER
 
 log = logging.getLogger("tuneforge.jobs.fanout")
 
 QUEUE_LIMIT = 5000
+RECONNECT_MAX_S = 3.0
 
-
-# Plain rows, not ORM objects: the fan-out reads many events per second.
-EVENT_COLUMNS = (JobEvent.seq, JobEvent.type, JobEvent.attempt, JobEvent.data, JobEvent.created_at)
+SESSION_ENDED = "Your session ended; sign in again."
+SESSION_ENDED_CODE = 4401
+NO_LONGER_A_MEMBER_CODE = 4404
 
 
 def event_message(event: Any) -> dict[str, Any]:
@@ -60,12 +67,30 @@ class Watcher:
             self.lagging = True
 
 
+@dataclass(eq=False)
+class Holder:
+    """Who an open socket serves. `wake` is set when it must close (`end`) or re-check in the database."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    team_id: uuid.UUID | None  # None until a job socket has loaded its job
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    close_code: int | None = None
+    close_reason: str = ""
+
+    def end(self, code: int, reason: str) -> None:
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+        self.wake.set()
+
+
 class EventFanout:
     def __init__(self, *, dsn: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.dsn = dsn
         self.sessionmaker = sessionmaker
         self.job_watchers: dict[uuid.UUID, set[Watcher]] = defaultdict(set)
         self.team_watchers: dict[uuid.UUID, set[Watcher]] = defaultdict(set)
+        self.holders: dict[uuid.UUID, set[Holder]] = defaultdict(set)  # by session id
         self._connection: asyncpg.Connection | None = None
         self._task: asyncio.Task | None = None
         self._pending: dict[uuid.UUID, asyncio.Task] = {}
@@ -94,12 +119,16 @@ class EventFanout:
         while not self._stopping:
             lost = asyncio.Event()
             try:
-                self._connection = await asyncpg.connect(self.dsn)
+                self._connection = await asyncpg.connect(self.dsn, timeout=10)
                 self._connection.add_termination_listener(lambda _conn: lost.set())
                 await self._connection.add_listener(JOB_EVENTS_CHANNEL, self._on_job_event)
                 await self._connection.add_listener(TEAM_JOBS_CHANNEL, self._on_team_event)
+                await self._connection.add_listener(SESSION_REVOKED_CHANNEL, self._on_session_revoked)
                 self.connected.set()
                 delay = 0.5
+                # A revocation published while we were not listening is found by a re-check.
+                for holder in self._all_holders():
+                    holder.wake.set()
                 # Anything published while we were not listening is read now.
                 for job_id in list(self.job_watchers):
                     self._schedule(job_id)
@@ -121,8 +150,9 @@ class EventFanout:
                     except Exception:  # noqa: BLE001
                         pass
             if not self._stopping:
+                # At most a few seconds: watchers hear nothing until the database is back in view.
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+                delay = min(delay * 2, RECONNECT_MAX_S)
 
     # -- watchers ----------------------------------------------------------------------------
 
@@ -150,7 +180,39 @@ class EventFanout:
             if not watchers:
                 self.team_watchers.pop(team_id, None)
 
+    def hold(self, *, user_id: uuid.UUID, session_id: uuid.UUID, team_id: uuid.UUID | None = None) -> Holder:
+        holder = Holder(user_id=user_id, session_id=session_id, team_id=team_id)
+        self.holders[session_id].add(holder)
+        return holder
+
+    def release(self, holder: Holder) -> None:
+        holders = self.holders.get(holder.session_id)
+        if holders is not None:
+            holders.discard(holder)
+            if not holders:
+                self.holders.pop(holder.session_id, None)
+
+    def _all_holders(self) -> list[Holder]:
+        return [holder for holders in list(self.holders.values()) for holder in list(holders)]
+
     # -- notifications -----------------------------------------------------------------------
+
+    def _on_session_revoked(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        """`{"sessions": [...]}`: those sessions ended; `{"user": ..., "team": ...}`: a membership ended."""
+        try:
+            body = json.loads(payload)
+            sessions = [uuid.UUID(s) for s in body.get("sessions", ())]
+            user = uuid.UUID(body["user"]) if body.get("user") else None
+            team = uuid.UUID(body["team"]) if body.get("team") else None
+        except (ValueError, TypeError, AttributeError):
+            return
+        for session_id in sessions:
+            for holder in list(self.holders.get(session_id, ())):
+                holder.end(SESSION_ENDED_CODE, SESSION_ENDED)
+        if user is not None and team is not None:
+            for holder in self._all_holders():
+                if holder.user_id == user and holder.team_id == team:
+                    holder.end(NO_LONGER_A_MEMBER_CODE, NOT_A_MEMBER)
 
     def _on_job_event(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         """Payload: `<job>:<last_seq>:<n>[:<inline events>]`."""
@@ -220,11 +282,7 @@ class EventFanout:
                     return
                 since = min(w.cursor for w in watchers)
                 async with self.sessionmaker() as session:
-                    rows = (
-                        await session.execute(
-                            select(*EVENT_COLUMNS).where(JobEvent.job_id == job_id, JobEvent.seq > since).order_by(JobEvent.seq).limit(5000)
-                        )
-                    ).all()
+                    rows = await repository.event_rows_after(session=session, job_id=job_id, after_seq=since, limit=5000)
                 messages = [(e.seq, json.dumps(event_message(e))) for e in rows]
                 for watcher in watchers:
                     fresh = [m for m in messages if m[0] > watcher.cursor]

@@ -61,6 +61,8 @@ class Job(UUIDPrimaryKey, CreatedAt, Base):
     auto_resume: Mapped[bool] = mapped_column(default=True)
     timeout_minutes: Mapped[int] = mapped_column(Integer, default=24 * 60)
     cloned_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    # Modal jobs: whose Modal token pays — whoever last launched, retried or resumed it (jobs/billing.py).
+    billed_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     queue_job_id: Mapped[int | None] = mapped_column(BigInteger)  # procrastinate's job id
     attempt: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,35 +5,65 @@ import uuid
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from fastapi import APIRouter, Body, Query, Response, status
-from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep, TeamMember
-from tuneforge.errors import NotFound
-from tuneforge.jobs import base_models, service
+from tuneforge.jobs import accuracy, base_models, billing, repository, service
 from tuneforge.jobs.deps import EditableJob, ViewableJob
-from tuneforge.jobs.models import Job, JobTemplate
+from tuneforge.jobs.models import Job
+from tuneforge.jobs.resolve import for_display, redact_tree
 from tuneforge.jobs.schemas import (
     ArtifactRead,
+    BilledTo,
+    EstimateAccuracy,
+    EstimateRead,
     EstimateRequest,
+    GpuCatalogue,
+    GpuRead,
     JobCreate,
     JobEventRead,
     JobPage,
     JobRead,
     ModelFolder,
+    TeamAnalytics,
     TemplateCreate,
     TemplateRead,
 )
 from tuneforge.storage import get_storage
-from tuneforge.teams import service as teams_service
 from tuneforge.training import catalogue
 from tuneforge.teams.models import Membership, Role
 
 router = APIRouter(tags=["jobs"])
 
 
-def _read(job: Job, creator: str | None) -> JobRead:
-    return JobRead.model_validate(job).model_copy(update={"created_by_name": creator})
+def _read(job: Job, creator: str | None, billed: dict[uuid.UUID, billing.BilledTo] | None = None) -> JobRead:
+    """A job as users see it: no server path anywhere (resolved spec, result, checkpoint, messages, stderr
+    tail; also in rows stored before paths were shown as `storage:`), see jobs.resolve.redact. `billed`:
+    whose Modal token pays, by job id (billing.billed_to) — a name and a token hint, never the secret."""
+    payer = (billed or {}).get(job.id)
+    shown = JobRead.model_validate(job).model_copy(
+        update={"created_by_name": creator, "billed_to": BilledTo.model_validate(payer, from_attributes=True) if payer else None}
+    )
+    return JobRead.model_validate(redact_tree(shown.model_dump(), get_storage()))
+
+
+async def _billed(session, *jobs: Job) -> dict[uuid.UUID, billing.BilledTo]:
+    return await billing.billed_to(session=session, jobs=list(jobs))
+
+
+# Above every spec offered for `tuneforge train`: what its `storage:` paths are and how to get them.
+SPEC_YAML_NOTE = (
+    "# Paths are shown as TuneForge names them: storage:datasets/<dataset id>/versions/<version id>/... is a\n"
+    "# dataset version's file (Datasets page, Download), storage:jobs/<job id>/output a job's output (its\n"
+    "# artifacts). To run this with `tuneforge train`, download them and put their local paths here.\n"
+)
+
+
+def _spec_yaml(spec: dict[str, Any]) -> str:
+    return SPEC_YAML_NOTE + yaml.safe_dump(spec, sort_keys=False)
 
 
 @router.get("/model-folders")
@@ -48,25 +78,29 @@ async def create_job(
     membership: Membership = TeamMember(Role.member),
 ) -> JobRead:
     job = await service.create_job(session=session, settings=settings, storage=get_storage(), team_id=team_id, user=user, data=data)
-    return _read(job, user.display_name)
+    return _read(job, user.display_name, await _billed(session, job))
 
 
-@router.post("/teams/{team_id}/jobs/estimate")
+# Fields a target does not have (a Modal GPU's worker, a failed estimate's numbers) stay out of the JSON.
+@router.post("/teams/{team_id}/jobs/estimate", response_model_exclude_unset=True)
 async def estimate_job(
     team_id: uuid.UUID, data: EstimateRequest, session: SessionDep, settings: SettingsDep, user: CurrentUser,
     membership: Membership = TeamMember(Role.viewer),
-) -> dict[str, Any]:
+) -> EstimateRead:
     """Validates the settings like a launch would, and estimates memory, time and cost on every target."""
     launch = await service.prepare_launch(
         session=session, settings=settings, storage=get_storage(), team_id=team_id, user=user, data=data, estimate_only=True
     )
-    spec = launch.spec
+    storage = get_storage()
+    spec = for_display(launch.spec, storage)
     # Copyable for `tuneforge train`: what defines the run first, then only what differs from defaults.
     spec_dict = {
         "method": spec.method, "adapter": spec.adapter, "base_model": spec.base_model,
         **spec.model_dump(mode="json", exclude_defaults=True),
     }
-    return {**launch.estimates, "facts": launch.facts, "spec_yaml": yaml.safe_dump(spec_dict, sort_keys=False)}
+    return EstimateRead.model_validate(
+        redact_tree({**launch.estimates, "facts": launch.facts, "spec_yaml": _spec_yaml(spec_dict)}, storage)
+    )
 
 
 @router.get("/teams/{team_id}/jobs")
@@ -75,24 +109,36 @@ async def list_jobs(
     status: str | None = Query(default=None, description="comma-separated statuses"),
     method: str | None = None, created_by: uuid.UUID | None = None,
     limit: int = Query(default=50, ge=1, le=200), offset: int = Query(default=0, ge=0),
+    q: str | None = Query(default=None, max_length=200, description="only jobs whose name contains this (any case)"),
 ) -> JobPage:
     rows, total = await service.list_jobs(
-        session=session, team_id=team_id, status=status, method=method, created_by=created_by, limit=limit, offset=offset
+        session=session, team_id=team_id, status=status, method=method, created_by=created_by, limit=limit, offset=offset,
+        q=q,
     )
-    return JobPage(items=[_read(job, name) for job, name in rows], total=total)
+    billed = await _billed(session, *(job for job, _ in rows))
+    return JobPage(items=[_read(job, name, billed) for job, name in rows], total=total)
 
 
 @router.get("/teams/{team_id}/analytics")
 async def analytics(
     team_id: uuid.UUID, session: SessionDep, membership: Membership = TeamMember(Role.viewer),
     days: int = Query(default=30, ge=1, le=365),
-) -> dict[str, Any]:
+) -> TeamAnalytics:
     return await service.team_analytics(session=session, team_id=team_id, days=days)
+
+
+@router.get("/teams/{team_id}/estimate-accuracy")
+async def estimate_accuracy(
+    team_id: uuid.UUID, session: SessionDep, membership: Membership = TeamMember(Role.viewer),
+    limit: int = Query(default=12, ge=1, le=100, description="the last N succeeded jobs"),
+) -> EstimateAccuracy:
+    """Actual / estimated wall time over the team's last succeeded jobs (recorded when each ended)."""
+    return EstimateAccuracy.model_validate(await accuracy.team_accuracy(session=session, team_id=team_id, limit=limit))
 
 
 @router.get("/jobs/{job_id}")
 async def get_job(job: ViewableJob, session: SessionDep) -> JobRead:
-    return _read(job, await service.creator_name(session=session, job=job))
+    return _read(job, await service.creator_name(session=session, job=job), await _billed(session, job))
 
 
 @router.get("/jobs/{job_id}/events")
@@ -105,25 +151,25 @@ async def job_events(
 @router.post("/jobs/{job_id}/cancel")
 async def cancel_job(job: EditableJob, session: SessionDep, user: CurrentUser) -> JobRead:
     job = await service.cancel_job(session=session, job=job, user=user)
-    return _read(job, await service.creator_name(session=session, job=job))
+    return _read(job, await service.creator_name(session=session, job=job), await _billed(session, job))
 
 
 @router.post("/jobs/{job_id}/retry")
 async def retry_job(job: EditableJob, session: SessionDep, user: CurrentUser) -> JobRead:
     job = await service.retry_job(session=session, storage=get_storage(), job=job, user=user)
-    return _read(job, await service.creator_name(session=session, job=job))
+    return _read(job, await service.creator_name(session=session, job=job), await _billed(session, job))
 
 
 @router.post("/jobs/{job_id}/resume")
 async def resume_job(job: EditableJob, session: SessionDep, user: CurrentUser) -> JobRead:
     job = await service.resume_job(session=session, storage=get_storage(), job=job, user=user)
-    return _read(job, await service.creator_name(session=session, job=job))
+    return _read(job, await service.creator_name(session=session, job=job), await _billed(session, job))
 
 
 @router.get("/jobs/{job_id}/config")
-async def job_config(job: ViewableJob) -> dict[str, Any]:
+async def job_config(job: ViewableJob) -> JobCreate:
     """The job's settings as the wizard submits them: open the wizard on these to run it again with changes."""
-    return service.merged_config(job, {})
+    return JobCreate.model_validate(redact_tree(service.launch_settings(job).model_dump(), get_storage()))
 
 
 @router.post("/jobs/{job_id}/clone", status_code=status.HTTP_201_CREATED)
@@ -131,11 +177,15 @@ async def clone_job(
     job: EditableJob, session: SessionDep, settings: SettingsDep, user: CurrentUser,
     overrides: dict[str, Any] = Body(default_factory=dict),
 ) -> JobRead:
-    data = JobCreate.model_validate(service.merged_config(job, overrides))
+    """Launches a copy of the job: its settings with `overrides` merged in (nested keys one by one)."""
+    try:
+        data = service.launch_settings(job, overrides)
+    except ValidationError as exc:
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]) from exc
     clone = await service.create_job(
         session=session, settings=settings, storage=get_storage(), team_id=job.team_id, user=user, data=data, cloned_from=job.id
     )
-    return _read(clone, user.display_name)
+    return _read(clone, user.display_name, await _billed(session, clone))
 
 
 @router.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -145,10 +195,10 @@ async def delete_job(job: EditableJob, session: SessionDep) -> Response:
 
 
 @router.get("/jobs/{job_id}/spec.yaml", response_class=PlainTextResponse)
-async def job_spec_yaml(job: ViewableJob) -> str:
-    """The resolved spec, runnable with `tuneforge train` on this machine."""
-    spec = job.resolved_spec or service.merged_config(job, {})
-    return yaml.safe_dump(spec, sort_keys=False)
+async def job_spec_yaml(job: ViewableJob, session: SessionDep) -> str:
+    """The resolved spec, for `tuneforge train` once its `storage:` files are downloaded (SPEC_YAML_NOTE)."""
+    spec = await service.runnable_spec(session=session, storage=get_storage(), job=job)
+    return _spec_yaml(spec.model_dump(mode="json"))
 
 
 @router.get("/jobs/{job_id}/artifacts")
@@ -156,29 +206,40 @@ async def list_artifacts(job: ViewableJob) -> list[ArtifactRead]:
     return [ArtifactRead(**a) for a in service.list_artifacts(storage=get_storage(), job=job)]
 
 
-@router.get("/jobs/{job_id}/artifacts/{path:path}")
+@router.get(
+    "/jobs/{job_id}/artifacts.zip",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}, "description": "the result files as one zip"}},
+)
+async def download_result_archive(job: ViewableJob) -> StreamingResponse:
+    """The job's result - the adapter or full model with its tokenizer, model card, metrics and
+    evaluation, without checkpoints - as one zip, streamed from storage as it is made."""
+    name, chunks = service.result_archive(storage=get_storage(), job=job)
+    return StreamingResponse(
+        chunks, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}.zip"'}
+    )
+
+
+@router.get("/jobs/{job_id}/artifacts/{path:path}", response_class=FileResponse)
 async def download_artifact(job: ViewableJob, path: str) -> FileResponse:
     target = service.artifact_path(storage=get_storage(), job=job, path=path)
     return FileResponse(target, filename=target.name)
 
 
 @router.get("/modal/gpus")
-async def modal_gpus() -> dict[str, Any]:
-    return {
-        "price_table_date": catalogue.PRICE_TABLE_DATE,
-        "gpus": [
-            {"name": gpu.name, "memory_gib": gpu.memory_gib, "bf16": gpu.bf16, "usd_per_hour": gpu.usd_per_hour}
+async def modal_gpus() -> GpuCatalogue:
+    return GpuCatalogue(
+        price_table_date=catalogue.PRICE_TABLE_DATE,
+        gpus=[
+            GpuRead(name=gpu.name, memory_gib=gpu.memory_gib, bf16=gpu.bf16, usd_per_hour=gpu.usd_per_hour)
             for gpu in catalogue.GPU_TYPES.values()
         ],
-    }
+    )
 
 
 @router.get("/teams/{team_id}/job-templates")
 async def list_templates(team_id: uuid.UUID, session: SessionDep, membership: Membership = TeamMember(Role.viewer)) -> list[TemplateRead]:
-    from sqlalchemy import select
-
-    rows = await session.scalars(select(JobTemplate).where(JobTemplate.team_id == team_id).order_by(JobTemplate.name))
-    return [TemplateRead.model_validate(t) for t in rows]
+    return [TemplateRead.model_validate(t) for t in await repository.list_templates(session=session, team_id=team_id)]
 
 
 @router.post("/teams/{team_id}/job-templates", status_code=status.HTTP_201_CREATED)
@@ -191,9 +252,5 @@ async def create_template(
 
 @router.delete("/job-templates/{template_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_template(template_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
-    template = await session.get(JobTemplate, template_id)
-    if template is None:
-        raise NotFound("No such template.")
-    await teams_service.require_membership(session=session, user_id=user.id, team_id=template.team_id, min_role=Role.member)
-    await session.delete(template)
+    await service.delete_template(session=session, template_id=template_id, user=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 import uuid
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,19 +22,28 @@ from tuneforge.credentials.models import Provider
 from tuneforge.datasets import service as datasets_service
 from tuneforge.datasets.models import Dataset, DatasetVersion, VersionStatus
 from tuneforge.errors import BadRequest, Conflict, NotFound
-from tuneforge.jobs import queue
-from tuneforge.jobs.base_models import check_base_model
-from tuneforge.jobs.event_store import announce_job_change, append_events, status_event
+from tuneforge.jobs import billing, lifecycle, queue, repository
+from tuneforge.jobs.base_models import check_model_references, names_a_server_folder
 from tuneforge.jobs.models import Executor, Job, JobEvent, JobStatus, JobTemplate
-from tuneforge.jobs.schemas import JobCreate, TemplateCreate
-from tuneforge.jobs.resolve import has_checkpoint, output_key, training_spec_dict, version_files
+from tuneforge.jobs.schemas import DayCount, JobConfig, JobCreate, TeamAnalytics, TemplateCreate
+from tuneforge.jobs.resolve import (
+    VersionFiles,
+    has_checkpoint,
+    load_version_files,
+    for_display,
+    model_cache_dir,
+    output_key,
+    redact,
+    redact_tree,
+    resolve_training_spec,
+    version_files,
+)
 from tuneforge.storage import Storage
+from tuneforge.teams.models import Role
 from tuneforge.training import catalogue
+from tuneforge.training.runner import CHECKPOINT_DIR
+from tuneforge.training.spec import DebugSpec, Hyperparameters, Target, TrainingSpec, preset_hyperparameters
 from tuneforge.worker_registry import service as workers_service
-
-
-def _cache_dir(storage: Storage) -> Path:
-    return storage.root.parent / "models"
 
 
 async def _version_in_team(*, session: AsyncSession, team_id: uuid.UUID, version_id: uuid.UUID) -> tuple[DatasetVersion, Dataset]:
@@ -52,51 +65,66 @@ async def _version_in_team(*, session: AsyncSession, team_id: uuid.UUID, version
     return version, dataset
 
 
-async def _stored_config(*, session: AsyncSession, team_id: uuid.UUID, data: JobCreate) -> tuple[dict[str, Any], DatasetVersion, Dataset]:
-    version, dataset = await _version_in_team(session=session, team_id=team_id, version_id=data.dataset_version_id)
-    files = version_files(version)
-    if files["train"] is None:
-        raise BadRequest("This dataset version has no rows to train on.")
-    mixture = []
-    for part in data.mixture:
+async def _versions_of(
+    *, session: AsyncSession, team_id: uuid.UUID, config: JobConfig
+) -> tuple[DatasetVersion, Dataset, dict[uuid.UUID, VersionFiles]]:
+    """The job's main dataset version (and its dataset), and the files of every version it trains on,
+    each checked to be in the team and usable."""
+    version, dataset = await _version_in_team(session=session, team_id=team_id, version_id=config.dataset_version_id)
+    files = {version.id: version_files(version)}
+    for part in config.mixture:
         other, _ = await _version_in_team(session=session, team_id=team_id, version_id=part.dataset_version_id)
-        mixture.append({"key": version_files(other)["train"], "weight": part.weight, "dataset_version_id": str(other.id)})
-    config = data.model_dump(
-        mode="json", exclude={"executor", "gpu_type", "auto_resume", "timeout_minutes", "name", "mixture"}
+        files[other.id] = version_files(other)
+    if any(found.train is None for found in files.values()):
+        raise BadRequest("This dataset version has no rows to train on.")
+    return version, dataset, files
+
+
+def _bad_settings(exc: ValidationError) -> BadRequest:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()[:5]
     )
-    config["data"] = {**data.data, "files": files, "mixture": mixture}
-    return config, version, dataset
+    return BadRequest(f"The training settings are not valid — {problems}")
 
 
-def validate_training_config(*, config: dict[str, Any], storage: Storage, job_id: uuid.UUID, cuda: bool = False) -> Any:
-    """Builds the library's spec and runs its checks: what cannot train is refused before queueing."""
+def check_training_spec(spec: TrainingSpec, targets: list[Target]) -> dict[str, Any]:
+    """Runs the library's checks on the resolved spec for the machines that could train it (never the
+    API's own host): accepted when one of them can (the facts are that one's), refused with the first
+    one's reason otherwise. What cannot train is refused before queueing."""
     from tuneforge.training.exceptions import TrainingError
-    from tuneforge.training.spec import TrainingSpec, check_spec
+    from tuneforge.training.spec import check_spec
 
-    spec_dict = training_spec_dict(
-        config, storage=storage, output_dir=storage.path(output_key(job_id)), cache_dir=_cache_dir(storage)
-    )
-    try:
-        spec = TrainingSpec.model_validate(spec_dict)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()[:5]
-        )
-        raise BadRequest(f"The training settings are not valid — {problems}") from exc
-    try:
-        facts = check_spec(spec, cuda=cuda)
-    except TrainingError as exc:
-        raise BadRequest(f"{exc.message}. {exc.hint}".strip()) from exc
-    return spec, facts
+    refusal: TrainingError | None = None
+    for target in dict.fromkeys(targets):
+        try:
+            return check_spec(spec, target=target)
+        except TrainingError as exc:
+            refusal = refusal or exc
+    if refusal is None:
+        raise ValueError("check_training_spec needs at least one target")
+    raise BadRequest(f"{refusal.message}. {refusal.hint}".strip()) from refusal
 
 
-def _needs_cuda(config: dict[str, Any]) -> bool:
-    precision = (config.get("hyperparameters") or {}).get("precision", "auto")
-    return config.get("provider") == "unsloth" or precision in ("bf16", "fp16")
+def _needs_cuda(config: JobConfig) -> bool:
+    return config.provider == "unsloth" or config.hyperparameters.precision in ("bf16", "fp16")
+
+
+async def launch_targets(*, session: AsyncSession, settings: Settings, data: JobCreate, config: JobConfig) -> list[Target]:
+    """The machines a job could train on, as validation sees them. Modal: the Modal image (catalogue)
+    on the chosen GPU. Local: the live workers that can take it (those with CUDA when it needs CUDA),
+    as they reported themselves; with none online, the standard worker it will wait for (`tuneforge[train]`,
+    with CUDA and unsloth when it asks for them; prepare_launch warns that it waits)."""
+    if data.executor == Executor.modal:
+        return [Target.on_modal(data.gpu_type if data.gpu_type in catalogue.GPU_TYPES else None)]
+    needs_cuda = _needs_cuda(config)
+    workers = await workers_service.list_live(session=session, heartbeat_seconds=settings.worker_heartbeat_seconds)
+    return workers_service.local_targets(workers, needs_cuda=needs_cuda) or [
+        Target.standard_worker(cuda=needs_cuda, unsloth=config.provider == "unsloth")
+    ]
 
 
 async def estimate_targets(
-    *, session: AsyncSession, settings: Settings, spec: Any, executor: Executor, gpu_type: str | None
+    *, session: AsyncSession, settings: Settings, spec: TrainingSpec, executor: Executor, gpu_type: str | None
 ) -> dict[str, Any]:
     """Memory fit, time and cost of the spec where it would run: the chosen target and the alternatives."""
     from tuneforge.training.estimate import estimate
@@ -114,19 +142,17 @@ async def estimate_targets(
     for gpu in catalogue.GPU_TYPES.values():
         targets.append({"executor": "modal", "gpu_type": gpu.name, "device": gpu.as_device()})
 
-    generations = 0
-    if spec.eval.enabled:
-        generations = spec.eval.generation_samples * (2 if spec.eval.compare_base else 1)
-
     def run_all() -> list[dict[str, Any]]:
         results = []
         for target in targets:
             try:
-                result = estimate(spec, target["device"])
+                # Every phase of the run (start-up, loading, tokenising, steps, saving, evaluation) on
+                # this device, run by this executor: training/estimate.py.
+                result = estimate(spec, target["device"], executor=target["executor"])
             except (ValueError, KeyError) as exc:
                 result = {"error": str(exc)}
             else:
-                _add_wall_time(result, target, generations)
+                _add_cost(result, target)
             results.append({**{k: v for k, v in target.items() if k != "device"}, "device_name": target["device"].get("name"),
                             "device_type": target["device"].get("type"), **result})
         return results
@@ -141,22 +167,14 @@ async def estimate_targets(
     return {"chosen": chosen, "targets": results, "price_table_date": catalogue.PRICE_TABLE_DATE}
 
 
-# What a run costs besides its steps: starting the trainer process and loading the model (and, on
-# Modal, starting a container), plus the held-out evaluation. Measured roughly here; shown apart.
-STARTUP_SECONDS = {"local": 25.0, "modal": 90.0}
-EVAL_SECONDS_PER_SAMPLE = 1.5
-
-
-def _add_wall_time(result: dict[str, Any], target: dict[str, Any], generations: int) -> None:
-    training = result.get("total_seconds")
-    if training is None:
+def _add_cost(result: dict[str, Any], target: dict[str, Any]) -> None:
+    """A Modal run is billed for its whole wall time (container start included): the cost of the
+    estimate's range."""
+    if target["executor"] != "modal" or result.get("wall_seconds") is None:
         return
-    startup = STARTUP_SECONDS[target["executor"]]
-    evaluation = EVAL_SECONDS_PER_SAMPLE * generations
-    result["startup_seconds"] = startup
-    result["wall_seconds"] = round(training + startup + evaluation, 1)
-    if target["executor"] == "modal":
-        result["cost_usd"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds"])
+    result["cost_usd"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds"])
+    result["cost_usd_low"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds_low"])
+    result["cost_usd_high"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds_high"])
 
 
 async def _check_executor(*, session: AsyncSession, settings: Settings, user: User, data: JobCreate) -> None:
@@ -166,8 +184,12 @@ async def _check_executor(*, session: AsyncSession, settings: Settings, user: Us
         secret = await credentials_service.get_secret(session=session, settings=settings, user_id=user.id, provider=Provider.modal)
         if secret is None:
             raise BadRequest("Running on Modal needs your Modal token: add a Modal token in Settings, then launch again.")
-        if Path(data.base_model).is_absolute():
-            raise BadRequest("Modal runs start from bundled or Hugging Face base models; a local folder cannot be sent yet.")
+        for field, value in data.model_references().items():
+            if names_a_server_folder(value):
+                raise BadRequest(
+                    f"Modal runs load models by bundled name or from the Hugging Face Hub; {field} names a folder on "
+                    "this server, which cannot be sent yet. Run this job locally."
+                )
     elif data.gpu_type:
         raise BadRequest("gpu_type is only for Modal runs; local jobs run on whatever the worker has.")
 
@@ -177,10 +199,10 @@ class Launch:
     """A validated launch: what is stored, what runs, and where it would fit."""
 
     job_id: uuid.UUID
-    config: dict[str, Any]
+    config: JobConfig
     version: DatasetVersion
     dataset: Dataset
-    spec: Any
+    spec: TrainingSpec
     facts: dict[str, Any]
     estimates: dict[str, Any]
 
@@ -191,16 +213,31 @@ async def prepare_launch(
 ) -> Launch:
     """Everything a launch checks, in order. An estimate skips only what launching needs and pricing
     does not (a saved Modal token, a reachable Hub), so costs can be compared before setting up."""
+    if data.debug != DebugSpec() and settings.environment != "test":
+        raise BadRequest(
+            "Test hooks are disabled on this server: 'debug' (step_delay_s, force_oom_when_batch_above) is accepted "
+            "only when TuneForge runs in test mode. Remove 'debug' from the job settings."
+        )
     if not estimate_only:
         await _check_executor(session=session, settings=settings, user=user, data=data)
-    await check_base_model(
-        session=session, settings=settings, storage=storage, cache_dir=_cache_dir(storage), team_id=team_id,
-        base_model=data.base_model, check_hub=data.executor == Executor.local and not estimate_only,
+    # Every model the job names (base model, reward model, ...) through the one allow-list, before
+    # anything looks at a path; a job output is stored as `storage:jobs/<id>/output`.
+    config = await check_model_references(
+        session=session, settings=settings, storage=storage, cache_dir=model_cache_dir(storage), team_id=team_id,
+        config=data.job_config(), check_hub=data.executor == Executor.local and not estimate_only,
     )
-    config, version, dataset = await _stored_config(session=session, team_id=team_id, data=data)
+    version, dataset, files = await _versions_of(session=session, team_id=team_id, config=config)
     job_id = uuid.uuid4()
     cuda = data.executor == Executor.modal or _needs_cuda(config)
-    spec, facts = await asyncio.to_thread(validate_training_config, config=config, storage=storage, job_id=job_id, cuda=cuda)
+    try:
+        spec = resolve_training_spec(config=config, storage=storage, job_id=job_id, resume=False, files=files)
+    except ValidationError as exc:
+        raise _bad_settings(exc) from exc
+    targets = await launch_targets(session=session, settings=settings, data=data, config=config)
+    try:
+        facts = await asyncio.to_thread(check_training_spec, spec, targets)
+    except BadRequest as exc:  # the library names files by their paths: show them as users see them
+        raise BadRequest(redact(exc.detail, storage)) from exc
     estimates = await estimate_targets(session=session, settings=settings, spec=spec, executor=data.executor, gpu_type=data.gpu_type)
     if data.executor == Executor.local and estimates["chosen"] is None:
         estimates["warnings"] = ["No worker is online: the job waits in the queue until one starts (`tuneforge worker`)."]
@@ -221,14 +258,13 @@ async def create_job(
         id=job_id,
         team_id=team_id,
         created_by=user.id,
-        name=data.name or f"{data.method.upper()} {data.adapter} · {data.base_model} · {dataset.name} v{version.number}",
-        status=JobStatus.queued,
+        name=data.name or f"{data.method.upper()} {data.adapter} · {config.base_model} · {dataset.name} v{version.number}",
         method=data.method,
         adapter=data.adapter,
-        base_model=data.base_model,
+        base_model=config.base_model,
         dataset_version_id=version.id,
-        config=config,
-        estimate=estimates,
+        config=config.model_dump(mode="json"),
+        estimate=redact_tree(estimates, storage),
         executor=data.executor,
         gpu_type=data.gpu_type,
         needs_cuda=_needs_cuda(config),
@@ -237,48 +273,49 @@ async def create_job(
         cloned_from_id=cloned_from,
         queued_at=datetime.now(UTC),
     )
-    session.add(job)
-    await session.flush()
-    await _enqueue(session=session, job=job, message=f"queued by {user.display_name}")
+    billed = await _bill_the_actor(session=session, job=job, user=user)
+    # The row is born queued: the lifecycle adds it, with its first status event.
+    await _enqueue(session=session, job=job, message=_with_billing(f"queued by {user.display_name}", billed), **billed)
     return job
 
 
-async def _enqueue(*, session: AsyncSession, job: Job, message: str) -> None:
+async def _bill_the_actor(*, session: AsyncSession, job: Job, user: User) -> dict[str, str]:
+    """A Modal job is billed to whoever launches, retries or resumes it (jobs/billing.py): BadRequest, with
+    nothing changed, when they have no Modal token. Returns the status event's billing fields."""
+    if job.executor != Executor.modal:
+        return {}
+    hint = await billing.require_own_token(session=session, user=user)
+    job.billed_user_id = user.id
+    return {"billed_to": user.display_name, "billed_token": hint}
+
+
+def _with_billing(message: str, billing_fields: dict[str, str]) -> str:
+    if not billing_fields:
+        return message
+    return f"{message}; billed to {billing_fields['billed_to']}'s Modal token ({billing_fields['billed_token']})"
+
+
+async def _enqueue(*, session: AsyncSession, job: Job, message: str, **event_fields: Any) -> None:
+    await lifecycle.transition(session=session, job=job, to=JobStatus.queued, message=message, **event_fields)
     # Fairness across teams: a team with many jobs waiting gets a lower priority for its next one.
     waiting = await session.scalar(
         select(func.count()).select_from(Job).where(Job.team_id == job.team_id, Job.status == JobStatus.queued, Job.id != job.id)
     )
     await queue.enqueue_job(session=session, job=job, priority=-int(waiting or 0))
-    await append_events(session=session, job_id=job.id, events=[status_event("queued", message)], attempt=job.attempt)
-    await announce_job_change(session=session, job=job)
 
 
 async def list_jobs(
     *, session: AsyncSession, team_id: uuid.UUID, status: str | None, method: str | None, created_by: uuid.UUID | None,
-    limit: int, offset: int,
+    limit: int, offset: int, q: str | None = None,
 ) -> tuple[list[tuple[Job, str | None]], int]:
-    query = select(Job).where(Job.team_id == team_id)
-    if status:
-        query = query.where(Job.status.in_([s.strip() for s in status.split(",")]))
-    if method:
-        query = query.where(Job.method == method)
-    if created_by:
-        query = query.where(Job.created_by == created_by)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.add_columns(User.display_name)
-        .outerjoin(User, User.id == Job.created_by)
-        .order_by(Job.created_at.desc())
-        .limit(limit)
-        .offset(offset)
+    return await repository.list_in_team(
+        session=session, team_id=team_id, status=status, method=method, created_by=created_by, limit=limit, offset=offset,
+        q=q,
     )
-    return [(job, name) for job, name in rows.all()], int(total or 0)
 
 
 async def creator_name(*, session: AsyncSession, job: Job) -> str | None:
-    if job.created_by is None:
-        return None
-    return await session.scalar(select(User.display_name).where(User.id == job.created_by))
+    return await repository.creator_name(session=session, job=job)
 
 
 async def cancel_job(*, session: AsyncSession, job: Job, user: User) -> Job:
@@ -289,26 +326,26 @@ async def cancel_job(*, session: AsyncSession, job: Job, user: User) -> Job:
     if job.queue_job_id is not None:
         await queue.request_abort(session=session, queue_job_id=job.queue_job_id)
     if job.status == JobStatus.running:
-        job.status = JobStatus.cancelling
-        message = f"cancel requested by {user.display_name}; saving a checkpoint"
+        await lifecycle.transition(
+            session=session, job=job, to=JobStatus.cancelling,
+            message=f"cancel requested by {user.display_name}; saving a checkpoint",
+        )
     else:  # queued or interrupted: nothing runs, stop at once
-        job.status = JobStatus.cancelled
-        job.finished_at = datetime.now(UTC)
-        job.message = message = f"cancelled by {user.display_name} before it ran" if job.attempt == 0 else f"cancelled by {user.display_name}"
-    await append_events(session=session, job_id=job.id, events=[status_event(job.status.value, message)], attempt=job.attempt)
-    await announce_job_change(session=session, job=job)
+        message = f"cancelled by {user.display_name} before it ran" if job.attempt == 0 else f"cancelled by {user.display_name}"
+        await lifecycle.transition(session=session, job=job, to=JobStatus.cancelled, message=message)
     return job
 
 
 async def retry_job(*, session: AsyncSession, storage: Storage, job: Job, user: User) -> Job:
     if not (job.status in (JobStatus.failed, JobStatus.cancelled) or job.status == JobStatus.interrupted):
         raise Conflict(f"Only failed, cancelled or interrupted jobs can be retried; this one is {job.status.value}.")
+    billed = await _bill_the_actor(session=session, job=job, user=user)  # before anything is deleted
     # A retry starts from scratch; resume keeps the checkpoints.
     await asyncio.to_thread(storage.delete, output_key(job.id))
     _reset_for_queue(job)
     job.last_checkpoint = None
     job.step = 0
-    await _enqueue(session=session, job=job, message=f"retried from scratch by {user.display_name}")
+    await _enqueue(session=session, job=job, message=_with_billing(f"retried from scratch by {user.display_name}", billed), **billed)
     return job
 
 
@@ -317,38 +354,79 @@ async def resume_job(*, session: AsyncSession, storage: Storage, job: Job, user:
         raise Conflict(f"Only stopped jobs can be resumed; this one is {job.status.value}.")
     if not await asyncio.to_thread(has_checkpoint, storage, job.id):
         raise Conflict("This job saved no checkpoint, so there is nothing to resume from. Use Retry to start again.")
+    billed = await _bill_the_actor(session=session, job=job, user=user)
     _reset_for_queue(job)
-    await _enqueue(session=session, job=job, message=f"resumed from the last checkpoint by {user.display_name}")
+    await _enqueue(
+        session=session, job=job, message=_with_billing(f"resumed from the last checkpoint by {user.display_name}", billed), **billed
+    )
     return job
 
 
 def _reset_for_queue(job: Job) -> None:
-    job.status = JobStatus.queued
-    job.finished_at = None
+    """The outcome of the last run is cleared; `_enqueue` then moves the job to queued."""
     job.error_kind = None
-    job.message = None
     job.hint = None
     job.exit_code = None
     job.queued_at = datetime.now(UTC)
 
 
-def merged_config(job: Job, overrides: dict[str, Any]) -> dict[str, Any]:
-    """A job's settings as the wizard would submit them, with `overrides` applied (one level deep)."""
-    config = {k: v for k, v in job.config.items() if k != "data"}
-    data = {k: v for k, v in (job.config.get("data") or {}).items() if k not in ("files", "mixture")}
-    config["data"] = data
-    config["mixture"] = [
-        {"dataset_version_id": m["dataset_version_id"], "weight": m["weight"]} for m in (job.config.get("data") or {}).get("mixture", [])
-    ]
-    config["name"] = job.name
-    config.update({"executor": job.executor.value, "gpu_type": job.gpu_type, "auto_resume": job.auto_resume,
-                   "timeout_minutes": job.timeout_minutes})
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` applied: nested mappings are merged key by key, anything else replaced."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
         else:
-            config[key] = value
-    return config
+            merged[key] = value
+    return merged
+
+
+def stored_config(job: Job) -> JobConfig:
+    """The job's configuration, as stored in `job.config`."""
+    return JobConfig.model_validate(job.config)
+
+
+def launch_settings(job: Job, overrides: dict[str, Any] | None = None) -> JobCreate:
+    """The job's settings as the wizard submits them (its JobConfig plus how it ran), with `overrides`
+    deep-merged in and validated: what /jobs/{id}/config shows and Clone launches. Raises pydantic's
+    ValidationError when the overrides do not fit."""
+    overrides = overrides or {}
+    config = stored_config(job)
+    base = {
+        **config.model_dump(mode="json"),
+        # "Run again" keeps the name the job was shown with.
+        "name": config.name or job.name,
+        "executor": job.executor.value,
+        "gpu_type": job.gpu_type,
+        "auto_resume": job.auto_resume,
+        "timeout_minutes": job.timeout_minutes,
+    }
+    if overrides.get("preset") and overrides["preset"] != config.preset:
+        base["hyperparameters"] = _set_by_hand(config)
+    return JobCreate.model_validate(deep_merge(base, overrides))
+
+
+def _set_by_hand(config: JobConfig) -> dict[str, Any]:
+    """The hyperparameters neither the old preset nor the defaults filled in: what stays when the
+    preset changes (the new preset fills the rest, as in the wizard)."""
+    filled = preset_hyperparameters(config.method, config.preset) if config.preset else {}
+    defaults = {name: field.default for name, field in Hyperparameters.model_fields.items()}
+    return {
+        key: value
+        for key, value in config.hyperparameters.model_dump(mode="json").items()
+        if value != filled.get(key, defaults.get(key))
+    }
+
+
+async def runnable_spec(*, session: AsyncSession, storage: Storage, job: Job) -> TrainingSpec:
+    """The spec the job runs (or ran), as users see it (`for_display`: no server paths): what its worker
+    resolved, else resolved now the same way."""
+    if job.resolved_spec:
+        return for_display(TrainingSpec.model_validate(job.resolved_spec), storage)
+    config = stored_config(job)
+    files = await load_version_files(session=session, version_ids=config.version_ids())
+    spec = resolve_training_spec(config=config, storage=storage, job_id=job.id, resume=False, files=files)
+    return for_display(spec, storage)
 
 
 async def delete_job(*, session: AsyncSession, storage: Storage, job: Job) -> None:
@@ -360,10 +438,7 @@ async def delete_job(*, session: AsyncSession, storage: Storage, job: Job) -> No
 
 
 async def list_events(*, session: AsyncSession, job_id: uuid.UUID, after_seq: int, limit: int) -> list[JobEvent]:
-    rows = await session.scalars(
-        select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.seq > after_seq).order_by(JobEvent.seq).limit(limit)
-    )
-    return list(rows)
+    return await repository.events_after(session=session, job_id=job_id, after_seq=after_seq, limit=limit)
 
 
 def list_artifacts(*, storage: Storage, job: Job) -> list[dict[str, Any]]:
@@ -385,22 +460,142 @@ def artifact_path(*, storage: Storage, job: Job, path: str) -> Path:
     return target
 
 
+# Weights do not compress; text (configs, tokenizer, metrics) does.
+_STORED_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".zip", ".gz")
+_ARCHIVE_CHUNK = 1 << 20
+
+
+def is_checkpoint_file(relative: str) -> bool:
+    """A file of a training checkpoint (checkpoints/checkpoint-N/..., or checkpoint-N/... of older runs)."""
+    first = relative.split("/", 1)[0]
+    return first == CHECKPOINT_DIR or first.startswith("checkpoint-")
+
+
+def result_files(*, storage: Storage, job: Job) -> list[tuple[Path, str]]:
+    """The job's result (adapter or full model, tokenizer, model card, metrics, evaluation) without
+    its checkpoints: (file, path inside the output folder). Links are left out: nothing outside
+    the job's storage is ever read."""
+    root = storage.path(output_key(job.id))
+    if not root.is_dir():
+        return []
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_symlink() or not path.is_file() or is_checkpoint_file(relative):
+            continue
+        files.append((path, relative))
+    return files
+
+
+class _Chunks(io.RawIOBase):
+    """A write-only, unseekable buffer: zipfile then writes sizes after each file's data, so an
+    archive streams out while it is built."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def _zip_stream(files: list[tuple[Path, str]], folder: str) -> Iterator[bytes]:
+    buffer = _Chunks()
+    with zipfile.ZipFile(buffer, "w", allowZip64=True) as archive:
+        for path, relative in files:
+            info = zipfile.ZipInfo.from_file(path, f"{folder}/{relative}")
+            info.compress_type = zipfile.ZIP_STORED if path.suffix in _STORED_SUFFIXES else zipfile.ZIP_DEFLATED
+            with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
+                while chunk := source.read(_ARCHIVE_CHUNK):
+                    target.write(chunk)
+                    yield buffer.take()
+            yield buffer.take()
+    yield buffer.take()
+
+
+def archive_name(job: Job) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", job.name).strip("-._")[:80]
+    return f"{slug or 'job'}-{str(job.id)[:8]}"
+
+
+def result_archive(*, storage: Storage, job: Job) -> tuple[str, Iterator[bytes]]:
+    """(file name without .zip, the zip's bytes as they are made): the result files of
+    `result_files`, read from storage one chunk at a time - no copy of the model on disk or in memory."""
+    files = result_files(storage=storage, job=job)
+    if not files:
+        raise NotFound("This job has no result files yet: they are saved when training finishes.")
+    name = archive_name(job)
+    return name, _zip_stream(files, name)
+
+
 async def jobs_using_versions(session: AsyncSession, version_ids: list[uuid.UUID]) -> list[str]:
     """Jobs that trained (or will train) on these dataset versions: a dataset they use is not deleted."""
-    rows = await session.scalars(select(Job).where(Job.dataset_version_id.in_(version_ids)).order_by(Job.created_at))
+    rows = await repository.using_versions(session=session, version_ids=version_ids)
     return [f"job '{job.name}' ({job.status.value})" for job in rows]
 
 
 datasets_service.VERSION_USAGE_CHECKS.append(jobs_using_versions)
 
 
-async def team_analytics(*, session: AsyncSession, team_id: uuid.UUID, days: int = 30) -> dict[str, Any]:
-    since = datetime.now(UTC) - timedelta(days=days)
-    jobs = list(await session.scalars(select(Job).where(Job.team_id == team_id, Job.created_at >= since)))
+GPU_DEVICE_TYPES = frozenset({"cuda", "mps"})
+
+
+def compute_seconds(job: Job, device_type: str | None, now: datetime) -> tuple[float, float]:
+    """A job's (GPU seconds, CPU seconds), the rule documented in docs/api/jobs.md ("Compute hours"):
+    - billed GPU time (`gpu_seconds`, measured by the cloud executor) when there is one;
+    - else its run time, from its first start to its end (`finished_at`; now while it runs; its last
+      update if it stopped without finishing, e.g. interrupted), on
+      - GPU: Modal jobs, and local jobs whose trainer reported a CUDA or Apple (MPS) device,
+      - CPU: local jobs whose trainer reported the CPU;
+      a job that stopped before its trainer reported a device counts as GPU if it required CUDA, else CPU.
+    Jobs that never started count nothing."""
+    if job.gpu_seconds is not None:
+        return job.gpu_seconds, 0.0
+    if job.started_at is None:
+        return 0.0, 0.0
+    if job.finished_at is not None:
+        end = job.finished_at
+    elif job.status in (JobStatus.running, JobStatus.cancelling):
+        end = now
+    else:
+        end = job.updated_at or job.started_at
+    seconds = max(0.0, (end - job.started_at).total_seconds())
+    on_gpu = job.executor == Executor.modal or (
+        device_type in GPU_DEVICE_TYPES if device_type is not None else job.needs_cuda
+    )
+    return (seconds, 0.0) if on_gpu else (0.0, seconds)
+
+
+async def _trained_on(*, session: AsyncSession, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The device type each job's trainer reported in its last "started" event (cpu, cuda, mps)."""
+    if not job_ids:
+        return {}
+    rows = await session.execute(
+        select(JobEvent.job_id, JobEvent.data["device"]["type"].astext)
+        .where(JobEvent.job_id.in_(job_ids), JobEvent.type == "started")
+        .order_by(JobEvent.job_id, JobEvent.seq)
+    )
+    return {job_id: device for job_id, device in rows if device}
+
+
+async def team_analytics(*, session: AsyncSession, team_id: uuid.UUID, days: int = 30) -> TeamAnalytics:
+    now = datetime.now(UTC)
+    since = now - timedelta(days=days)
+    jobs = await repository.created_since(session=session, team_id=team_id, since=since)
+    devices = await _trained_on(session=session, job_ids=[job.id for job in jobs if job.started_at is not None])
     by_status: dict[str, int] = {}
     by_method: dict[str, int] = {}
     per_day: dict[str, dict[str, int]] = {}
     gpu_hours = 0.0
+    cpu_hours = 0.0
     cost = 0.0
     for job in jobs:
         by_status[job.status.value] = by_status.get(job.status.value, 0) + 1
@@ -410,24 +605,34 @@ async def team_analytics(*, session: AsyncSession, team_id: uuid.UUID, days: int
         per_day[day]["jobs"] += 1
         if job.status in (JobStatus.succeeded, JobStatus.failed):
             per_day[day][job.status.value] += 1
-        gpu_hours += (job.gpu_seconds or 0) / 3600
+        gpu_s, cpu_s = compute_seconds(job, devices.get(job.id), now)
+        gpu_hours += gpu_s / 3600
+        cpu_hours += cpu_s / 3600
         cost += job.cost_usd or 0
-    return {
-        "days": days,
-        "total_jobs": len(jobs),
-        "by_status": by_status,
-        "by_method": by_method,
-        "per_day": [{"day": d, **v} for d, v in sorted(per_day.items())],
-        "gpu_hours": round(gpu_hours, 3),
-        "cost_usd": round(cost, 2),
-    }
+    return TeamAnalytics(
+        days=days,
+        total_jobs=len(jobs),
+        by_status=by_status,
+        by_method=by_method,
+        per_day=[DayCount(day=d, **v) for d, v in sorted(per_day.items())],
+        gpu_hours=round(gpu_hours, 3),
+        cpu_hours=round(cpu_hours, 3),
+        cost_usd=round(cost, 2),
+    )
 
 
 async def create_template(*, session: AsyncSession, team_id: uuid.UUID, user: User, data: TemplateCreate) -> JobTemplate:
-    exists = await session.scalar(select(JobTemplate.id).where(JobTemplate.team_id == team_id, JobTemplate.name == data.name))
-    if exists:
+    if await repository.template_name_taken(session=session, team_id=team_id, name=data.name):
         raise Conflict(f"A template named '{data.name}' already exists in this team. Pick another name.")
     template = JobTemplate(team_id=team_id, created_by=user.id, name=data.name, description=data.description, config=data.config)
     session.add(template)
     await session.flush()
     return template
+
+
+async def delete_template(*, session: AsyncSession, template_id: uuid.UUID, user: User) -> None:
+    """Members of the template's team may delete it; to anyone else it does not exist."""
+    template = await repository.get_template_for_member(
+        session=session, template_id=template_id, user_id=user.id, min_role=Role.member
+    )
+    await session.delete(template)

@@ -5,6 +5,12 @@ cannot set headers on WebSockets, and tokens stay out of URLs and access logs). 
 sends `{"kind": "event", "seq": ..., ...}` messages in seq order — first the backlog after
 `after_seq`, then live ones — `{"kind": "synced", "seq": N}` once the backlog is out, and
 `{"kind": "ping"}` when idle. Close codes: 4401 not signed in, 4404 no such job/team for you.
+
+A socket lives no longer than what let it in: it closes with 4401 ("Your session ended; sign in
+again.") when its session is revoked (logout, password change, refresh-token reuse: at once, through
+NOTIFY session_revoked and the fan-out) or its access token expires (a timer), and with 4404 when its
+user leaves the team. It also re-checks all of this in the database every TUNEFORGE_WS_RECHECK_SECONDS.
+The SPA refreshes its tokens and reconnects.
 """
 
 from __future__ import annotations
@@ -13,17 +19,20 @@ import asyncio
 import contextlib
 import json
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import select
 
+from tuneforge import security
 from tuneforge.config import get_settings
-from tuneforge.web.deps import authenticate_token
 from tuneforge.errors import AppError
-from tuneforge.jobs.fanout import EVENT_COLUMNS, EventFanout, Watcher, event_message
-from tuneforge.jobs.models import Job, JobEvent
-from tuneforge.teams import service as teams_service
+from tuneforge.jobs import repository as jobs_repository
+from tuneforge.jobs.fanout import (
+    NO_LONGER_A_MEMBER_CODE, SESSION_ENDED, SESSION_ENDED_CODE, EventFanout, Holder, Watcher, event_message,
+)
+from tuneforge.teams import repository as teams_repository
+from tuneforge.web.deps import authenticate_token
 
 router = APIRouter(tags=["live"])
 
@@ -31,7 +40,15 @@ AUTH_TIMEOUT_S = 10
 BACKLOG_PAGE = 2000
 
 
-async def _authenticate(websocket: WebSocket) -> uuid.UUID | None:
+@dataclass
+class _SignIn:
+    user_id: uuid.UUID
+    token: str
+    expires_at: datetime
+    holder: Holder  # registered with the fan-out: release it when the socket ends
+
+
+async def _authenticate(websocket: WebSocket, team_id: uuid.UUID | None = None) -> _SignIn | None:
     try:
         raw = await asyncio.wait_for(websocket.receive_text(), timeout=AUTH_TIMEOUT_S)
         message = json.loads(raw)
@@ -41,13 +58,64 @@ async def _authenticate(websocket: WebSocket) -> uuid.UUID | None:
     if not isinstance(token, str):
         await websocket.close(code=4401, reason="Send {\"type\": \"auth\", \"token\": ...} first.")
         return None
+    settings = get_settings()
+    try:
+        user_id, session_id = security.decode_access_token(settings=settings, token=token)
+        expires_at = security.access_token_expires_at(settings=settings, token=token)
+    except security.InvalidAccessToken as exc:
+        await websocket.close(code=4401, reason=str(exc)[:120])
+        return None
+    # Held before the database check, so a revocation committed from now on reaches this socket.
+    fanout: EventFanout = websocket.app.state.fanout
+    holder = fanout.hold(user_id=user_id, session_id=session_id, team_id=team_id)
     async with websocket.app.state.sessionmaker() as session:
         try:
-            caller = await authenticate_token(session=session, settings=get_settings(), token=token)
+            await authenticate_token(session=session, settings=settings, token=token)
         except AppError as exc:
+            fanout.release(holder)
             await websocket.close(code=4401, reason=exc.detail[:120])
             return None
-    return caller.user.id
+    return _SignIn(user_id=user_id, token=token, expires_at=expires_at, holder=holder)
+
+
+async def _still_allowed(websocket: WebSocket, sign_in: _SignIn, team_id: uuid.UUID | None) -> tuple[int, str] | None:
+    """None while the session is live and the user in the team; else the close code and reason."""
+    async with websocket.app.state.sessionmaker() as session:
+        try:
+            await authenticate_token(session=session, settings=get_settings(), token=sign_in.token)
+        except AppError:
+            return SESSION_ENDED_CODE, SESSION_ENDED
+        if team_id is None:
+            return None
+        try:
+            await teams_repository.require_membership(session=session, user_id=sign_in.user_id, team_id=team_id)
+        except AppError:
+            return NO_LONGER_A_MEMBER_CODE, teams_repository.NOT_A_MEMBER
+    return None
+
+
+async def _guard(websocket: WebSocket, sign_in: _SignIn) -> tuple[int, str]:
+    """Returns (close code, reason) once the socket must close: its session was revoked or its user left
+    the team (the fan-out ends the holder), its token expired (a timer), or a re-check in the database
+    says so (every ws_recheck_seconds, and whenever the fan-out asks after missing notifications)."""
+    holder = sign_in.holder
+    recheck_every = get_settings().ws_recheck_seconds
+    while True:
+        left = (sign_in.expires_at - datetime.now(UTC)).total_seconds()
+        if left <= 0:
+            return SESSION_ENDED_CODE, SESSION_ENDED
+        try:
+            await asyncio.wait_for(holder.wake.wait(), timeout=min(left, recheck_every))
+        except TimeoutError:
+            pass
+        holder.wake.clear()
+        if holder.close_code is not None:
+            return holder.close_code, holder.close_reason
+        if datetime.now(UTC) >= sign_in.expires_at:
+            return SESSION_ENDED_CODE, SESSION_ENDED
+        problem = await _still_allowed(websocket, sign_in, holder.team_id)
+        if problem is not None:
+            return problem
 
 
 async def _pump(websocket: WebSocket, watcher: Watcher, send_backlog, sent: int) -> None:
@@ -81,49 +149,50 @@ async def _until_disconnect(websocket: WebSocket) -> None:
             await websocket.receive_text()
 
 
-async def _serve(websocket: WebSocket, pump) -> None:
+async def _serve(websocket: WebSocket, pump, guard) -> None:
     reader = asyncio.create_task(_until_disconnect(websocket))
     writer = asyncio.create_task(pump)
+    guardian = asyncio.create_task(guard)
+    tasks = (reader, writer, guardian)
     try:
-        await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (reader, writer):
+        for task in tasks:
             task.cancel()
-        for task in (reader, writer):
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, Exception):
                 await task
+    if guardian.done() and not guardian.cancelled() and guardian.exception() is None:
+        code, reason = guardian.result()
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.close(code=code, reason=reason)
 
 
 @router.websocket("/ws/jobs/{job_id}")
 async def job_events(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0) -> None:
     await websocket.accept()
-    user_id = await _authenticate(websocket)
-    if user_id is None:
+    sign_in = await _authenticate(websocket)
+    if sign_in is None:
         return
+    fanout: EventFanout = websocket.app.state.fanout
     sessionmaker = websocket.app.state.sessionmaker
     async with sessionmaker() as session:
-        job = await session.get(Job, job_id)
-        allowed = job is not None
-        if allowed:
-            try:
-                await teams_service.require_membership(session=session, user_id=user_id, team_id=job.team_id)
-            except AppError:
-                allowed = False
-    if not allowed:
-        await websocket.close(code=4404, reason="No such job, or it belongs to a team you are not in.")
+        try:
+            job = await jobs_repository.get_for_member(session=session, job_id=job_id, user_id=sign_in.user_id)
+            sign_in.holder.team_id = job.team_id
+        except AppError:
+            job = None
+    if job is None:
+        fanout.release(sign_in.holder)
+        await websocket.close(code=4404, reason=jobs_repository.NO_SUCH_JOB)
         return
 
-    fanout: EventFanout = websocket.app.state.fanout
     watcher = fanout.watch_job(job_id, max(after_seq, 0))
 
     async def send_backlog(sent: int) -> int:
         while True:
             async with sessionmaker() as session:
-                rows = (
-                    await session.execute(
-                        select(*EVENT_COLUMNS).where(JobEvent.job_id == job_id, JobEvent.seq > sent).order_by(JobEvent.seq).limit(BACKLOG_PAGE)
-                    )
-                ).all()
+                rows = await jobs_repository.event_rows_after(session=session, job_id=job_id, after_seq=sent, limit=BACKLOG_PAGE)
             for event in rows:
                 await websocket.send_text(json.dumps(event_message(event)))
                 sent = event.seq
@@ -134,26 +203,28 @@ async def job_events(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0
     try:
         sent = await send_backlog(max(after_seq, 0))
         await websocket.send_json({"kind": "synced", "seq": sent})
-        await _serve(websocket, _pump(websocket, watcher, send_backlog, sent))
+        await _serve(websocket, _pump(websocket, watcher, send_backlog, sent), _guard(websocket, sign_in))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         fanout.unwatch_job(job_id, watcher)
+        fanout.release(sign_in.holder)
 
 
 @router.websocket("/ws/teams/{team_id}")
 async def team_feed(websocket: WebSocket, team_id: uuid.UUID) -> None:
     await websocket.accept()
-    user_id = await _authenticate(websocket)
-    if user_id is None:
+    sign_in = await _authenticate(websocket, team_id)
+    if sign_in is None:
         return
+    fanout: EventFanout = websocket.app.state.fanout
     async with websocket.app.state.sessionmaker() as session:
         try:
-            await teams_service.require_membership(session=session, user_id=user_id, team_id=team_id)
+            await teams_repository.require_membership(session=session, user_id=sign_in.user_id, team_id=team_id)
         except AppError:
-            await websocket.close(code=4404, reason="No such team, or you are not a member of it.")
+            fanout.release(sign_in.holder)
+            await websocket.close(code=4404, reason=teams_repository.NOT_A_MEMBER)
             return
-    fanout: EventFanout = websocket.app.state.fanout
     watcher = fanout.watch_team(team_id)
 
     async def no_backlog(sent: int) -> int:
@@ -161,10 +232,11 @@ async def team_feed(websocket: WebSocket, team_id: uuid.UUID) -> None:
 
     try:
         await websocket.send_json({"kind": "synced"})
-        await _serve(websocket, _pump(websocket, watcher, no_backlog, 0))
+        await _serve(websocket, _pump(websocket, watcher, no_backlog, 0), _guard(websocket, sign_in))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         fanout.unwatch_team(team_id, watcher)
+        fanout.release(sign_in.holder)
 
 

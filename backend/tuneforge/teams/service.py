@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneforge.auth.models import User
-from tuneforge.errors import Forbidden, NotFound
+from tuneforge.teams import repository
 from tuneforge.teams.models import Membership, Role, Team
 
 
@@ -30,28 +28,6 @@ async def create_personal_team(*, session: AsyncSession, user: User) -> Team:
     return await create_team(session=session, name=f"{user.display_name}'s team", owner=user, personal=True)
 
 
-async def list_user_teams(*, session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Team, Role]]:
-    rows = await session.execute(
-        select(Team, Membership.role)
-        .join(Membership, Membership.team_id == Team.id)
-        .where(Membership.user_id == user_id)
-        .order_by(Team.personal.desc(), Team.name)
-    )
-    return [(team, role) for team, role in rows.all()]
-
-
-async def require_membership(
-    *, session: AsyncSession, user_id: uuid.UUID, team_id: uuid.UUID, min_role: Role = Role.viewer
-) -> Membership:
-    """Load the caller's membership or refuse. Non-members get 404 so ids of other teams leak nothing."""
-    membership = await session.scalar(
-        select(Membership).where(Membership.team_id == team_id, Membership.user_id == user_id)
-    )
-    if membership is None:
-        raise NotFound("No such team, or you are not a member of it.")
-    if membership.role.rank < min_role.rank:
-        raise Forbidden(
-            f"This needs the {min_role.value} role in this team; you are a {membership.role.value}. "
-            "Ask a team owner or admin."
-        )
-    return membership
+# Team-scoped queries live in the repository; kept importable from here.
+list_user_teams = repository.list_user_teams
+require_membership = repository.require_membership

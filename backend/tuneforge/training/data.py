@@ -2,7 +2,7 @@
 tokenising chat / prompt-completion / text rows with loss masks.
 
 Masking is done here rather than by trl's `assistant_only_loss`, which needs a chat template
-with `{% generation %}` markers that most shipped templates lack (FACTS.md). The rule: a token
+with `{% generation %}` markers that most shipped templates lack (docs/library-notes.md). The rule: a token
 is trained when it starts inside an assistant turn's span, where a span runs from the end of the
 generation prompt to the end of the rendered turn minus trailing whitespace - i.e. the answer
 and the token that ends the turn (`<|im_end|>`, `<|eot_id|>`, `</s>`), nothing of the prompts.

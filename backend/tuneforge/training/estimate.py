@@ -2,7 +2,10 @@
 
 `estimate(spec, device)` returns peak memory (with a breakdown), seconds per optimizer step,
 total time, an approximate cloud cost, `fits`, and suggestions when it does not fit (or when a
-cheap change would help). Pure arithmetic, no torch import, so the web API can call it.
+cheap change would help); and the wall time of the whole run phase by phase (`phases`: start-up,
+loading the model, tokenising, the steps, saving, evaluating; `wall_seconds` and its range
+`wall_seconds_low`/`_high`), see "phases" below. Pure arithmetic, no torch import, so the web API
+can call it.
 
 The memory model counts what a transformers `Trainer` step holds at its peak (the start of the
 backward pass): weights; trainable parameters with their gradients and AdamW states; the
@@ -31,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, GPU_TYPES, GiB, match_gpu
+from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, GPU_TYPES, SMOLLM2, TINY_LLAMA, GiB, match_gpu
 
 # -- devices -------------------------------------------------------------------------------------
 
@@ -106,6 +109,7 @@ KNOWN_CONFIGS: dict[str, dict[str, Any]] = {
         "num_key_value_heads": 2,
         "vocab_size": 512,
         "tie_word_embeddings": False,
+        "dtype": "float32",  # as built (loading.build_tiny_llama)
     },
     "SmolLM2-135M-Instruct": {
         "model_type": "llama",
@@ -117,6 +121,7 @@ KNOWN_CONFIGS: dict[str, dict[str, Any]] = {
         "head_dim": 64,
         "vocab_size": 49152,
         "tie_word_embeddings": True,
+        "dtype": "float32",  # as converted from the GGUF (loading.bootstrap_smollm2)
     },
 }
 KNOWN_CONFIGS["smollm2"] = KNOWN_CONFIGS["HuggingFaceTB/SmolLM2-135M-Instruct"] = KNOWN_CONFIGS["SmolLM2-135M-Instruct"]
@@ -191,8 +196,11 @@ class ModelShape:
 
 def load_model_config(base_model: str, cache_dir: str | None = None) -> dict:
     """config.json of a base model, without loading weights or converting anything."""
+    from tuneforge.training.spec import names_a_folder
+
     path = Path(base_model).expanduser()
-    if path.is_dir():
+    # "org/name" is a Hub id, never a folder relative to the working directory (see loading.resolve_base_model).
+    if names_a_folder(base_model) and path.is_dir():
         for candidate in (path / "merged" / "config.json", path / "config.json"):
             if candidate.exists():
                 return json.loads(candidate.read_text())
@@ -232,6 +240,15 @@ class Plan:
     max_steps: int | None = None
     epochs: float = 1.0
     packing: bool = False
+    # What the phases besides the steps depend on (evaluation, checkpoints, saving).
+    validation_split: float = 0.1
+    eval_enabled: bool = True
+    generation_samples: int = 16
+    max_new_tokens: int = 64
+    compare_base: bool = True
+    eval_steps: int | None = None
+    save_steps: int | None = None
+    merge_adapter: bool = False
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -260,6 +277,14 @@ def plan_from_spec(spec: Any) -> Plan:
         max_steps=_get(hp, "max_steps"),
         epochs=_get(hp, "epochs", default=1.0),
         packing=bool(_get(spec, "data", "packing", default=False)),
+        validation_split=float(_get(spec, "data", "validation_split", default=0.1)),
+        eval_enabled=bool(_get(spec, "eval", "enabled", default=True)),
+        generation_samples=int(_get(spec, "eval", "generation_samples", default=16)),
+        max_new_tokens=int(_get(spec, "eval", "max_new_tokens", default=64)),
+        compare_base=bool(_get(spec, "eval", "compare_base", default=True)),
+        eval_steps=_get(hp, "eval_steps"),
+        save_steps=_get(hp, "save_steps"),
+        merge_adapter=bool(_get(spec, "merge_adapter", default=False)),
     )
 
 
@@ -345,14 +370,19 @@ def cpu_speed_ratio(device: dict, key: str) -> float:
     return min(max(measured / REFERENCE_CPU_SPEED[key], 0.1), 10.0)
 
 
+def forward_flops_per_token(shape: ModelShape, max_length: int) -> float:
+    """Forward matmul FLOPs per token: every block weight and the LM head once, plus attention
+    scores and weighted sums over (on average) half the sequence."""
+    lm_head = shape.vocab * shape.hidden
+    attention = 2 * 2 * shape.layers * (max_length / 2) * shape.heads * shape.head_dim
+    return 2 * (shape.block_linear_params + lm_head) + attention
+
+
 def step_flops(shape: ModelShape, plan: Plan) -> float:
     sequences, ref_passes = METHOD_SHAPE.get(plan.method, (1, 0))
     tokens = plan.batch_size * plan.max_length * sequences
-    # Forward matmul FLOPs per token: every block weight and the LM head once, plus attention
-    # scores and weighted sums over (on average) half the sequence.
     lm_head = shape.vocab * shape.hidden
-    attention = 2 * 2 * shape.layers * (plan.max_length / 2) * shape.heads * shape.head_dim
-    forward = 2 * (shape.block_linear_params + lm_head) + attention
+    forward = forward_flops_per_token(shape, plan.max_length)
     if plan.adapter == "full":
         passes = 3.0  # forward, input gradients, weight gradients
     else:
@@ -384,6 +414,231 @@ def seconds_per_step(shape: ModelShape, plan: Plan, device: dict) -> float:
     return plan.gradient_accumulation * micro + step_cost
 
 
+# -- phases: what the wall time of a run is made of --------------------------------------------------
+#
+# A run is more than its steps: the trainer process starts (and on Modal a container first), loads
+# the model and tokenizer, tokenises the rows, trains, saves, and evaluates (held-out loss with the
+# fine-tuned model and the base, then greedy answers from both). Each phase is estimated on its own
+# and named like the trainer's `phase` events (event_stream.PHASES) plus `startup`, so the job page
+# can put what happened next to what was expected.
+#
+# calibrated: bench/estimate_accuracy.py on the 2-core development VM (figures in bench/README.md),
+# one thread, load average 2.5-3.7 from other engineers' tests. Not measured here (no GPU, no Modal):
+# CUDA_INIT_S, HOST_TO_DEVICE_BYTES_PER_S, GPU_DECODE_LAYER_S, MODAL_CONTAINER_START_S, MODAL_FETCH_BYTES_PER_S,
+# which are typical published figures.
+
+PHASE_LABELS = {
+    "startup": "Start-up (process, imports; on Modal the container)",
+    "loading_model": "Loading the model and tokenizer",
+    "tokenizing": "Tokenising the rows",
+    "training": "Training steps",
+    "saving": "Saving the weights",
+    "evaluating": "Evaluating (held-out loss, generated answers)",
+}
+PHASE_ORDER = ("startup", "loading_model", "tokenizing", "training", "saving", "evaluating")
+
+# calibrated: the trainer process from exec to its first event (interpreter, torch, transformers,
+# peft, trl imports): 4.1-6.0 s here; and from its last event to its exit: 1.2-1.5 s.
+PROCESS_START_S = 4.5
+PROCESS_EXIT_S = 1.3
+CUDA_INIT_S = 3.0  # creating the CUDA context and the first kernels (typically 1-5 s)
+# Modal: scheduling and cold-starting a GPU container with the training image, sending the spec
+# and data, and fetching the outputs back. The same for every GPU type.
+MODAL_CONTAINER_START_S = 30.0
+# Loading. calibrated: SmolLM2's 538 MB fp32 safetensors (from the page cache) and its LoRA
+# wrapping in 0.34-0.40 s, tiny-llama in 0.09-0.24 s; tokenizers load in ~7 µs per vocabulary entry
+# (SmolLM2's 49k: 0.35-0.37 s; tiny-llama's 512: 0.01 s).
+LOAD_FIXED_S = 0.1
+LOAD_BYTES_PER_S = 2e9
+PEFT_WRAP_LAYER_S = 0.002
+TOKENIZER_LOAD_S_PER_VOCAB = 7e-6
+HOST_TO_DEVICE_BYTES_PER_S = 10e9  # pinned-less copies over PCIe
+QUANTIZE_BYTES_PER_S = 5e9  # bitsandbytes NF4 quantisation while loading
+# A Modal container has no model cache: the weights are fetched (Hub) or built (bundled models:
+# tiny-llama is built in ~5 s here, SmolLM2 converted from its GGUF in ~40 s) on every run.
+MODAL_FETCH_BYTES_PER_S = 150e6
+BUNDLED_PREPARE_S = {TINY_LLAMA: 5.0, SMOLLM2: 40.0, "smollm2": 40.0, f"HuggingFaceTB/{SMOLLM2}": 40.0}
+# Tokenising: chat template + tokenizer per row. calibrated: ~0.9 ms per 128-token row (tiny-llama,
+# 160 rows in 0.14 s; SmolLM2, 40 rows in 0.044 s).
+TOKENIZE_ROW_S = 0.3e-3
+TOKENIZE_TOKEN_S = 5e-6
+TOKENIZE_TRL_FIXED_S = 0.5  # trl's preference/GRPO trainers tokenise through datasets.map
+# The Trainer's set-up before its first step. calibrated: 0.23-0.28 s.
+TRAIN_START_S = 0.25
+# Evaluation. A held-out batch is one forward pass: its FLOPs plus a share of the per-layer
+# dispatch of a training step (no backward). calibrated: SmolLM2, 2 x 128 tokens in 1.3 s.
+FORWARD_OVERHEAD_SHARE = 0.4
+EVAL_BATCH_S = 0.005
+# Generating: one forward per new token over the KV cache. On a CPU its matmuls plus ~0.75 ms
+# per layer and ~1 ms per token of generate()'s own work. calibrated: tiny-llama 2.4 ms per
+# token, SmolLM2 (batch 2) 38 ms. On a GPU the larger of FLOPs and reading every weight once
+# (at ~60% of peak bandwidth), plus kernel launches per layer.
+CPU_DECODE_LAYER_S = 0.75e-3
+GENERATE_TOKEN_S = 1.0e-3
+GPU_DECODE_LAYER_S = 0.25e-3
+GPU_BANDWIDTH_EFFICIENCY = 0.6
+MPS_BANDWIDTH_BYTES_PER_S = 100e9
+# Saving: adapter or full weights, tokenizer, model card. calibrated: tiny-llama 0.02-0.04 s,
+# SmolLM2's 19.6 MB adapter and 3.5 MB tokenizer 0.09-0.10 s.
+SAVE_FIXED_S = 0.015
+SAVE_BYTES_PER_S = 1e9
+TOKENIZER_SAVE_S_PER_VOCAB = 1e-6
+
+# The range shown around an estimate: measured / estimated on the calibration runs, per phase and
+# in total, spread 0.8-1.3 on one thread (idle and busy machine); it is widened to 0.75-1.5 for
+# CPUs (a loaded machine, rows shorter than max_length). GPUs and Modal have not been measured
+# here: 0.6-2.0. See bench/README.md ("Estimate accuracy") for the figures behind them.
+RANGE_FACTORS = {"cpu": (0.75, 1.5), "accelerator": (0.6, 2.0)}
+
+
+def _on_accelerator(device: dict) -> bool:
+    return device.get("type") in ("cuda", "mps")
+
+
+def _host_ratio(device: dict) -> float:
+    """How much slower this device's host runs Python than the reference CPU (1 on accelerators:
+    their host is not measured)."""
+    return 1.0 if _on_accelerator(device) else cpu_speed_ratio(device, "dispatch_seconds")
+
+
+def _memory_bandwidth(device: dict) -> float | None:
+    if device.get("type") == "cuda":
+        gpu = match_gpu(device.get("name", ""))
+        return (gpu.memory_bandwidth_gbs if gpu else 1000.0) * 1e9 * GPU_BANDWIDTH_EFFICIENCY
+    if device.get("type") == "mps":
+        return MPS_BANDWIDTH_BYTES_PER_S
+    return None
+
+
+def checkpoint_bytes(shape: ModelShape, model_config: dict | None) -> int:
+    """Bytes of the base model's weights on disk, from config.json's dtype (bf16 when it says nothing)."""
+    config = (model_config or {}).get("text_config", model_config or {})
+    dtype = str(config.get("torch_dtype") or config.get("dtype") or (model_config or {}).get("torch_dtype") or "bfloat16")
+    return shape.params * (4 if "32" in dtype else 2)
+
+
+def range_factors(device: dict) -> tuple[float, float]:
+    return RANGE_FACTORS["accelerator" if _on_accelerator(device) else "cpu"]
+
+
+def _forward_seconds(shape: ModelShape, plan: Plan, device: dict, tokens: int) -> float:
+    """One forward pass (no gradients) over `tokens` tokens: a held-out batch."""
+    precision = _resolve_precision(plan.precision, device)
+    compute = forward_flops_per_token(shape, plan.max_length) * tokens / _throughput(device, precision)
+    if plan.adapter == "qlora":
+        compute *= 1.5 if device.get("type") == "cuda" else 3.0
+    layer_cost = GPU_LAYER_OVERHEAD_S if _on_accelerator(device) else CPU_LAYER_OVERHEAD_S * _host_ratio(device)
+    return compute + shape.layers * layer_cost * FORWARD_OVERHEAD_SHARE + EVAL_BATCH_S
+
+
+def _decode_step_seconds(shape: ModelShape, plan: Plan, device: dict, batch: int, weight_bytes: int) -> float:
+    """One new token for `batch` prompts at once (KV cache: one token's FLOPs per prompt)."""
+    precision = _resolve_precision(plan.precision, device)
+    compute = 2 * (shape.block_linear_params + shape.vocab * shape.hidden) * batch / _throughput(device, precision)
+    if _on_accelerator(device):
+        bandwidth = _memory_bandwidth(device) or 1e12
+        return max(compute, weight_bytes / bandwidth) + shape.layers * GPU_DECODE_LAYER_S + GENERATE_TOKEN_S
+    ratio = _host_ratio(device)
+    return compute + (shape.layers * CPU_DECODE_LAYER_S + GENERATE_TOKEN_S) * ratio
+
+
+def phase_seconds(
+    shape: ModelShape,
+    plan: Plan,
+    device: dict,
+    *,
+    steps: int | None,
+    step_seconds: float,
+    train_rows: int | None,
+    eval_rows: int | None,
+    weight_bytes: int,
+    disk_bytes: int,
+    executor: str = "local",
+    base_model: str | None = None,
+) -> dict[str, float]:
+    """Seconds of each phase of a run (PHASE_ORDER) of `plan` on `device`, run by `executor`
+    (local: a worker's trainer subprocess; modal: the same entry in a Modal container)."""
+    accelerator = _on_accelerator(device)
+    ratio = _host_ratio(device)
+    sequences, _ = METHOD_SHAPE.get(plan.method, (1, 0))
+    per_step_rows = plan.batch_size * plan.gradient_accumulation
+
+    startup = (PROCESS_START_S + PROCESS_EXIT_S) * ratio + (CUDA_INIT_S if accelerator else 0.0)
+    if executor == "modal":
+        startup += MODAL_CONTAINER_START_S
+
+    loading = LOAD_FIXED_S + disk_bytes / LOAD_BYTES_PER_S + shape.vocab * TOKENIZER_LOAD_S_PER_VOCAB
+    if plan.adapter != "full":
+        loading += shape.layers * PEFT_WRAP_LAYER_S
+    if plan.adapter == "qlora":
+        loading += disk_bytes / QUANTIZE_BYTES_PER_S
+    if accelerator:
+        loading += weight_bytes / HOST_TO_DEVICE_BYTES_PER_S
+    if executor == "modal":
+        loading += BUNDLED_PREPARE_S.get(base_model or "", disk_bytes / MODAL_FETCH_BYTES_PER_S)
+
+    # Rows are tokenised once each (training and held out), however many epochs follow.
+    rows = train_rows if train_rows is not None else (steps or 0) * per_step_rows
+    held_out = eval_rows
+    if held_out is None:  # unknown data: the split of what training will see
+        held_out = round(rows * plan.validation_split / max(1 - plan.validation_split, 0.1)) if plan.validation_split else 0
+    tokenizing = (rows + held_out) * sequences * (TOKENIZE_ROW_S + plan.max_length * TOKENIZE_TOKEN_S) * ratio
+    if plan.method not in ("sft", "cpt"):
+        tokenizing += TOKENIZE_TRL_FIXED_S * ratio
+
+    training = (TRAIN_START_S * ratio + (steps or 0) * step_seconds) if steps else 0.0
+    trainable = shape.params if plan.adapter == "full" else shape.lora_params(plan.lora_rank, plan.lora_targets)
+    optimizer_bytes = 2 if plan.optimizer == "adamw_8bit" else (0 if plan.optimizer == "sgd" else 8)
+    if steps and plan.save_steps:  # checkpoints: trainable weights and their optimizer states
+        training += (steps // plan.save_steps) * trainable * (4 + optimizer_bytes) / SAVE_BYTES_PER_S
+
+    saved = trainable * 4 if plan.adapter != "full" else shape.params * 4
+    saving = SAVE_FIXED_S + saved / SAVE_BYTES_PER_S + shape.vocab * TOKENIZER_SAVE_S_PER_VOCAB
+    if plan.adapter != "full" and (plan.merge_adapter or plan.method == "reward"):
+        # A merged copy (deep copy, merge) is written in full.
+        saving += disk_bytes / LOAD_BYTES_PER_S + shape.params * 4 / SAVE_BYTES_PER_S
+
+    evaluating = 0.0
+    if held_out:
+        batches = math.ceil(held_out / plan.batch_size)
+        batch_seconds = _forward_seconds(shape, plan, device, plan.batch_size * plan.max_length * sequences)
+        passes = 0
+        if plan.method != "grpo":
+            passes += 1  # the Trainer's own evaluation at the end
+        if plan.eval_steps and steps:
+            passes += steps // plan.eval_steps
+        generating = 0.0
+        if plan.eval_enabled and plan.method != "reward":
+            models = 2 if plan.compare_base else 1
+            passes += models  # held-out loss of the fine-tuned model and of the base
+            samples = min(plan.generation_samples, held_out)
+            decode_steps = math.ceil(samples / plan.batch_size) * plan.max_new_tokens * models
+            generating = decode_steps * _decode_step_seconds(shape, plan, device, min(plan.batch_size, samples or 1), weight_bytes)
+        evaluating = passes * batches * batch_seconds + generating
+
+    return {
+        "startup": startup,
+        "loading_model": loading,
+        "tokenizing": tokenizing,
+        "training": training,
+        "saving": saving,
+        "evaluating": evaluating,
+    }
+
+
+def add_phases(result: dict, phases: dict[str, float], device: dict) -> None:
+    """`phases`, `wall_seconds` (their sum) and its range on an estimate `result`."""
+    shown = [{"name": name, "label": PHASE_LABELS[name], "seconds": round(phases[name], 1)} for name in PHASE_ORDER]
+    wall = round(sum(p["seconds"] for p in shown), 1)
+    low, high = range_factors(device)
+    result["phases"] = shown
+    result["startup_seconds"] = shown[0]["seconds"]
+    result["wall_seconds"] = wall
+    result["wall_seconds_low"] = round(wall * low, 1)
+    result["wall_seconds_high"] = round(wall * high, 1)
+    result["range_factors"] = {"low": low, "high": high}
+
+
 # -- the estimate ------------------------------------------------------------------------------------
 
 
@@ -404,17 +659,37 @@ def _total_steps(plan: Plan, num_rows: int | None) -> int | None:
     return max(1, math.ceil(num_rows / per_step) * math.ceil(plan.epochs))
 
 
-def _count_rows(spec: Any) -> int | None:
+def _lines(path: Path, cap: int | None) -> int | None:
+    if not path.is_file() or path.stat().st_size > 512 * 2**20:
+        return None
+    with path.open("rb") as fh:
+        n = sum(1 for line in fh if line.strip())
+    return min(n, cap) if cap else n
+
+
+def _count_split(spec: Any) -> tuple[int | None, int | None]:
+    """(training rows, held-out rows) the way data.load_splits makes them; None when unknown."""
     sources = _get(spec, "data", "sources", default=[])
-    total = 0
-    for source in sources:
-        path = Path(_get(source, "path", default=""))
-        if not path.is_file() or path.stat().st_size > 512 * 2**20:
-            return None
-        with path.open("rb") as fh:
-            total += sum(1 for line in fh if line.strip())
+    cap = _get(spec, "data", "max_rows")
     split = _get(spec, "data", "validation_split", default=0.0) or 0.0
-    return int(total * (1 - split)) if total else None
+    validation_path = _get(spec, "data", "validation_path")
+    train = held_out = 0
+    for source in sources:
+        n = _lines(Path(_get(source, "path", default="")), cap)
+        if n is None:
+            return None, None
+        n_eval = 0
+        if validation_path is None and split > 0 and n > 1:
+            n_eval = min(max(1, round(n * split)), n - 1)
+        train += n - n_eval
+        held_out += n_eval
+    if validation_path:
+        held_out = _lines(Path(validation_path), cap) or 0
+    return (train or None), (held_out if train else None)
+
+
+def _count_rows(spec: Any) -> int | None:
+    return _count_split(spec)[0]
 
 
 def _core(shape: ModelShape, plan: Plan, device: dict, num_rows: int | None) -> dict:
@@ -509,15 +784,28 @@ def estimate(
     *,
     model_config: dict | None = None,
     num_rows: int | None = None,
+    num_eval_rows: int | None = None,
+    executor: str = "local",
 ) -> dict:
-    """Peak memory, time and fit of `spec` on `device` (a dict from hardware.detect_devices())."""
+    """Peak memory, time and fit of `spec` on `device` (a dict from hardware.detect_devices()), and
+    the wall time of each phase of the run with its range (`phases`, `wall_seconds[_low|_high]`)
+    when `executor` ("local" or "modal") runs it."""
     plan = plan_from_spec(spec)
+    base_model = _get(spec, "base_model", default=DEFAULT_BASE_MODEL)
     if model_config is None:
-        model_config = load_model_config(_get(spec, "base_model", default=DEFAULT_BASE_MODEL), _get(spec, "model_cache_dir"))
+        model_config = load_model_config(base_model, _get(spec, "model_cache_dir"))
     shape = ModelShape.from_config(model_config)
     if num_rows is None:
-        num_rows = _count_rows(spec)
+        num_rows, counted_eval = _count_split(spec)
+        num_eval_rows = counted_eval if num_eval_rows is None else num_eval_rows
     result = _core(shape, plan, device, num_rows)
+    phases = phase_seconds(
+        shape, plan, device, steps=result["total_steps"], step_seconds=result["seconds_per_step"],
+        train_rows=num_rows, eval_rows=num_eval_rows, weight_bytes=result["memory_breakdown_bytes"]["weights"],
+        disk_bytes=checkpoint_bytes(shape, model_config), executor=executor, base_model=base_model,
+    )
+    if result["total_steps"]:  # without a number of steps there is no wall time to show
+        add_phases(result, phases, device)
     result["suggestions"] = _suggestions(shape, plan, device, num_rows, result)
     if not result["fits"]:
         need = result["peak_memory_gib"]

@@ -10,7 +10,9 @@
    without loading them a second time; a fully fine-tuned model loads the base from disk.
 
 `evaluate_run` is what the runner calls after training; `evaluate_model` evaluates a saved
-model or adapter on a file (`tuneforge evaluate`).
+model or adapter on a file (`tuneforge evaluate`). Both take `phase(name, label, done=, total=)`
+(the runner passes `EventSink.phase`) and report each part's progress through it: loss batches,
+answers generated.
 """
 
 from __future__ import annotations
@@ -115,8 +117,14 @@ def _loss_examples(tokenizer, rows: list[dict], settings: EvalSettings) -> list[
     return examples
 
 
-def eval_loss(model, tokenizer, examples: list[dict], batch_size: int) -> float | None:
-    """Mean cross-entropy per trained token over all examples (not a mean of batch means)."""
+Progress = Callable[[int, int], Any]  # (done, total)
+
+
+def eval_loss(
+    model, tokenizer, examples: list[dict], batch_size: int, progress: Progress | None = None
+) -> float | None:
+    """Mean cross-entropy per trained token over all examples (not a mean of batch means);
+    `progress(batches done, batches)` after each batch."""
     if not examples:
         return None
     import torch
@@ -126,10 +134,13 @@ def eval_loss(model, tokenizer, examples: list[dict], batch_size: int) -> float 
     collate = CausalLMCollator(tokenizer.pad_token_id)
     device = next(model.parameters()).device
     total, count = 0.0, 0
+    batches = math.ceil(len(examples) / batch_size)
     was_training = model.training
     model.eval()
     with torch.no_grad():
         for start in range(0, len(examples), batch_size):
+            if progress is not None:
+                progress(start // batch_size, batches)
             batch = {k: v.to(device) for k, v in collate(examples[start : start + batch_size]).items()}
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
             shift_logits = logits[:, :-1].float()
@@ -142,6 +153,8 @@ def eval_loss(model, tokenizer, examples: list[dict], batch_size: int) -> float 
             )
             total += float(loss)
             count += int((shift_labels != -100).sum())
+    if progress is not None:
+        progress(batches, batches)
     model.train(was_training)
     return total / count if count else None
 
@@ -153,8 +166,17 @@ def perplexity(loss: float | None) -> float | None:
 # -- generation ---------------------------------------------------------------------------------------
 
 
-def generate_answers(model, tokenizer, prompts: list[list[dict]], *, max_new_tokens: int, batch_size: int) -> list[str]:
-    """Greedy answers, batched with left padding (decoder-only models continue from the right)."""
+def generate_answers(
+    model,
+    tokenizer,
+    prompts: list[list[dict]],
+    *,
+    max_new_tokens: int,
+    batch_size: int,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Greedy answers, batched with left padding (decoder-only models continue from the right);
+    `progress(answers done, prompts)` before each batch and at the end."""
     import torch
 
     device = next(model.parameters()).device
@@ -167,6 +189,8 @@ def generate_answers(model, tokenizer, prompts: list[list[dict]], *, max_new_tok
     try:
         with torch.no_grad():
             for start in range(0, len(texts), batch_size):
+                if progress is not None:
+                    progress(start, len(texts))
                 encoded = tokenizer(
                     texts[start : start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False
                 ).to(device)
@@ -179,6 +203,8 @@ def generate_answers(model, tokenizer, prompts: list[list[dict]], *, max_new_tok
                 )
                 new_tokens = output[:, encoded["input_ids"].shape[1] :]
                 answers += [t.strip() for t in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+        if progress is not None:
+            progress(len(texts), len(texts))
     finally:
         tokenizer.padding_side = padding_side
         model.train(was_training)
@@ -213,7 +239,15 @@ def _base_model(model, tokenizer, base_model_path: Path | str | None):
 # -- the report -----------------------------------------------------------------------------------
 
 
-def _evaluate(model, tokenizer, rows: list[dict], settings: EvalSettings, base_model_path) -> dict:
+def _progress(phase: Callable[..., Any] | None, label: str, unit: str) -> Progress | None:
+    if phase is None:
+        return None
+    return lambda done, total: phase("evaluating", label, done=done, total=total, unit=unit)
+
+
+def _evaluate(
+    model, tokenizer, rows: list[dict], settings: EvalSettings, base_model_path, phase: Callable[..., Any] | None = None
+) -> dict:
     started = time.perf_counter()
     report: dict[str, Any] = {"rows": len(rows)}
     if settings.method == "reward":
@@ -223,7 +257,9 @@ def _evaluate(model, tokenizer, rows: list[dict], settings: EvalSettings, base_m
         return report
 
     loss_examples = _loss_examples(tokenizer, rows, settings)
-    loss = eval_loss(model, tokenizer, loss_examples, settings.batch_size)
+    loss = eval_loss(
+        model, tokenizer, loss_examples, settings.batch_size, _progress(phase, "Evaluating the fine-tuned model's loss", "batches")
+    )
     summary: dict[str, Any] = {"eval_loss": loss, "perplexity": perplexity(loss), "loss_examples": len(loss_examples)}
 
     pairs = [p for p in (prompt_and_reference(r) for r in rows) if p is not None]
@@ -233,7 +269,8 @@ def _evaluate(model, tokenizer, rows: list[dict], settings: EvalSettings, base_m
     samples: list[dict] = []
     if pairs:
         tuned = generate_answers(
-            model, tokenizer, prompts, max_new_tokens=settings.max_new_tokens, batch_size=settings.batch_size
+            model, tokenizer, prompts, max_new_tokens=settings.max_new_tokens, batch_size=settings.batch_size,
+            progress=_progress(phase, "Generating the fine-tuned model's answers", "samples"),
         )
         summary["fine_tuned"] = text_metrics.score_predictions(tuned, references)
         samples = [
@@ -248,15 +285,21 @@ def _evaluate(model, tokenizer, rows: list[dict], settings: EvalSettings, base_m
     summary["generation_samples"] = len(pairs)
 
     if settings.compare_base and (pairs or loss_examples):
+        if phase is not None:
+            phase("evaluating", "Loading the base model for the comparison")
         with _base_model(model, tokenizer, base_model_path) as base:
             if base is not None:
-                base_loss = eval_loss(base, tokenizer, loss_examples, settings.batch_size)
+                base_loss = eval_loss(
+                    base, tokenizer, loss_examples, settings.batch_size,
+                    _progress(phase, "Evaluating the base model's loss", "batches"),
+                )
                 summary["base_eval_loss"] = base_loss
                 summary["base_perplexity"] = perplexity(base_loss)
                 if pairs:
                     base_answers = generate_answers(
                         base, tokenizer, prompts, max_new_tokens=settings.max_new_tokens,
                         batch_size=settings.batch_size,
+                        progress=_progress(phase, "Generating the base model's answers", "samples"),
                     )
                     summary["base"] = text_metrics.score_predictions(base_answers, references)
                     for sample, answer, reference in zip(samples, base_answers, references, strict=True):
@@ -279,10 +322,17 @@ def evaluate_run(
     spec: Any,
     emit: Callable[..., Any] | None = None,
     step: int | None = None,
+    phase: Callable[..., Any] | None = None,
+    method_metrics: dict[str, Any] | None = None,
 ) -> dict:
     """Evaluate the model a run just trained; emits one `eval` event through `emit(type, **fields)`
-    (the runner passes `EventSink.emit`)."""
-    report = _evaluate(model, tokenizer, list(eval_rows), EvalSettings.from_spec(spec), base_model_path)
+    (the runner passes `EventSink.emit`). `method_metrics`: the trainer's own final evaluation
+    (a preference method's reward accuracy and margins, ...), kept in the summary as they are with
+    the method's name, so a page shows each method's numbers rather than only language-model loss."""
+    report = _evaluate(model, tokenizer, list(eval_rows), EvalSettings.from_spec(spec), base_model_path, phase)
+    report["summary"]["method"] = spec.method
+    if method_metrics:
+        report["summary"]["method_metrics"] = dict(method_metrics)
     if emit is not None:
         emit("eval", step=step, final=True, **{k: v for k, v in report["summary"].items()})
     return report
@@ -301,6 +351,7 @@ def evaluate_model(
     loss_on: str = "assistant",
     chat_template: str = "auto",
     emit: Callable[..., Any] | None = None,
+    phase: Callable[..., Any] | None = None,
 ) -> dict:
     """Evaluate a saved model (optionally with a LoRA adapter) on canonical rows or a JSONL file.
 
@@ -331,7 +382,7 @@ def evaluate_model(
         max_length=max_length,
         loss_on=loss_on,
     )
-    report = _evaluate(model, tokenizer, rows, settings, None)
+    report = _evaluate(model, tokenizer, rows, settings, None, phase)
     report["model_path"], report["adapter_path"] = str(model_path), str(adapter_path) if adapter_path else None
     if emit is not None:
         emit("eval", step=None, final=True, **report["summary"])

@@ -9,8 +9,10 @@ carry `step`. Types:
 - eval       step, eval_loss, perplexity, and task metrics (rouge/bleu/exact match) at the end
 - checkpoint step, path
 - log        level, message
+- phase      name (loading_model | tokenizing | training | evaluating | saving), label (what a person
+             reads), done and total where known (rows, eval batches, generation samples, steps)
 - finished   step, output_dir, metrics (the summary also saved as metrics.json)
-- failed     kind (configuration | dataset | out_of_memory | runtime), message, hint
+- failed     kind (configuration | dataset | out_of_memory | disk_full | runtime), message, hint
 - cancelled  step, checkpoint (path or null)
 """
 
@@ -24,7 +26,10 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-EVENT_TYPES = ("started", "metric", "eval", "checkpoint", "log", "finished", "failed", "cancelled")
+EVENT_TYPES = ("started", "metric", "eval", "checkpoint", "log", "phase", "finished", "failed", "cancelled")
+PHASES = ("loading_model", "tokenizing", "training", "evaluating", "saving")
+# Progress inside one phase is reported at most this often (its start and its end always are).
+PHASE_INTERVAL_S = 1.0
 TERMINAL_TYPES = ("finished", "failed", "cancelled")
 
 
@@ -64,6 +69,8 @@ class EventSink:
         self._keep = keep
         self.events: list[dict] = []
         self.listeners = list(listeners or [])
+        self._phase: tuple[str, str | None] | None = None
+        self._phase_time = 0.0
 
     def emit(self, type: str, **fields: Any) -> dict:
         if type not in EVENT_TYPES:
@@ -86,6 +93,24 @@ class EventSink:
 
     def log(self, message: str, level: str = "info", **fields: Any) -> dict:
         return self.emit("log", level=level, message=message, **fields)
+
+    def phase(
+        self, name: str, label: str | None = None, *, done: int | None = None, total: int | None = None, **fields: Any
+    ) -> dict | None:
+        """Says what the run is doing now (`name` in PHASES, `label` for people), with progress
+        `done` of `total` where known. A new phase (or label) is always emitted, so is its first and
+        its last step; progress in between at most once per PHASE_INTERVAL_S. Returns the event, or
+        None when it was throttled."""
+        if name not in PHASES:
+            raise ValueError(f"unknown phase {name!r}")
+        now = time.monotonic()
+        key = (name, label)
+        boundary = done is None or done == 0 or (total is not None and done >= total)
+        if key == self._phase and not boundary and now - self._phase_time < PHASE_INTERVAL_S:
+            return None
+        self._phase, self._phase_time = key, now
+        extra = {k: v for k, v in (("done", done), ("total", total)) if v is not None}
+        return self.emit("phase", name=name, label=label or name.replace("_", " "), **extra, **fields)
 
     def of_type(self, type: str) -> list[dict]:
         return [e for e in self.events if e["type"] == type]

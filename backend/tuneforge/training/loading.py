@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tuneforge.training.catalogue import SMOLLM2, TINY_LLAMA
 from tuneforge.training.exceptions import SpecError
+from tuneforge.training.spec import names_a_folder
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -181,7 +182,7 @@ def bootstrap_smollm2(path: Path) -> Path:
     gguf = _smollm2_gguf()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    # save_pretrained refuses GGUF-quantised models; the weights are already dequantised (FACTS.md).
+    # save_pretrained refuses GGUF-quantised models; the weights are already dequantised (docs/library-notes.md).
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
@@ -232,6 +233,16 @@ def resolve_base_model(name_or_path: str, cache_dir: Path | None = None) -> Path
         return build_tiny_llama(cache_dir / TINY_LLAMA)
     if name_or_path in (SMOLLM2, f"HuggingFaceTB/{SMOLLM2}", "smollm2"):
         return bootstrap_smollm2(cache_dir / SMOLLM2)
+    if not names_a_folder(name_or_path):
+        # A Hub id ("org/name"): transformers resolves it when the network and a token allow. It is
+        # never a folder relative to the working directory (transformers would load such a folder
+        # instead of the Hub model, so one that exists is refused); "./org/name" says a folder.
+        if Path(name_or_path).exists():
+            raise SpecError(
+                f"'{name_or_path}' is read as a Hugging Face Hub id, but the working directory has a folder of that name",
+                f"Write './{name_or_path}' to train from that folder, or run from another directory to use the Hub model.",
+            )
+        return Path(name_or_path)
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         if (path / "merged" / "config.json").exists():  # a run that also saved its merged model
@@ -245,10 +256,7 @@ def resolve_base_model(name_or_path: str, cache_dir: Path | None = None) -> Path
             f"{path} holds no model (no config.json or adapter_config.json)",
             "Point base_model at a Hugging Face model folder or at a finished run's output folder.",
         )
-    if path.is_absolute() or name_or_path.startswith("."):
-        raise SpecError(f"base model folder not found: {path}", "Check base_model.")
-    # A Hub id ("org/name"): transformers resolves it when the network and a token allow.
-    return Path(name_or_path)
+    raise SpecError(f"base model folder not found: {path}", "Check base_model.")
 
 
 # -- tokenizer and model loading ----------------------------------------------------------------

@@ -20,11 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.training.exceptions import (
+    DISK_FULL_HINT,
     OOM_HINT,
     DatasetError,
+    DiskFull,
     OutOfMemory,
     SpecError,
     TrainingError,
+    is_disk_full,
     is_out_of_memory,
 )
 from tuneforge.training.event_stream import EventSink
@@ -176,7 +179,7 @@ def trainer_arguments(spec: TrainingSpec, checkpoint_dir: Path, precision: str, 
         "eval_strategy": "steps" if (hp.eval_steps and has_eval) else "no",
         "eval_steps": hp.eval_steps,
         "activation_checkpointing": hp.gradient_checkpointing,
-        # trl configs default to bf16=True, which fails on CPU (FACTS.md): always say it.
+        # trl configs default to bf16=True, which fails on CPU (docs/library-notes.md): always say it.
         "bf16": precision == "bf16",
         "fp16": precision == "fp16",
         "use_cpu": device == "cpu",
@@ -198,9 +201,39 @@ def trainer_arguments(spec: TrainingSpec, checkpoint_dir: Path, precision: str, 
     return args
 
 
+# The Trainer writes a checkpoint-N folder in place and this file last: without it (a full disk, a
+# killed process mid-save) the folder is incomplete and must not be resumed from.
+CHECKPOINT_COMPLETE_MARKER = "trainer_state.json"
+
+
+def checkpoint_complete(path: Path) -> bool:
+    try:
+        json.loads((path / CHECKPOINT_COMPLETE_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _checkpoints(checkpoint_dir: Path) -> list[Path]:
+    return [p for p in checkpoint_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit() and p.is_dir()]
+
+
 def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
-    candidates = [p for p in checkpoint_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    """The newest complete checkpoint; incomplete ones are skipped."""
+    candidates = [p for p in _checkpoints(checkpoint_dir) if checkpoint_complete(p)]
     return max(candidates, key=lambda p: int(p.name.split("-")[-1])) if candidates else None
+
+
+def remove_incomplete_checkpoints(checkpoint_dir: Path) -> list[str]:
+    """Deletes checkpoint folders a failed save left half-written; returns their names."""
+    import shutil
+
+    removed = []
+    for path in _checkpoints(checkpoint_dir):
+        if not checkpoint_complete(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
 
 
 # -- outputs -------------------------------------------------------------------------------------
@@ -298,7 +331,7 @@ def _estimate(spec: TrainingSpec, device_info: dict, sink: EventSink) -> dict | 
         return None
 
 
-def _evaluate(spec, model, tokenizer, base_path, eval_rows, sink, step: int) -> dict | None:
+def _evaluate(spec, model, tokenizer, base_path, eval_rows, sink, step: int, method_metrics: dict | None = None) -> dict | None:
     if not spec.eval.enabled or not eval_rows:
         return None
     try:
@@ -314,6 +347,8 @@ def _evaluate(spec, model, tokenizer, base_path, eval_rows, sink, step: int) -> 
         spec=spec,
         emit=sink.emit,
         step=step,
+        phase=sink.phase,
+        method_metrics=method_metrics,
     )
 
 
@@ -351,6 +386,14 @@ def run(spec: TrainingSpec, *, sink: EventSink | None = None, stop: threading.Ev
     except Exception as exc:  # noqa: BLE001 - a run reports every failure as an event
         if is_out_of_memory(exc):
             error = OutOfMemory(f"out of memory: {exc}", OOM_HINT).to_event()
+        elif is_disk_full(exc, output_dir):
+            # A checkpoint cut short is useless and takes the space a resumed run needs.
+            removed = remove_incomplete_checkpoints(output_dir / CHECKPOINT_DIR)
+            error = DiskFull(
+                f"the storage volume is full: writing to {output_dir} failed ({exc})"
+                + (f"; the incomplete {', '.join(removed)} was removed" if removed else ""),
+                DISK_FULL_HINT,
+            ).to_event()
         else:
             error = {
                 "kind": "runtime",
@@ -394,6 +437,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     checkpoint_dir = output_dir / CHECKPOINT_DIR
     cache_dir = Path(spec.model_cache_dir) if spec.model_cache_dir else default_cache_dir()
     sink.log(f"{len(train_rows)} training rows, {len(eval_rows)} held out; loading base model {spec.base_model}")
+    sink.phase("loading_model", f"Loading the base model {spec.base_model}")
     base_path = resolve_base_model(spec.base_model, cache_dir)
     tokenizer, template_name, added_tokens = load_tokenizer(base_path, spec.data.chat_template)
     _write_json(output_dir / "spec.json", spec.model_dump(mode="json"))
@@ -414,6 +458,8 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             sink.emit("cancelled", step=0, checkpoint=None)
             return RunResult("cancelled", output_dir)
         set_seed(spec.seed)
+        if attempt_spec is not spec:  # an out-of-memory retry loads the model again
+            sink.phase("loading_model", f"Loading the base model {spec.base_model} again")
         if provider == "unsloth":
             from tuneforge.training.methods import unsloth_loader
 
@@ -441,7 +487,11 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             device=device,
             precision=precision,
         )
+        rows = len(train_rows) + len(eval_rows)
+        tokenizing = f"Tokenising {rows} rows"
+        sink.phase("tokenizing", tokenizing, done=0, total=rows, unit="rows")
         trainer = method_module(spec.method).build_trainer(ctx)
+        sink.phase("tokenizing", tokenizing, done=rows, total=rows, unit="rows")
         trainer.remove_callback(PrinterCallback)  # it prints log dicts to stdout; we emit events instead
         callback.tokens_per_sample = ctx.extras.get("tokens_per_example")
         sink.emit(
@@ -492,9 +542,11 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
         sink.emit("cancelled", step=step, checkpoint=checkpoint)
         return RunResult("cancelled", output_dir, step=step, checkpoint=checkpoint)
 
+    sink.phase("saving", "Saving the adapter" if attempt_spec.uses_adapter else "Saving the model")
     files = save_outputs(attempt_spec, trainer, tokenizer, output_dir, sink)
     final_eval = {}
     if trainer.eval_dataset is not None and spec.method != "grpo":
+        sink.phase("evaluating", "Evaluating on the held-out rows", done=0, unit="batches")
         final_eval = trainer.evaluate()
     losses = callback.losses
     metrics: dict[str, Any] = {
@@ -515,7 +567,14 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
         metrics["perplexity"] = math.exp(min(final_eval["eval_loss"], 50.0))
     metrics["eval"] = {k.removeprefix("eval_"): v for k, v in final_eval.items() if isinstance(v, (int, float))}
 
-    evaluation = _evaluate(attempt_spec, trainer.model, tokenizer, base_path, eval_rows, sink, step)
+    # Methods whose loss is not a language-model loss keep their trainer's own final numbers
+    # (reward accuracy, margins, log-probs ...) next to the generation comparison.
+    own = (
+        {k: v for k, v in metrics["eval"].items() if k != "epoch" and not k.endswith(("runtime", "_per_second"))}
+        if spec.method not in ("sft", "cpt")
+        else None
+    )
+    evaluation = _evaluate(attempt_spec, trainer.model, tokenizer, base_path, eval_rows, sink, step, own)
     if evaluation is not None:
         _write_json(output_dir / "evaluation.json", evaluation)
         metrics["evaluation"] = evaluation.get("summary", {k: v for k, v in evaluation.items() if k != "samples"})

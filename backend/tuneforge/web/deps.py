@@ -12,12 +12,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tuneforge import security
 from tuneforge.auth import service as auth_service
 from tuneforge.auth.models import User
 from tuneforge.config import Settings, get_settings
 from tuneforge.errors import AppError, Unauthorized
-from tuneforge.teams import service as teams_service
+from tuneforge.teams import repository as teams_repository
 from tuneforge.teams.models import Membership, Role
 
 
@@ -54,16 +53,8 @@ class Caller:
     session_id: uuid.UUID
 
 
-async def authenticate_token(*, session, settings: Settings, token: str) -> Caller:
-    try:
-        user_id, session_id = security.decode_access_token(settings=settings, token=token)
-    except security.InvalidAccessToken as exc:
-        raise Unauthorized(str(exc)) from exc
-    user = await session.get(User, user_id)
-    if user is None or not user.is_active:
-        raise Unauthorized("This account no longer exists or is disabled. Sign in again.")
-    if not await auth_service.session_is_active(session=session, family_id=session_id):
-        raise Unauthorized("This session was ended (logged out or password changed). Sign in again.")
+async def authenticate_token(*, session: AsyncSession, settings: Settings, token: str) -> Caller:
+    user, session_id = await auth_service.authenticate(session=session, settings=settings, token=token)
     return Caller(user=user, session_id=session_id)
 
 
@@ -92,7 +83,7 @@ def TeamMember(role: Role | str = Role.viewer):  # noqa: N802 — reads like a t
     min_role = Role(role)
 
     async def dependency(team_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Membership:
-        return await teams_service.require_membership(
+        return await teams_repository.require_membership(
             session=session, user_id=user.id, team_id=team_id, min_role=min_role
         )
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from slowapi.errors import RateLimitExceeded
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tuneforge.errors import AppError
+from tuneforge.db import database_unreachable
+from tuneforge.errors import AppError, DatabaseUnavailable, InsufficientStorage
+from tuneforge.storage import disk_full
 
 
 def error_body(name: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -65,6 +69,29 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    async def _outage(request: Request, exc: Exception) -> JSONResponse:
+        """The database is down or restarting: 503 with a message saying it passes, not a 500.
+        (And a full storage volume anywhere: 507, not a 500.)"""
+        import logging
+
+        if disk_full(exc):
+            logging.getLogger("tuneforge.errors").error("storage full on %s %s: %s", request.method, request.url.path, exc)
+            full = InsufficientStorage()
+            return JSONResponse(error_body(full.name, full.detail), status_code=full.status_code)
+        if not database_unreachable(exc):
+            raise exc  # a real failure: the 500 handler below answers and logs it
+
+        logging.getLogger("tuneforge.errors").warning(
+            "database unreachable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+        )
+        error = DatabaseUnavailable()
+        return JSONResponse(error_body(error.name, error.detail), status_code=error.status_code, headers=error.headers)
+
+    # Where a lost database (or a full disk) surfaces: a refused connection or ENOSPC (OSError), the
+    # driver's own errors, SQLAlchemy's wrappers of them. Anything else of these is re-raised to `_unexpected`.
+    for exc_class in (OSError, DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(exc_class, _outage)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

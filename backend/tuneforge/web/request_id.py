@@ -49,6 +49,11 @@ class RequestIdMiddleware:
                 scope.get("method", "WS"),
                 scope.get("path"),
                 status,
-                extra={"fields": {"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 1)}},
+                extra={"fields": {
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    # The address rate limits see: the peer, or X-Forwarded-For from TUNEFORGE_TRUSTED_PROXIES.
+                    "client": (scope.get("client") or ("",))[0],
+                }},
             )
             request_id_var.reset(token)

@@ -14,8 +14,9 @@ import logging
 import os
 import signal
 import socket
+import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Collection
 from typing import Any
 
 from procrastinate import JobContext
@@ -24,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneforge import __version__
 from tuneforge.config import get_settings
 from tuneforge.db import make_engine, make_sessionmaker
-from tuneforge.jobs import queue
-from tuneforge.jobs.event_store import announce_job_change, append_events, status_event
+from tuneforge.jobs import lifecycle, queue
 from tuneforge.jobs.models import Job, JobStatus
+from tuneforge.worker.queue_worker import QueueWorker, transient
 from tuneforge.worker.supervisor import JobRunner
 from tuneforge.storage import get_storage
 from tuneforge.worker_registry import service as workers_service
@@ -40,34 +41,47 @@ def detect_devices() -> list[dict[str, Any]]:
     return detect(measure_cpu=True)
 
 
-async def reap_stalled_jobs(*, app, sessionmaker: async_sessionmaker[AsyncSession], stalled_after_s: float) -> int:
-    """Jobs whose worker stopped heartbeating: mark interrupted and put them back in the queue."""
+def detect_capabilities() -> dict[str, Any]:
+    """What this host can train (its Target: CUDA, bf16, packages), reported when registering: the API
+    validates jobs and builds /api/info from it, never from its own host."""
+    from tuneforge.training import capabilities
+
+    return capabilities()
+
+
+async def reap_stalled_jobs(
+    *, app, sessionmaker: async_sessionmaker[AsyncSession], stalled_after_s: float, running_here: Collection[int] = ()
+) -> int:
+    """Jobs whose worker stopped heartbeating: mark interrupted and put them back in the queue.
+
+    `running_here`: queue entries this worker is running itself, never taken over by it."""
     stalled = await app.job_manager.get_stalled_jobs(task_name=queue.RUN_JOB_TASK, seconds_since_heartbeat=stalled_after_s)
     reaped = 0
     for queue_job in stalled:
+        if queue_job.id in running_here:
+            continue
         job_id = uuid.UUID(queue_job.task_kwargs["job_id"])
         async with sessionmaker() as session:
             job = await session.get(Job, job_id, with_for_update=True)
             if job is None:  # deleted meanwhile: nothing to resume
                 continue
             cancelling = job.status == JobStatus.cancelling
+            # Its worker recorded the outcome, then died before telling the queue: nothing to resume.
+            settled = job.status.terminal
             if cancelling:
-                job.status = JobStatus.cancelled
-                job.finished_at = datetime.now(UTC)
-                job.message = f"cancelled; worker {job.worker_name} stopped while saving the checkpoint"
-            else:
-                job.status = JobStatus.interrupted
-                job.message = (
-                    f"worker {job.worker_name} stopped responding; "
-                    + ("resuming from the last checkpoint on another worker" if job.auto_resume
-                       else "press Resume to continue from the last checkpoint")
+                await lifecycle.transition(
+                    session=session, job=job, to=JobStatus.cancelled,
+                    message=f"cancelled; worker {job.worker_name} stopped while saving the checkpoint",
                 )
-            await append_events(
-                session=session, job_id=job.id, events=[status_event(job.status.value, job.message)], attempt=job.attempt
-            )
-            await announce_job_change(session=session, job=job)
+            elif not settled and job.status != JobStatus.interrupted:  # an interrupted one just waits again
+                await lifecycle.transition(
+                    session=session, job=job, to=JobStatus.interrupted,
+                    message=f"worker {job.worker_name} stopped responding; "
+                    + ("resuming from the last checkpoint on another worker" if job.auto_resume
+                       else "press Resume to continue from the last checkpoint"),
+                )
             await session.commit()
-        if job.auto_resume and not cancelling:
+        if job.auto_resume and not cancelling and not settled:
             await app.job_manager.retry_job(queue_job)
         else:
             from procrastinate.jobs import Status
@@ -100,8 +114,10 @@ async def run_worker(
         queues.append("modal")
     hostname = socket.gethostname()
     worker_name = name or f"{hostname}-{os.getpid()}"
-    async with sessionmaker() as session:
-        worker = await workers_service.register(
+    capabilities = await asyncio.to_thread(detect_capabilities)
+
+    async def register(session: AsyncSession):
+        return await workers_service.register(
             session=session,
             name=worker_name,
             hostname=hostname,
@@ -110,7 +126,11 @@ async def run_worker(
             devices=devices,
             max_concurrent_jobs=max_concurrent_jobs,
             version=__version__,
+            capabilities=capabilities,
         )
+
+    async with sessionmaker() as session:
+        worker = await register(session)
         await session.commit()
 
     runner = JobRunner(
@@ -134,35 +154,86 @@ async def run_worker(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    async with app.open_async():
-        procrastinate_worker = asyncio.create_task(
-            app.run_worker_async(
-                queues=queues,
-                concurrency=max_concurrent_jobs,
-                name=worker_name,
-                install_signal_handlers=False,
-                update_heartbeat_interval=heartbeat,
-                stalled_worker_timeout=stalled_after,
-                abort_job_polling_interval=min(5.0, heartbeat),
-                fetch_job_polling_interval=min(5.0, heartbeat),
-            )
+    def start_queue_worker() -> tuple[QueueWorker, asyncio.Task]:
+        # procrastinate's worker, made to survive a database outage or being declared dead.
+        queue_worker = QueueWorker(
+            app=app,
+            queues=queues,
+            concurrency=max_concurrent_jobs,
+            name=worker_name,
+            install_signal_handlers=False,
+            update_heartbeat_interval=heartbeat,
+            stalled_worker_timeout=stalled_after,
+            abort_job_polling_interval=min(5.0, heartbeat),
+            fetch_job_polling_interval=min(5.0, heartbeat),
         )
+        return queue_worker, asyncio.create_task(queue_worker.run(), name="queue-worker")
+
+    async with app.open_async():
+        queue_worker, procrastinate_worker = start_queue_worker()
         print(
             f"TuneForge worker {worker_name} ready on queues {', '.join(queues)} "
             f"({', '.join(d.get('name', '?') for d in devices)})",
             flush=True,
         )
+        # Since when this worker has been awake and reaching the database without a break. Only after
+        # a whole stall window of that does it judge other workers: after an outage or a pause every
+        # heartbeat looks old until its worker has had the chance to beat again.
+        trusted_since: float | None = None
+        database_away = False
+        restart_delay = 1.0
         try:
-            while not stop.is_set() and not procrastinate_worker.done():
+            while not stop.is_set():
+                last_tick = time.monotonic()
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=heartbeat)
                 except TimeoutError:
                     pass
-                async with sessionmaker() as session:
-                    await workers_service.heartbeat(session=session, worker_id=worker.id)
-                    await session.commit()
+                if stop.is_set():
+                    break
+                now = time.monotonic()
+                if now - last_tick > heartbeat + stalled_after:
+                    # SIGSTOP, a suspended VM, a frozen host: others may have declared it dead meanwhile.
+                    log.warning("worker %s was paused for %.0f s; rejoining", worker_name, now - last_tick)
+                    trusted_since = None
+                if procrastinate_worker.done():
+                    # It ended although nobody asked it to: the worker stays, with a fresh queue loop.
+                    failure = None if procrastinate_worker.cancelled() else procrastinate_worker.exception()
+                    log.warning("worker %s: its job queue loop ended (%r); restarting it in %.0f s", worker_name, failure, restart_delay)
+                    try:
+                        await asyncio.wait_for(stop.wait(), timeout=restart_delay)
+                        break
+                    except TimeoutError:
+                        pass
+                    restart_delay = min(restart_delay * 2, 30.0)
+                    queue_worker, procrastinate_worker = start_queue_worker()
+                    continue
                 try:
-                    await reap_stalled_jobs(app=app, sessionmaker=sessionmaker, stalled_after_s=stalled_after)
+                    async with sessionmaker() as session:
+                        if not await workers_service.heartbeat(session=session, worker_id=worker.id):
+                            worker = await register(session)  # its row is gone: register anew
+                        await session.commit()
+                    await queue_worker.beat()
+                except Exception as exc:  # noqa: BLE001 — the database is away: running jobs go on, beat again
+                    if not database_away and not transient(exc):
+                        log.exception("worker %s: heartbeat failed; retrying", worker_name)
+                    elif not database_away:
+                        log.warning("worker %s cannot reach the database (%s); its jobs keep running, retrying",
+                                    worker_name, type(exc).__name__)
+                    database_away, trusted_since = True, None
+                    continue
+                if database_away:
+                    log.warning("worker %s reaches the database again", worker_name)
+                    database_away = False
+                if trusted_since is None:
+                    trusted_since = now
+                if now - trusted_since < stalled_after:
+                    continue
+                try:
+                    await reap_stalled_jobs(
+                        app=app, sessionmaker=sessionmaker, stalled_after_s=stalled_after,
+                        running_here=queue_worker.running_job_ids(),
+                    )
                 except Exception:  # noqa: BLE001 — a failed sweep is retried on the next beat
                     log.exception("stalled-job sweep failed")
         finally:
@@ -173,8 +244,11 @@ async def run_worker(
                 await procrastinate_worker
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
-            async with sessionmaker() as session:
-                await workers_service.mark_stopped(session=session, worker_id=worker.id)
-                await session.commit()
+            try:
+                async with sessionmaker() as session:
+                    await workers_service.mark_stopped(session=session, worker_id=worker.id)
+                    await session.commit()
+            except Exception as exc:  # noqa: BLE001 — its heartbeat simply ages out
+                log.warning("worker %s could not record that it stopped (%s)", worker_name, type(exc).__name__)
             await engine.dispose()
             log.info("worker %s stopped", worker_name)

@@ -3,20 +3,24 @@
 `container_entry` is the body of the Modal function. It receives the spec and the dataset files,
 runs `python -m tuneforge.training run`, yields every event line as it comes, then yields the
 output folder as a tar.gz in chunks. The local test runner calls this same function.
+Past the job's time limit (`timeout_s`) the trainer gets SIGTERM (it saves a checkpoint), then
+SIGKILL after `stop_grace_s` — as the local executor does — and the exit report says `timed_out`.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from tuneforge.worker.trainer_env import trainer_env
 
 ARTIFACT_CHUNK = 8 * 1024 * 1024
 
@@ -35,20 +39,42 @@ def container_entry(payload: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         spec["output_dir"] = str(root / "output")
         spec["model_cache_dir"] = str(root / "models")
         (root / "spec.json").write_text(json.dumps(spec))
+        # The same rules as the local executor: an allow-listed environment plus the secrets this job
+        # needs (payload "env": its owner's HF_TOKEN for a Hub model), and an empty working directory
+        # (the spec's relative data paths are anchored at the spec's folder, not here).
+        workdir = root / "cwd"
+        workdir.mkdir()
         process = subprocess.Popen(
             [sys.executable, "-m", "tuneforge.training", "run", str(root / "spec.json")],
-            cwd=root,
+            cwd=workdir,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1", TRL_EXPERIMENTAL_SILENCE="1"),
+            env=trainer_env(extra={"PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false",
+                                   "TRL_EXPERIMENTAL_SILENCE": "1", **payload.get("env", {})}),
         )
         assert process.stdout is not None and process.stderr is not None
-        for line in process.stdout:
-            if line.strip():
-                yield ("event", line.rstrip("\n"))
-        stderr_tail = process.stderr.read()[-4000:]
-        code = process.wait()
+        timed_out = threading.Event()
+        kill = threading.Timer(float(payload.get("stop_grace_s", 120.0)), process.kill)
+
+        def stop() -> None:
+            timed_out.set()
+            process.terminate()  # the trainer saves a checkpoint, then exits
+            kill.start()
+
+        limit = threading.Timer(float(payload["timeout_s"]), stop) if payload.get("timeout_s") else None
+        if limit is not None:
+            limit.start()
+        try:
+            for line in process.stdout:
+                if line.strip():
+                    yield ("event", line.rstrip("\n"))
+            stderr_tail = process.stderr.read()[-4000:]
+            code = process.wait()
+        finally:
+            if limit is not None:
+                limit.cancel()
+            kill.cancel()
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
             if (root / "output").exists():
@@ -56,4 +82,4 @@ def container_entry(payload: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         data = buffer.getvalue()
         for start in range(0, len(data), ARTIFACT_CHUNK):
             yield ("artifact", data[start : start + ARTIFACT_CHUNK])
-        yield ("exit", {"code": code, "stderr_tail": stderr_tail})
+        yield ("exit", {"code": code, "stderr_tail": stderr_tail, "timed_out": timed_out.is_set()})

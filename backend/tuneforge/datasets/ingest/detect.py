@@ -1,7 +1,9 @@
 """Recognise a dataset's format from a sample of rows and map its columns onto a canonical kind.
 
-Kinds (DESIGN.md): messages, prompt_completion, preference, kto, text. Each format names the
-columns ("slots") it reads; an explicit user mapping replaces detection entirely.
+Kinds are the training library's data kinds (tuneforge.training.data_kinds): a format reads rows of
+chat, prompt_completion, preference, unpaired_preference (KTO) or text. Each format names the
+columns ("slots") it reads; an explicit user mapping replaces detection entirely. Slot names are the
+canonical row keys ("messages", "prompt", ...), not kinds.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("messages", "prompt_completion", "preference", "kto", "text")
+from tuneforge.training.data_kinds import DataKind
+
+# The kinds a dataset can be (all data kinds but "prompt": no format reads prompt-only rows).
+KINDS: tuple[DataKind, ...] = ("chat", "prompt_completion", "preference", "unpaired_preference", "text")
 
 
 @dataclass(frozen=True)
 class Format:
     name: str
-    kind: str
+    kind: DataKind
     title: str
     required: dict[str, tuple[str, ...]]  # slot -> column names that fill it (lower case)
     optional: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -25,10 +30,10 @@ class Format:
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
-        Format("openai", "messages", "OpenAI chat messages (role/content)",
+        Format("openai", "chat", "OpenAI chat messages (role/content)",
                {"messages": ("messages", "conversation", "conversations", "chat", "dialog", "dialogue", "turns")},
                {"system": ("system", "system_prompt")}),
-        Format("sharegpt", "messages", "ShareGPT conversations (from/value)",
+        Format("sharegpt", "chat", "ShareGPT conversations (from/value)",
                {"messages": ("conversations", "conversation", "messages", "chat", "dialog", "turns")},
                {"system": ("system", "system_prompt")}),
         Format("preference", "preference", "Preference pairs (prompt/chosen/rejected)",
@@ -37,7 +42,7 @@ FORMATS: dict[str, Format] = {
                {"chosen": ("chosen",), "rejected": ("rejected",)}),
         Format("anthropic_hh", "preference", "Anthropic HH (full-text chosen/rejected)",
                {"chosen": ("chosen",), "rejected": ("rejected",)}),
-        Format("kto", "kto", "KTO (prompt/completion/label)",
+        Format("kto", "unpaired_preference", "KTO (prompt/completion/label)",
                {"prompt": ("prompt",), "completion": ("completion", "response"), "label": ("label",)}),
         Format("alpaca", "prompt_completion", "Alpaca (instruction/input/output)",
                {"instruction": ("instruction",), "output": ("output",)}, {"input": ("input",)}),
@@ -51,9 +56,9 @@ FORMATS: dict[str, Format] = {
     ]
 }
 # Formats whose rows do not come from columns: documents and markdown transcripts.
-DOCUMENT_FORMATS = {"documents": "text", "markdown_chat": "messages"}
-DEFAULT_FORMAT_FOR_KIND = {"messages": "openai", "prompt_completion": "prompt_completion",
-                           "preference": "preference", "kto": "kto", "text": "text"}
+DOCUMENT_FORMATS: dict[str, DataKind] = {"documents": "text", "markdown_chat": "chat"}
+DEFAULT_FORMAT_FOR_KIND: dict[str, str] = {"chat": "openai", "prompt_completion": "prompt_completion",
+                                           "preference": "preference", "unpaired_preference": "kto", "text": "text"}
 _PRIORITY = ["openai", "sharegpt", "preference", "anthropic_hh", "implicit_preference", "kto", "alpaca",
              "dolly", "prompt_completion", "question_answer", "text"]
 
@@ -64,7 +69,7 @@ class Mapping:
     columns: dict[str, str]  # slot -> source column
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> DataKind:
         if self.format in DOCUMENT_FORMATS:
             return DOCUMENT_FORMATS[self.format]
         return FORMATS[self.format].kind
@@ -152,7 +157,7 @@ def _match(fmt: Format, by_lower: dict[str, str], sample: list[dict]) -> Mapping
         if found is not None:
             columns[slot] = found
     # Content checks where the column names alone are not enough.
-    if fmt.kind == "messages":
+    if fmt.kind == "chat":
         if _turn_style(_first_value(sample, columns["messages"])) != fmt.name:
             return None
     if fmt.name in ("anthropic_hh", "implicit_preference"):
@@ -188,6 +193,8 @@ def detect(sample: list[dict]) -> Detection:
 
 def mapping_from_user(spec: dict, columns: list[str]) -> Mapping:
     """A user's mapping ({"format" or "kind", "columns": {slot: column}}), checked against the file."""
+    if not spec.get("format") and spec.get("kind") and spec["kind"] not in DEFAULT_FORMAT_FOR_KIND:
+        raise ValueError(f"no format reads {spec['kind']!r} rows; a dataset's kind is one of {', '.join(KINDS)}")
     fmt_name = spec.get("format") or DEFAULT_FORMAT_FOR_KIND.get(spec.get("kind", ""), "")
     if fmt_name in DOCUMENT_FORMATS:
         return Mapping(fmt_name, {})

@@ -24,6 +24,15 @@ class PatternError(ValueError):
     pass
 
 
+class ConversationTooLong(Exception):
+    """A conversation (one row) longer than `max_chars`: reading stops instead of holding it whole."""
+
+    def __init__(self, line: int, size: int) -> None:
+        super().__init__(line, size)
+        self.line = line
+        self.size = size
+
+
 @dataclass(frozen=True)
 class _Pattern:
     role: str
@@ -68,14 +77,15 @@ def compile_participants(participants: dict[str, Iterable[Any]]) -> list[_Patter
 
 
 def parse_transcript(
-    lines: Iterable[str], participants: dict[str, Iterable[Any]], separator: Any = None
+    lines: Iterable[str], participants: dict[str, Iterable[Any]], separator: Any = None, *, max_chars: int | None = None
 ) -> Iterator[tuple[int, list[dict], int]]:
-    """Yields (first line number, messages, lines ignored before the first speaker) per conversation."""
+    """Yields (first line number, messages, lines ignored before the first speaker) per conversation.
+    A conversation over `max_chars` characters raises ConversationTooLong."""
     patterns = compile_participants(participants)
     split = _compile_one("separator", separator) if separator else None
     messages: list[dict] = []
     current: list[str] | None = None
-    start_line, skipped = 0, 0
+    start_line, skipped, size = 0, 0, 0
 
     def close_turn() -> None:
         if current is not None:
@@ -87,7 +97,7 @@ def parse_transcript(
             close_turn()
             if messages:
                 yield start_line, messages, skipped
-            messages, current, skipped = [], None, 0
+            messages, current, skipped, size = [], None, 0, 0
             continue
         opened = next(((p.role, rest) for p in patterns if (rest := p.match(line)) is not None), None)
         if opened is not None:
@@ -96,10 +106,14 @@ def parse_transcript(
                 start_line = lineno
             messages.append({"role": opened[0], "content": ""})
             current = [opened[1]] if opened[1] else []
+            size += len(line)
         elif current is not None:
             current.append(line)
+            size += len(line) + 1
         elif line.strip():
             skipped += 1
+        if max_chars is not None and size > max_chars:
+            raise ConversationTooLong(start_line, size)
     close_turn()
     if messages:
         yield start_line, messages, skipped

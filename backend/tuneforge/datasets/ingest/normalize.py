@@ -179,7 +179,7 @@ def normalize(data: Any, mapping: Mapping) -> tuple[dict | None, list[Problem]]:
 
     fmt = mapping.format
     row: dict | None
-    if mapping.kind == "messages":
+    if mapping.kind == "chat":
         turns = normalize_messages(data.get(cols.get("messages", "messages")), cols.get("messages", "messages"), problems)
         system = text("system") if "system" in cols else ""
         if turns is not None and system and system.strip() and not any(t["role"] == "system" for t in turns):
@@ -216,7 +216,7 @@ def normalize(data: Any, mapping: Mapping) -> tuple[dict | None, list[Problem]]:
                 return None, problems
             prompt, chosen, rejected = split
         row = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
-    elif fmt == "kto":
+    elif mapping.kind == "unpaired_preference":
         prompt = _messages_or_text(data.get(cols["prompt"]), "prompt", cols["prompt"], problems)
         completion = _messages_or_text(data.get(cols["completion"]), "completion", cols["completion"], problems)
         label = _label(data.get(cols["label"]), cols["label"], problems)

@@ -3,12 +3,17 @@
 One streaming pass. Every source row becomes exactly one output line, in order, so "row N" is
 line N of the canonical file. A row that cannot be expressed canonically is written as
 {"_invalid": true, "raw": ...}: the version keeps it (nothing is lost) and is marked as having
-errors; `drop_invalid` writes a clean version without such rows.
+errors; `drop_invalid` writes a clean version without such rows. Optionally, a second file gets
+each row as it was uploaded (cut to SIDECAR_CHARS), line for line, for previews.
+
+An upload over the reading limits (ReadOptions) raises LimitExceeded before a row is read; a row
+over max_row_bytes becomes an invalid row with a `row_too_long` error.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import json
 from array import array
 from collections.abc import Iterator
@@ -19,18 +24,32 @@ from typing import Any, BinaryIO
 from tuneforge.datasets.ingest.detect import DOCUMENT_FORMATS, Detection, Mapping, detect, mapping_from_user
 from tuneforge.datasets.ingest.issues import Issue, IssueLog, Problem, n, where_line, where_row
 from tuneforge.datasets.ingest.normalize import normalize
-from tuneforge.datasets.ingest.readers import ReadOptions, Record, Source, read_source, source_category
+from tuneforge.datasets.ingest.readers import (
+    RAW_PREVIEW_CHARS,
+    ReadOptions,
+    Record,
+    Source,
+    check_limits,
+    read_source,
+    row_too_long,
+    source_category,
+)
 from tuneforge.datasets.ingest.stats import Stats, find_duplicates, length_text
 from tuneforge.datasets.ingest.validate import validate
+from tuneforge.datasets.ingest import placeholders
+from tuneforge.training.data_kinds import DataKind
 
-CANONICAL_MAPPINGS = {
-    "messages": Mapping("openai", {"messages": "messages"}),
+# How to re-read a canonical file of each kind (the slots are the canonical row keys).
+CANONICAL_MAPPINGS: dict[str, Mapping] = {
+    "chat": Mapping("openai", {"messages": "messages"}),
     "prompt_completion": Mapping("prompt_completion", {"prompt": "prompt", "completion": "completion"}),
     "preference": Mapping("preference", {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}),
-    "kto": Mapping("kto", {"prompt": "prompt", "completion": "completion", "label": "label"}),
+    "unpaired_preference": Mapping("kto", {"prompt": "prompt", "completion": "completion", "label": "label"}),
     "text": Mapping("text", {"text": "text"}),
 }
 _BATCH = 512
+_BATCH_CHARS = 1 << 20  # and at most about this many characters: the tokenizer's output is ~100 bytes a token
+SIDECAR_CHARS = 64 * 1024  # the "as uploaded" copy of a row keeps at most this much of it
 
 
 @dataclass
@@ -52,7 +71,7 @@ class IngestOptions(ReadOptions):
 
 @dataclass
 class IngestReport:
-    kind: str | None
+    kind: DataKind | None
     mapping: dict | None
     detection: dict
     stats: dict
@@ -87,19 +106,22 @@ def _hash64(line: bytes) -> int:
 class _Run:
     """State of one ingest pass."""
 
-    def __init__(self, options: IngestOptions, out: BinaryIO, show_file: bool) -> None:
+    def __init__(self, options: IngestOptions, out: BinaryIO, show_file: bool, raw_out: BinaryIO | None = None) -> None:
         self.options = options
         self.out = out
+        self.raw_out = raw_out
         self.show_file = show_file
         self.log = IssueLog(options.keep_issues_per_code)
         self.sha = hashlib.sha256()
         self.hashes = array("Q")
         self.seen: set[int] = set()
-        self.pending: list[tuple[int, str]] = []
+        self.pending: list[tuple[int, str, int]] = []
+        self.pending_chars = 0
         self.tokens_per_char: float | None = None
         self.written = 0
         self.dropped = {"invalid": 0, "duplicates": 0, "over_length": 0}
         self.stats: Stats | None = None
+        self.placeholders: Counter = Counter()  # rows per template placeholder ({{name}}) left in the text
 
     def issue(self, problem: Problem, record: Record, row: int) -> None:
         if problem.code == "invalid_json" and record.line:
@@ -110,8 +132,10 @@ class _Run:
                            file=record.file, line=record.line,
                            column=record.column if problem.code == "invalid_json" else None, field=problem.field))
 
-    def write(self, line: bytes, content_hash: int) -> None:
+    def write(self, line: bytes, content_hash: int, raw: bytes | None = None) -> None:
         self.out.write(line)
+        if self.raw_out is not None:
+            self.raw_out.write(raw or b"null\n")
         self.sha.update(line)
         self.hashes.append(content_hash)
         self.written += 1
@@ -123,19 +147,23 @@ def _iter_records(sources: list[Source], options: ReadOptions, log: IssueLog) ->
 
 
 def ingest(
-    sources: list[Source], out: BinaryIO, *, mapping: dict | Mapping | None = None, options: IngestOptions | None = None
+    sources: list[Source], out: BinaryIO, *, mapping: dict | Mapping | None = None, options: IngestOptions | None = None,
+    raw_out: BinaryIO | None = None,
 ) -> IngestReport:
-    """Read `sources`, write canonical JSONL to `out`, return the report. Raises ValueError for a bad mapping."""
+    """Read `sources`, write canonical JSONL to `out` (and each row as uploaded to `raw_out`), return the
+    report. Raises ValueError for a bad mapping, LimitExceeded for an upload over the reading limits."""
     options = options or IngestOptions()
     categories = {source_category(s.name) for s in sources}
     show_file = len(sources) > 1 or any(s.name.lower().endswith(".zip") for s in sources)
-    run = _Run(options, out, show_file)
+    run = _Run(options, out, show_file, raw_out)
     records = _iter_records(sources, options, run.log)
     if {"records", "documents"} <= categories:
         run.log.file_issue("error", "mixed_sources", None,
                            "this upload mixes documents (.txt, .md, .zip) with row files (.jsonl, .json, .csv, .parquet)",
                            "Upload documents and row files as separate datasets.")
         records = iter(())
+    else:
+        check_limits(sources, options)
 
     # Detect from a sample, then process the sample and the rest in one stream.
     sample: list[Record] = []
@@ -162,13 +190,15 @@ def ingest(
         run.stats.duplicates += 1
         run.log.add(Issue("warning", "duplicate", f"{where_row(row)}: identical to row {n(first)}",
                           "Duplicates weigh those examples double. Drop duplicates unless that is intended.", row=row))
+    placeholders.add_summary(run.log, run.placeholders)
     if run.written == 0 and not run.log.errors:
         run.log.file_issue("error", "no_rows", None, "no rows were found", "Check that the file has data rows.")
     return IngestReport(
         kind=kind,
         mapping=resolved.to_dict() if resolved else None,
         detection=detection.to_dict(),
-        stats=run.stats.to_dict(max_length=options.max_length, tokenizer_name=options.tokenizer_name),
+        stats={**run.stats.to_dict(max_length=options.max_length, tokenizer_name=options.tokenizer_name),
+               **({"placeholders": dict(run.placeholders.most_common())} if run.placeholders else {})},
         issues=[i.to_dict() for i in run.log.issues],
         summary=run.log.summary(),
         sha256=run.sha.hexdigest(),
@@ -208,13 +238,17 @@ def _process(run: _Run, row_number: int, record: Record, mapping: Mapping | None
         stats.add_raw(record.data)
         row, problems = normalize(record.data, mapping)
         if row is not None:
-            problems += validate(row, kind)
+            problems += validate(row, kind) + placeholders.row_problems(row)
     errors = row is None or any(p.severity == "error" for p in problems)
+    out_row = row if row is not None else {"_invalid": True, "raw": record.raw_text if record.data is None else record.data}
+    line = dumps(out_row)
+    if len(line) > options.max_row_bytes:  # whatever the reader: no stored row is over the limit
+        problems = [row_too_long(len(line), options.max_row_bytes)]
+        row, errors = None, True
+        line = dumps({"_invalid": True, "raw": _cut(line[:RAW_PREVIEW_CHARS * 4].decode("utf-8", "ignore"), RAW_PREVIEW_CHARS)})
     if errors and options.drop_invalid:
         run.dropped["invalid"] += 1
         return
-    out_row = row if row is not None else {"_invalid": True, "raw": record.raw_text if record.data is None else record.data}
-    line = dumps(out_row)
     content_hash = _hash64(line) if row is not None else 0
     if options.drop_duplicates and row is not None:
         if content_hash in run.seen:
@@ -228,10 +262,28 @@ def _process(run: _Run, row_number: int, record: Record, mapping: Mapping | None
     out_number = run.written + 1
     for problem in problems:
         run.issue(problem, record, out_number)
+        if problem.code == "placeholder":
+            placeholders.count(row, run.placeholders)
     stats.add_row(row, errors=errors, warnings=any(p.severity == "warning" for p in problems))
-    run.write(line, content_hash)
+    run.write(line, content_hash, _as_uploaded(record, row, line) if run.raw_out is not None else None)
     if row is not None:
         _add_length(run, out_number, row, kind, record)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… (cut: {len(text):,} characters in all)"
+
+
+def _as_uploaded(record: Record, row: dict | None, line: bytes) -> bytes:
+    """The row as it was read from the upload (the parsed source row, or the text of an unreadable
+    one), one JSON line, cut to SIDECAR_CHARS: previews show it without reading the upload again."""
+    raw = record.data if record.data is not None else record.raw_text
+    if raw is not None and raw == row and len(line) <= SIDECAR_CHARS:
+        return line  # already canonical (documents, canonical chat): the same bytes
+    encoded = _ENCODER.encode(raw)
+    if len(encoded) > SIDECAR_CHARS:
+        encoded = _ENCODER.encode(_cut(encoded if not isinstance(raw, str) else raw, SIDECAR_CHARS))
+    return (encoded + "\n").encode("utf-8")
 
 
 def _contents(value: Any) -> list[str]:
@@ -283,7 +335,8 @@ def _add_length(run: _Run, row_number: int, row: dict, kind: str, record: Record
                   record, row_number)
         text = length_text(row, kind, None)
     run.pending.append((row_number, text, characters))
-    if len(run.pending) >= _BATCH:
+    run.pending_chars += len(text)
+    if len(run.pending) >= _BATCH or run.pending_chars >= _BATCH_CHARS:
         _flush_lengths(run, kind)
 
 
@@ -302,8 +355,9 @@ def _flush_lengths(run: _Run, kind: str | None) -> None:
                               "It will be cut at the limit during training. Shorten it, raise the max length, "
                               "or drop rows over the limit.", row=row_number))
     run.pending.clear()
+    run.pending_chars = 0
 
 
-def ingest_canonical(path, out: BinaryIO, *, kind: str, options: IngestOptions | None = None) -> IngestReport:
+def ingest_canonical(path, out: BinaryIO, *, kind: DataKind, options: IngestOptions | None = None) -> IngestReport:
     """Re-read a canonical file (to derive a version: drop invalid rows, duplicates, long rows)."""
     return ingest([Source("rows.jsonl", path)], out, mapping=CANONICAL_MAPPINGS[kind], options=options)

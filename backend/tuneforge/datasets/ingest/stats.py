@@ -23,7 +23,7 @@ def length_text(row: dict, kind: str, tokenizer: Any = None) -> str:
     def as_text(value):
         return render(value) if isinstance(value, list) else value
 
-    if kind == "messages":
+    if kind == "chat":
         return render(row["messages"])
     if kind == "prompt_completion":
         return row["prompt"] + row["completion"]
@@ -33,7 +33,7 @@ def length_text(row: dict, kind: str, tokenizer: Any = None) -> str:
             longer = max(row["chosen"], row["rejected"], key=lambda side: sum(len(t["content"]) for t in side))
             return render(prompt + longer)
         return prompt + max(row["chosen"], row["rejected"], key=len)
-    if kind == "kto":
+    if kind == "unpaired_preference":
         prompt, completion = row["prompt"], row["completion"]
         if isinstance(prompt, list):
             return render(prompt + (completion if isinstance(completion, list) else [{"role": "assistant", "content": completion}]))
@@ -86,13 +86,13 @@ class Stats:
         self.rows_with_warnings += warnings
         if row is None:
             return
-        if self.kind == "messages":
+        if self.kind == "chat":
             turns = row["messages"]
             self.turns[sum(1 for t in turns if t["role"] != "system")] += 1
             for turn in turns:
                 self.roles[turn["role"]] += 1
             self.rows_with_system += any(t["role"] == "system" for t in turns)
-        elif self.kind == "kto":
+        elif self.kind == "unpaired_preference":
             self.labels["desirable" if row["label"] else "undesirable"] += 1
 
     def add_length(self, length: int, characters: int, *, estimated: bool = False) -> None:
@@ -141,7 +141,7 @@ class Stats:
             },
             "sources": list(self.sources.values()),
         }
-        if self.kind == "messages":
+        if self.kind == "chat":
             total = sum(self.turns.values())
             stats["turns"] = {
                 "histogram": {str(k): v for k, v in sorted(self.turns.items())},
@@ -149,7 +149,7 @@ class Stats:
             }
             stats["roles"] = dict(self.roles)
             stats["rows_with_system"] = self.rows_with_system
-        if self.kind == "kto":
+        if self.kind == "unpaired_preference":
             stats["labels"] = dict(self.labels)
         return stats
 

@@ -78,7 +78,7 @@ def _check_side(value: Any, name: str) -> list[Problem]:
 
 
 def validate(row: dict, kind: str) -> list[Problem]:
-    if kind == "messages":
+    if kind == "chat":
         return check_messages(row["messages"])
     if kind == "prompt_completion":
         problems = []
@@ -93,7 +93,7 @@ def validate(row: dict, kind: str) -> list[Problem]:
             problems.append(Problem("warning", "chosen_equals_rejected", "chosen and rejected are identical, so there is nothing to learn",
                                     "Fix the pair or drop the row.", "chosen"))
         return problems
-    if kind == "kto":
+    if kind == "unpaired_preference":
         return _check_side(row["prompt"], "prompt") + _check_side(row["completion"], "completion")
     if _blank(row["text"]):
         return [Problem("error", "empty_field", "the text is empty", _DROP, "text")]

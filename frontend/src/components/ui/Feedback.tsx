@@ -34,9 +34,33 @@ export function StatusMessage({ children, className }: { children: ReactNode; cl
   return (
     <p
       role="status"
+      data-tone="success"
       className={cn("rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800", className)}
     >
       {children}
     </p>
+  );
+}
+
+const noticeTones = {
+  info: "border-slate-200 bg-slate-50 text-slate-800",
+  warning: "border-amber-200 bg-amber-50 text-amber-900",
+} as const;
+
+/** Neither success nor failure: something to know (saved but not checked, signed out and why). */
+export function Notice({
+  tone = "info",
+  children,
+  className,
+}: {
+  tone?: keyof typeof noticeTones;
+  children: ReactNode;
+  className?: string;
+}) {
+  if (!children) return null;
+  return (
+    <div role="status" data-tone={tone} className={cn("rounded-md border px-3 py-2 text-sm", noticeTones[tone], className)}>
+      {children}
+    </div>
   );
 }

@@ -29,7 +29,8 @@ export function RadioCard({
       className={cn(
         "flex gap-3 rounded-lg border p-3",
         checked ? "border-indigo-500 bg-indigo-50/60 ring-1 ring-indigo-500" : "border-slate-200 bg-white",
-        disabled && "opacity-60",
+        // Not faded with opacity: the title and the reason it is unavailable must stay readable (WCAG contrast).
+        disabled && "border-dashed bg-slate-50",
       )}
     >
       <input
@@ -44,7 +45,7 @@ export function RadioCard({
         className="mt-1 size-4 shrink-0 accent-indigo-600"
       />
       <div className="min-w-0">
-        <label htmlFor={id} className="block text-sm font-medium text-slate-900">
+        <label htmlFor={id} className={cn("block text-sm font-medium", disabled ? "text-slate-600" : "text-slate-900")}>
           {title}
         </label>
         <div id={`${id}-desc`} className="text-sm text-slate-600">

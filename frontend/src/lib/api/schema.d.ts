@@ -256,7 +256,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Info */
+        /**
+         * Info
+         * @description Members only: it names the workers' hosts and devices.
+         *
+         *     What can be trained is what the live workers reported they can (and the Modal image, when a worker
+         *     dispatches to Modal): the API never probes its own host.
+         */
         get: operations["info_api_info_get"];
         put?: never;
         post?: never;
@@ -318,6 +324,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/artifacts.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Result Archive
+         * @description The job's result - the adapter or full model with its tokenizer, model card, metrics and
+         *     evaluation, without checkpoints - as one zip, streamed from storage as it is made.
+         */
+        get: operations["download_result_archive_api_jobs__job_id__artifacts_zip_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/artifacts/{path}": {
         parameters: {
             query?: never;
@@ -361,7 +388,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Clone Job */
+        /**
+         * Clone Job
+         * @description Launches a copy of the job: its settings with `overrides` merged in (nested keys one by one).
+         */
         post: operations["clone_job_api_jobs__job_id__clone_post"];
         delete?: never;
         options?: never;
@@ -449,7 +479,7 @@ export interface paths {
         };
         /**
          * Job Spec Yaml
-         * @description The resolved spec, runnable with `tuneforge train` on this machine.
+         * @description The resolved spec, for `tuneforge train` once its `storage:` files are downloaded (SPEC_YAML_NOTE).
          */
         get: operations["job_spec_yaml_api_jobs__job_id__spec_yaml_get"];
         put?: never;
@@ -620,6 +650,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/teams/{team_id}/datasets/{dataset_id}/versions/{version_id}/fill-placeholders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fill Placeholders
+         * @description A new version with the template placeholders ({{name}}) replaced by the given values.
+         */
+        post: operations["fill_placeholders_api_teams__team_id__datasets__dataset_id__versions__version_id__fill_placeholders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/teams/{team_id}/datasets/{dataset_id}/versions/{version_id}/issues": {
         parameters: {
             query?: never;
@@ -722,6 +772,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/teams/{team_id}/estimate-accuracy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Estimate Accuracy
+         * @description Actual / estimated wall time over the team's last succeeded jobs (recorded when each ended).
+         */
+        get: operations["estimate_accuracy_api_teams__team_id__estimate_accuracy_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/teams/{team_id}/job-templates": {
         parameters: {
             query?: never;
@@ -782,12 +852,63 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccuracyGroup */
+        AccuracyGroup: {
+            /** Device Type */
+            device_type: string;
+            /** Executor */
+            executor: string;
+            /** High Ratio */
+            high_ratio: number | null;
+            /** Jobs */
+            jobs: number;
+            /** Low Ratio */
+            low_ratio: number | null;
+            /** Median Ratio */
+            median_ratio: number | null;
+        };
+        /** AdapterInfo */
+        AdapterInfo: {
+            /** Available */
+            available: boolean;
+            /** Name */
+            name: string;
+            /** Reason */
+            reason: string;
+        };
         /** ArtifactRead */
         ArtifactRead: {
             /** Path */
             path: string;
             /** Size Bytes */
             size_bytes: number;
+        };
+        /** BaseModelInfo */
+        BaseModelInfo: {
+            /** Available */
+            available: boolean;
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * BilledTo
+         * @description Whose Modal token pays for a Modal job's runs: a name and a token hint, never the secret.
+         */
+        BilledTo: {
+            /** Name */
+            name: string;
+            /**
+             * Token Hint
+             * @description e.g. 'ak-…abcd'; null when they have no Modal token saved now
+             */
+            token_hint: string | null;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
         };
         /** CredentialRead */
         CredentialRead: {
@@ -805,6 +926,59 @@ export interface components {
             username?: string | null;
             /** Verified At */
             verified_at?: string | null;
+        };
+        /**
+         * DataKindInfo
+         * @description A shape of canonical rows. Datasets report these names as a version's `kind`; methods list
+         *     the ones they train on (`methods[].data_kinds`).
+         */
+        DataKindInfo: {
+            /**
+             * Description
+             * @description the label to show, e.g. 'chat conversations'
+             */
+            description: string;
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
+        };
+        /**
+         * DataOptions
+         * @description How the data is read: everything about it except which files (see DataSpec).
+         */
+        DataOptions: {
+            /**
+             * Chat Template
+             * @description 'auto' (the tokenizer's, else chatml) or a named one: chatml, llama-3, alpaca, zephyr.
+             * @default auto
+             */
+            chat_template: string;
+            /**
+             * Loss On
+             * @description Train on assistant/completion tokens only, or on every token.
+             * @default assistant
+             * @enum {string}
+             */
+            loss_on: "assistant" | "all";
+            /**
+             * Max Length
+             * @default 512
+             */
+            max_length: number;
+            /** Max Rows */
+            max_rows?: number | null;
+            /**
+             * Packing
+             * @default false
+             */
+            packing: boolean;
+            /**
+             * Validation Split
+             * @default 0.1
+             */
+            validation_split: number;
         };
         /** DatasetRead */
         DatasetRead: {
@@ -849,6 +1023,77 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** DayCount */
+        DayCount: {
+            /**
+             * Day
+             * @description ISO date
+             */
+            day: string;
+            /** Failed */
+            failed: number;
+            /** Jobs */
+            jobs: number;
+            /** Succeeded */
+            succeeded: number;
+        };
+        /**
+         * DebugSpec
+         * @description Test hooks. Not shown in the UI.
+         */
+        DebugSpec: {
+            /**
+             * Force Oom When Batch Above
+             * @description Raise an out-of-memory error at the first step while batch_size exceeds this.
+             */
+            force_oom_when_batch_above?: number | null;
+            /**
+             * Step Delay S
+             * @description Sleep after each step (lets tests cancel mid-run).
+             * @default 0
+             */
+            step_delay_s: number;
+        };
+        /**
+         * DeviceInfo
+         * @description A device a worker reported (training.hardware.detect_devices). Workers may report more keys; they are kept.
+         */
+        DeviceInfo: {
+            /** Bf16 */
+            bf16?: boolean | null;
+            /** Can Train */
+            can_train?: boolean | null;
+            /** Compute Capability */
+            compute_capability?: string | null;
+            /** Cores */
+            cores?: number | null;
+            /** Fp16 */
+            fp16?: boolean | null;
+            /** Free Memory Bytes */
+            free_memory_bytes?: number | null;
+            /** Index */
+            index?: number | null;
+            /** Multiprocessors */
+            multiprocessors?: number | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Speed
+             * @description measured CPU speed (matmul_flops, dispatch_seconds)
+             */
+            speed?: {
+                [key: string]: number;
+            } | null;
+            /** Total Memory Bytes */
+            total_memory_bytes?: number | null;
+            /**
+             * Type
+             * @description cuda, mps or cpu
+             */
+            type?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** DropInvalidIn */
         DropInvalidIn: {
             /**
@@ -867,13 +1112,97 @@ export interface components {
              */
             notes: string;
         };
+        /**
+         * EstimateAccuracy
+         * @description How close estimates were to what the team's last succeeded jobs took: actual / estimated wall
+         *     time, the median and the lowest and highest, overall and per executor and device type.
+         */
+        EstimateAccuracy: {
+            /** Groups */
+            groups: components["schemas"]["AccuracyGroup"][];
+            /** High Ratio */
+            high_ratio: number | null;
+            /**
+             * Jobs
+             * @description jobs counted (succeeded, estimated, not resumed), at most `limit`
+             */
+            jobs: number;
+            /** Limit */
+            limit: number;
+            /** Low Ratio */
+            low_ratio: number | null;
+            /** Median Ratio */
+            median_ratio: number | null;
+            /**
+             * Within Range
+             * @description of those, how many took a time inside their estimate's range
+             */
+            within_range: number;
+        };
+        /**
+         * EstimateDevice
+         * @description The device an estimate was made for, as the training library saw it.
+         */
+        EstimateDevice: {
+            /** Free Memory Bytes */
+            free_memory_bytes?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Total Memory Bytes */
+            total_memory_bytes?: number | null;
+            /** Type */
+            type?: string | null;
+        };
+        /**
+         * EstimatePhase
+         * @description One phase of a run and its seconds: startup, loading_model, tokenizing, training, saving, evaluating.
+         */
+        EstimatePhase: {
+            /** Label */
+            label?: string | null;
+            /** Name */
+            name: string;
+            /** Seconds */
+            seconds: number;
+        };
+        /**
+         * EstimateRange
+         * @description The factors the range is the estimate times (measured spread of the calibration runs).
+         */
+        EstimateRange: {
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+        };
+        /**
+         * EstimateRead
+         * @description POST /teams/{id}/jobs/estimate: the settings checked like a launch, estimated on every target.
+         */
+        EstimateRead: {
+            /** @description where the job would run as configured; null if nowhere yet */
+            chosen: components["schemas"]["TargetEstimate"] | null;
+            facts: components["schemas"]["LaunchFacts"];
+            /** Price Table Date */
+            price_table_date: string;
+            /**
+             * Spec Yaml
+             * @description the spec, runnable with `tuneforge train`
+             */
+            spec_yaml: string;
+            /** Targets */
+            targets: components["schemas"]["TargetEstimate"][];
+            /** Warnings */
+            warnings?: string[] | null;
+        };
         /** EstimateRequest */
         EstimateRequest: {
             /**
              * Adapter
              * @default lora
+             * @enum {string}
              */
-            adapter: string;
+            adapter: "full" | "lora" | "qlora";
             /**
              * Auto Oom Retry
              * @default true
@@ -889,26 +1218,14 @@ export interface components {
              * @default tiny-llama
              */
             base_model: string;
-            /**
-             * Data
-             * @description max_length, packing, loss_on, chat_template, validation_split
-             */
-            data?: {
-                [key: string]: unknown;
-            };
+            data?: components["schemas"]["DataOptions"];
             /**
              * Dataset Version Id
              * Format: uuid
              */
             dataset_version_id: string;
-            /** Debug */
-            debug?: {
-                [key: string]: unknown;
-            };
-            /** Eval */
-            eval?: {
-                [key: string]: unknown;
-            };
+            debug?: components["schemas"]["DebugSpec"];
+            eval?: components["schemas"]["EvalSpec"];
             /** @default local */
             executor: components["schemas"]["Executor"];
             /**
@@ -916,32 +1233,22 @@ export interface components {
              * @description Modal GPU type, e.g. T4, L4, A10G, A100-80GB, H100
              */
             gpu_type?: string | null;
-            /** Grpo */
-            grpo?: {
-                [key: string]: unknown;
-            };
-            /** Hyperparameters */
-            hyperparameters?: {
-                [key: string]: unknown;
-            };
-            /** Lora */
-            lora?: {
-                [key: string]: unknown;
-            };
+            grpo?: components["schemas"]["GrpoSpec"];
+            hyperparameters?: components["schemas"]["Hyperparameters"];
+            lora?: components["schemas"]["LoraSpec"];
             /**
              * Merge Adapter
+             * @description Also save the LoRA merged into the base (output_dir/merged).
              * @default false
              */
             merge_adapter: boolean;
             /**
              * Method
              * @default sft
+             * @enum {string}
              */
-            method: string;
-            /** Method Options */
-            method_options?: {
-                [key: string]: unknown;
-            };
+            method: "sft" | "cpt" | "dpo" | "orpo" | "kto" | "simpo" | "cpo" | "grpo" | "reward";
+            method_options?: components["schemas"]["MethodOptions"];
             /** Mixture */
             mixture?: components["schemas"]["MixtureSource"][];
             /** Name */
@@ -951,12 +1258,10 @@ export interface components {
             /**
              * Provider
              * @default auto
+             * @enum {string}
              */
-            provider: string;
-            /** Qlora */
-            qlora?: {
-                [key: string]: unknown;
-            };
+            provider: "auto" | "hf" | "unsloth";
+            qlora?: components["schemas"]["QLoraSpec"];
             /**
              * Seed
              * @default 42
@@ -969,22 +1274,100 @@ export interface components {
             timeout_minutes: number;
             /**
              * Weight
+             * @description The main version's share in a mixture.
              * @default 1
              */
             weight: number;
+        };
+        /**
+         * EstimateSuggestion
+         * @description One change that makes the job fit, or fit with room to spare.
+         */
+        EstimateSuggestion: {
+            /**
+             * Action
+             * @description use_lora, enable_qlora, gradient_checkpointing, halve_batch or bigger_gpu
+             */
+            action: string;
+            /** Fits */
+            fits: boolean;
+            /**
+             * Gpu
+             * @description bigger_gpu only: the Modal GPU type that fits
+             */
+            gpu?: string | null;
+            /** Message */
+            message: string;
+            /** Peak Memory Bytes */
+            peak_memory_bytes: number;
+            /** Seconds Per Step */
+            seconds_per_step: number;
+        };
+        /** EvalSpec */
+        EvalSpec: {
+            /**
+             * Compare Base
+             * @default true
+             */
+            compare_base: boolean;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Generation Samples
+             * @description Held-out prompts to generate answers for.
+             * @default 16
+             */
+            generation_samples: number;
+            /**
+             * Max New Tokens
+             * @default 64
+             */
+            max_new_tokens: number;
         };
         /**
          * Executor
          * @enum {string}
          */
         Executor: "local" | "modal";
+        /** ExecutorInfo */
+        ExecutorInfo: {
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * FillPlaceholdersIn
+         * @description Values for the template placeholders left in the rows ("{{name}}" -> "Ada"), as a new version.
+         *     Keys are the placeholder names, with or without the braces; placeholders not named stay as they are.
+         */
+        FillPlaceholdersIn: {
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /**
+             * Values
+             * @description e.g. {"name": "Ada", "author": "Acme"}; at most 10,000 characters each
+             */
+            values: {
+                [key: string]: string;
+            };
+        };
         /**
          * FormatRead
          * @description A column-based format: which columns ("slots") it reads, and the column names it recognises.
          */
         FormatRead: {
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
             /** Name */
             name: string;
             /** Optional */
@@ -998,17 +1381,66 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** GpuCatalogue */
+        GpuCatalogue: {
+            /** Gpus */
+            gpus: components["schemas"]["GpuRead"][];
+            /** Price Table Date */
+            price_table_date: string;
+        };
+        /** GpuRead */
+        GpuRead: {
+            /** Bf16 */
+            bf16: boolean;
+            /** Memory Gib */
+            memory_gib: number;
+            /** Name */
+            name: string;
+            /** Usd Per Hour */
+            usd_per_hour: number;
+        };
+        /** GrpoSpec */
+        GrpoSpec: {
+            /**
+             * Max Completion Length
+             * @default 32
+             */
+            max_completion_length: number;
+            /**
+             * Num Generations
+             * @default 4
+             */
+            num_generations: number;
+            /**
+             * Reward Model
+             * @description Output dir of a `reward` run, scored alongside.
+             */
+            reward_model?: string | null;
+            /** Rewards */
+            rewards?: components["schemas"]["RewardFunction"][];
+            /**
+             * Temperature
+             * @default 1
+             */
+            temperature: number;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** Health */
+        /**
+         * Health
+         * @description Public (load balancers, probes): nothing but whether the API and its database answer.
+         */
         Health: {
-            /** Database */
-            database: string;
-            /** Status */
+            /**
+             * Status
+             * @description ok, or degraded (503) when the database does not answer
+             */
             status: string;
+            /** Version */
+            version: string;
         };
         /** HubModel */
         HubModel: {
@@ -1044,36 +1476,126 @@ export interface components {
         HuggingFaceTokenIn: {
             /**
              * Token
-             * @description A Hugging Face access token (hf_...)
+             * @description A Hugging Face access token: "hf_" and at least 17 more characters
              */
             token: string;
+        };
+        /** Hyperparameters */
+        Hyperparameters: {
+            /**
+             * Batch Size
+             * @default 4
+             */
+            batch_size?: number;
+            /**
+             * Early Stopping Patience
+             * @description Needs eval_steps.
+             */
+            early_stopping_patience?: number | null;
+            /**
+             * Epochs
+             * @default 1
+             */
+            epochs?: number;
+            /**
+             * Eval Steps
+             * @description Evaluate every N steps (default: at the end only).
+             */
+            eval_steps?: number | null;
+            /**
+             * Gradient Accumulation
+             * @default 1
+             */
+            gradient_accumulation?: number;
+            /**
+             * Gradient Checkpointing
+             * @default false
+             */
+            gradient_checkpointing?: boolean;
+            /**
+             * Learning Rate
+             * @description Default depends on method and adapter.
+             */
+            learning_rate?: number | null;
+            /**
+             * Logging Steps
+             * @default 1
+             */
+            logging_steps?: number;
+            /**
+             * Max Grad Norm
+             * @default 1
+             */
+            max_grad_norm?: number;
+            /**
+             * Max Steps
+             * @description Overrides epochs when set.
+             */
+            max_steps?: number | null;
+            /**
+             * Optimizer
+             * @default adamw_torch
+             * @enum {string}
+             */
+            optimizer?: "adamw_torch" | "adamw_torch_fused" | "adafactor" | "sgd" | "adamw_8bit";
+            /**
+             * Precision
+             * @default auto
+             * @enum {string}
+             */
+            precision?: "auto" | "bf16" | "fp16" | "fp32";
+            /**
+             * Save Steps
+             * @description Checkpoint every N steps (default: at the end only).
+             */
+            save_steps?: number | null;
+            /**
+             * Save Total Limit
+             * @default 2
+             */
+            save_total_limit?: number;
+            /**
+             * Scheduler
+             * @default linear
+             * @enum {string}
+             */
+            scheduler?: "linear" | "cosine" | "cosine_with_restarts" | "polynomial" | "constant" | "constant_with_warmup" | "inverse_sqrt";
+            /**
+             * Warmup Ratio
+             * @default 0
+             */
+            warmup_ratio?: number;
+            /**
+             * Warmup Steps
+             * @default 0
+             */
+            warmup_steps?: number;
+            /**
+             * Weight Decay
+             * @default 0
+             */
+            weight_decay?: number;
         };
         /** Info */
         Info: {
             /** Adapters */
-            adapters: {
-                [key: string]: unknown;
-            }[];
+            adapters: components["schemas"]["AdapterInfo"][];
             /** Base Models */
-            base_models: {
-                [key: string]: unknown;
-            }[];
+            base_models: components["schemas"]["BaseModelInfo"][];
+            /** Data Kinds */
+            data_kinds: components["schemas"]["DataKindInfo"][];
             /** Executors */
-            executors: {
-                [key: string]: unknown;
-            }[];
+            executors: components["schemas"]["ExecutorInfo"][];
             /** Methods */
-            methods: {
-                [key: string]: unknown;
-            }[];
+            methods: components["schemas"]["MethodInfo"][];
             /** Presets */
             presets: {
-                [key: string]: unknown;
+                [key: string]: {
+                    [key: string]: number | string | boolean;
+                };
             };
             /** Providers */
-            providers: {
-                [key: string]: unknown;
-            }[];
+            providers: components["schemas"]["ProviderInfo"][];
             /** Version */
             version: string;
             /** Workers */
@@ -1171,13 +1693,89 @@ export interface components {
              */
             severity: "error" | "warning" | "info";
         };
-        /** JobCreate */
+        /**
+         * JobConfig
+         * @description A job's configuration: the training library's TrainingConfig (every choice, no machine paths),
+         *     the data options, and which dataset versions to train on. `job.config` stores exactly
+         *     `model_dump(mode="json")` of this; `jobs.resolve.resolve_training_spec` turns it into a spec.
+         */
+        JobConfig: {
+            /**
+             * Adapter
+             * @default lora
+             * @enum {string}
+             */
+            adapter: "full" | "lora" | "qlora";
+            /**
+             * Auto Oom Retry
+             * @default true
+             */
+            auto_oom_retry: boolean;
+            /**
+             * Base Model
+             * @default tiny-llama
+             */
+            base_model: string;
+            data?: components["schemas"]["DataOptions"];
+            /**
+             * Dataset Version Id
+             * Format: uuid
+             */
+            dataset_version_id: string;
+            debug?: components["schemas"]["DebugSpec"];
+            eval?: components["schemas"]["EvalSpec"];
+            grpo?: components["schemas"]["GrpoSpec"];
+            hyperparameters?: components["schemas"]["Hyperparameters"];
+            lora?: components["schemas"]["LoraSpec"];
+            /**
+             * Merge Adapter
+             * @description Also save the LoRA merged into the base (output_dir/merged).
+             * @default false
+             */
+            merge_adapter: boolean;
+            /**
+             * Method
+             * @default sft
+             * @enum {string}
+             */
+            method: "sft" | "cpt" | "dpo" | "orpo" | "kto" | "simpo" | "cpo" | "grpo" | "reward";
+            method_options?: components["schemas"]["MethodOptions"];
+            /** Mixture */
+            mixture?: components["schemas"]["MixtureSource"][];
+            /** Name */
+            name?: string | null;
+            /** Preset */
+            preset?: ("quick" | "balanced" | "quality") | null;
+            /**
+             * Provider
+             * @default auto
+             * @enum {string}
+             */
+            provider: "auto" | "hf" | "unsloth";
+            qlora?: components["schemas"]["QLoraSpec"];
+            /**
+             * Seed
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Weight
+             * @description The main version's share in a mixture.
+             * @default 1
+             */
+            weight: number;
+        };
+        /**
+         * JobCreate
+         * @description A launch: the job's configuration plus where and how it runs.
+         */
         JobCreate: {
             /**
              * Adapter
              * @default lora
+             * @enum {string}
              */
-            adapter: string;
+            adapter: "full" | "lora" | "qlora";
             /**
              * Auto Oom Retry
              * @default true
@@ -1193,26 +1791,14 @@ export interface components {
              * @default tiny-llama
              */
             base_model: string;
-            /**
-             * Data
-             * @description max_length, packing, loss_on, chat_template, validation_split
-             */
-            data?: {
-                [key: string]: unknown;
-            };
+            data?: components["schemas"]["DataOptions"];
             /**
              * Dataset Version Id
              * Format: uuid
              */
             dataset_version_id: string;
-            /** Debug */
-            debug?: {
-                [key: string]: unknown;
-            };
-            /** Eval */
-            eval?: {
-                [key: string]: unknown;
-            };
+            debug?: components["schemas"]["DebugSpec"];
+            eval?: components["schemas"]["EvalSpec"];
             /** @default local */
             executor: components["schemas"]["Executor"];
             /**
@@ -1220,32 +1806,22 @@ export interface components {
              * @description Modal GPU type, e.g. T4, L4, A10G, A100-80GB, H100
              */
             gpu_type?: string | null;
-            /** Grpo */
-            grpo?: {
-                [key: string]: unknown;
-            };
-            /** Hyperparameters */
-            hyperparameters?: {
-                [key: string]: unknown;
-            };
-            /** Lora */
-            lora?: {
-                [key: string]: unknown;
-            };
+            grpo?: components["schemas"]["GrpoSpec"];
+            hyperparameters?: components["schemas"]["Hyperparameters"];
+            lora?: components["schemas"]["LoraSpec"];
             /**
              * Merge Adapter
+             * @description Also save the LoRA merged into the base (output_dir/merged).
              * @default false
              */
             merge_adapter: boolean;
             /**
              * Method
              * @default sft
+             * @enum {string}
              */
-            method: string;
-            /** Method Options */
-            method_options?: {
-                [key: string]: unknown;
-            };
+            method: "sft" | "cpt" | "dpo" | "orpo" | "kto" | "simpo" | "cpo" | "grpo" | "reward";
+            method_options?: components["schemas"]["MethodOptions"];
             /** Mixture */
             mixture?: components["schemas"]["MixtureSource"][];
             /** Name */
@@ -1255,12 +1831,10 @@ export interface components {
             /**
              * Provider
              * @default auto
+             * @enum {string}
              */
-            provider: string;
-            /** Qlora */
-            qlora?: {
-                [key: string]: unknown;
-            };
+            provider: "auto" | "hf" | "unsloth";
+            qlora?: components["schemas"]["QLoraSpec"];
             /**
              * Seed
              * @default 42
@@ -1273,6 +1847,7 @@ export interface components {
             timeout_minutes: number;
             /**
              * Weight
+             * @description The main version's share in a mixture.
              * @default 1
              */
             weight: number;
@@ -1312,12 +1887,12 @@ export interface components {
             auto_resume: boolean;
             /** Base Model */
             base_model: string;
+            billed_to?: components["schemas"]["BilledTo"] | null;
+            /** Billed User Id */
+            billed_user_id?: string | null;
             /** Cloned From Id */
             cloned_from_id: string | null;
-            /** Config */
-            config: {
-                [key: string]: unknown;
-            };
+            config: components["schemas"]["JobConfig"];
             /** Cost Usd */
             cost_usd: number | null;
             /**
@@ -1394,6 +1969,8 @@ export interface components {
             team_id: string;
             /** Timeout Minutes */
             timeout_minutes: number;
+            /** @description the last attempt's wall time and phases next to its estimate (result.timing) */
+            timing?: components["schemas"]["JobTiming"] | null;
             /** Total Steps */
             total_steps: number | null;
             /**
@@ -1409,6 +1986,66 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "cancelling" | "interrupted" | "succeeded" | "failed" | "cancelled";
+        /**
+         * JobTiming
+         * @description Estimate against actual for one run (jobs/accuracy.py): recorded by the worker when the job ends.
+         */
+        JobTiming: {
+            /** Actual Phases */
+            actual_phases: components["schemas"]["PhaseSeconds"][];
+            /**
+             * Actual Seconds
+             * @description wall time of the attempt, start to exit, as the worker saw it
+             */
+            actual_seconds: number;
+            /** Attempt */
+            attempt?: number | null;
+            /** Device Name */
+            device_name?: string | null;
+            /** Device Type */
+            device_type?: string | null;
+            /**
+             * Estimate Source
+             * @description launch (what the wizard showed) or trainer
+             */
+            estimate_source?: string | null;
+            /** Estimated High */
+            estimated_high?: number | null;
+            /** Estimated Low */
+            estimated_low?: number | null;
+            /** Estimated Phases */
+            estimated_phases?: components["schemas"]["PhaseSeconds"][] | null;
+            /** Estimated Seconds */
+            estimated_seconds?: number | null;
+            /** Executor */
+            executor: string;
+            /** Gpu Type */
+            gpu_type?: string | null;
+            /**
+             * Ratio
+             * @description actual / estimated
+             */
+            ratio?: number | null;
+            /**
+             * Resumed
+             * @default false
+             */
+            resumed: boolean;
+            /** Steps */
+            steps?: number | null;
+            /** Worker */
+            worker?: string | null;
+        };
+        /**
+         * LaunchFacts
+         * @description What checking the settings learned: the provider `auto` resolves to, the data's kind.
+         */
+        LaunchFacts: {
+            /** Data Kind */
+            data_kind?: string | null;
+            /** Provider */
+            provider: string;
+        };
         /** LoginIn */
         LoginIn: {
             /**
@@ -1418,6 +2055,39 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** LoraSpec */
+        LoraSpec: {
+            /**
+             * Alpha
+             * @default 32
+             */
+            alpha: number;
+            /**
+             * Dropout
+             * @default 0.05
+             */
+            dropout: number;
+            /**
+             * Rank
+             * @default 16
+             */
+            rank: number;
+            /**
+             * Target Modules
+             * @default auto
+             */
+            target_modules: string[] | ("auto" | "all-linear");
+            /**
+             * Use Dora
+             * @default false
+             */
+            use_dora: boolean;
+            /**
+             * Use Rslora
+             * @default false
+             */
+            use_rslora: boolean;
         };
         /**
          * MappingChangeIn
@@ -1445,15 +2115,94 @@ export interface components {
             };
             /** Format */
             format?: string | null;
-            /** Kind */
-            kind?: ("messages" | "prompt_completion" | "preference" | "kto" | "text") | null;
+            /**
+             * Kind
+             * @description use this kind's default format (any kind but 'prompt')
+             */
+            kind?: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
         };
         /** MeUpdate */
         MeUpdate: {
+            /**
+             * Current Password
+             * @description required to change the email (a stolen session must not take the account)
+             */
+            current_password?: string | null;
             /** Display Name */
             display_name?: string | null;
             /** Email */
             email?: string | null;
+        };
+        /** MemoryBreakdown */
+        MemoryBreakdown: {
+            /** Activations */
+            activations: number;
+            /** Framework */
+            framework: number;
+            /** Logits */
+            logits: number;
+            /** Trainable States */
+            trainable_states: number;
+            /** Weights */
+            weights: number;
+        };
+        /** MethodInfo */
+        MethodInfo: {
+            /** Adapters */
+            adapters: string[];
+            /** Available */
+            available: boolean;
+            /** Data Kinds */
+            data_kinds: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt")[];
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /**
+             * Presets
+             * @description this method's hyperparameters for each preset
+             */
+            presets: {
+                [key: string]: {
+                    [key: string]: number | string | boolean;
+                };
+            };
+            /** Reason */
+            reason: string;
+        };
+        /** MethodOptions */
+        MethodOptions: {
+            /**
+             * Beta
+             * @description DPO/KTO/ORPO/CPO/SimPO/GRPO strength; per-method default.
+             */
+            beta?: number | null;
+            /**
+             * Cpo Alpha
+             * @default 1
+             */
+            cpo_alpha: number;
+            /**
+             * Desirable Weight
+             * @default 1
+             */
+            desirable_weight: number;
+            /**
+             * Dpo Loss
+             * @default sigmoid
+             * @enum {string}
+             */
+            dpo_loss: "sigmoid" | "ipo" | "hinge" | "robust";
+            /**
+             * Simpo Gamma
+             * @default 0.5
+             */
+            simpo_gamma: number;
+            /**
+             * Undesirable Weight
+             * @default 1
+             */
+            undesirable_weight: number;
         };
         /** MixtureSource */
         MixtureSource: {
@@ -1469,12 +2218,12 @@ export interface components {
         ModalTokenIn: {
             /**
              * Token Id
-             * @description Modal token id (ak-...)
+             * @description Modal token id: "ak-" and at least 8 more characters
              */
             token_id: string;
             /**
              * Token Secret
-             * @description Modal token secret (as-...)
+             * @description Modal token secret: "as-" and at least 8 more characters
              */
             token_secret: string;
         };
@@ -1491,6 +2240,13 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /** PhaseSeconds */
+        PhaseSeconds: {
+            /** Name */
+            name: string;
+            /** Seconds */
+            seconds: number;
         };
         /** PreviewPage */
         PreviewPage: {
@@ -1529,6 +2285,45 @@ export interface components {
          * @enum {string}
          */
         Provider: "huggingface" | "modal";
+        /** ProviderInfo */
+        ProviderInfo: {
+            /** Available */
+            available: boolean;
+            /**
+             * Methods
+             * @description the methods this provider supports, if not all
+             */
+            methods?: string[] | null;
+            /** Name */
+            name: string;
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Resolves To
+             * @description auto only: the provider it picks on the online workers ('hf', 'unsloth' or 'hf or unsloth')
+             */
+            resolves_to?: string | null;
+        };
+        /** QLoraSpec */
+        QLoraSpec: {
+            /**
+             * Compute Dtype
+             * @default auto
+             * @enum {string}
+             */
+            compute_dtype: "auto" | "bf16" | "fp16" | "fp32";
+            /**
+             * Double Quant
+             * @default true
+             */
+            double_quant: boolean;
+            /**
+             * Quant Type
+             * @default nf4
+             * @enum {string}
+             */
+            quant_type: "nf4" | "fp4";
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -1553,8 +2348,11 @@ export interface components {
         RenderedRow: {
             /** Base Model */
             base_model: string;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
             /** Max Length */
             max_length: number;
             /** Row */
@@ -1593,6 +2391,29 @@ export interface components {
             text: string;
             /** Trained */
             trained: boolean;
+        };
+        /** RewardFunction */
+        RewardFunction: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "exact_match" | "regex" | "length" | "json";
+            /**
+             * Pattern
+             * @description regex: the completion must match this pattern.
+             */
+            pattern?: string | null;
+            /**
+             * Target Length
+             * @description length: the target number of characters.
+             */
+            target_length?: number | null;
+            /**
+             * Weight
+             * @default 1
+             */
+            weight: number;
         };
         /**
          * Role
@@ -1643,7 +2464,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /** Kind */
-            kind: string | null;
+            kind: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
             /** Rows */
             rows: number;
             /** Split */
@@ -1656,6 +2477,130 @@ export interface components {
             };
             /** Status */
             status: string;
+        };
+        /**
+         * TargetEstimate
+         * @description Memory fit, time and cost of the job on one place it could run (a live worker's device or a Modal
+         *     GPU type). Absent fields: not known for this target; `error` instead of the numbers when it failed.
+         */
+        TargetEstimate: {
+            /** Available Memory Bytes */
+            available_memory_bytes?: number | null;
+            /** Cost Usd */
+            cost_usd?: number | null;
+            /**
+             * Cost Usd High
+             * @description Modal: the cost of wall_seconds_high
+             */
+            cost_usd_high?: number | null;
+            /**
+             * Cost Usd Low
+             * @description Modal: the cost of wall_seconds_low
+             */
+            cost_usd_low?: number | null;
+            device?: components["schemas"]["EstimateDevice"] | null;
+            /** Device Name */
+            device_name?: string | null;
+            /** Device Type */
+            device_type?: string | null;
+            /** Error */
+            error?: string | null;
+            executor: components["schemas"]["Executor"];
+            /** Fits */
+            fits?: boolean | null;
+            /**
+             * Gpu Type
+             * @description Modal targets: the GPU type
+             */
+            gpu_type?: string | null;
+            memory_breakdown_bytes?: components["schemas"]["MemoryBreakdown"] | null;
+            /**
+             * Message
+             * @description why it does not fit
+             */
+            message?: string | null;
+            /** Parameters */
+            parameters?: number | null;
+            /** Peak Memory Bytes */
+            peak_memory_bytes?: number | null;
+            /** Peak Memory Gib */
+            peak_memory_gib?: number | null;
+            /**
+             * Phases
+             * @description wall_seconds, phase by phase (they sum to it)
+             */
+            phases?: components["schemas"]["EstimatePhase"][] | null;
+            /** Precision */
+            precision?: string | null;
+            range_factors?: components["schemas"]["EstimateRange"] | null;
+            /** Seconds Per Step */
+            seconds_per_step?: number | null;
+            /**
+             * Startup Seconds
+             * @description starting the trainer (and, on Modal, a container)
+             */
+            startup_seconds?: number | null;
+            /** Suggestions */
+            suggestions?: components["schemas"]["EstimateSuggestion"][] | null;
+            /** Tokens Per Step */
+            tokens_per_step?: number | null;
+            /** Total Seconds */
+            total_seconds?: number | null;
+            /** Total Steps */
+            total_steps?: number | null;
+            /** Trainable Parameters */
+            trainable_parameters?: number | null;
+            /** Training Memory Bytes */
+            training_memory_bytes?: number | null;
+            /**
+             * Wall Seconds
+             * @description every phase: start-up, loading, tokenising, steps, saving, evaluation; what the user waits
+             */
+            wall_seconds?: number | null;
+            /**
+             * Wall Seconds High
+             * @description the high end of the range around wall_seconds
+             */
+            wall_seconds_high?: number | null;
+            /**
+             * Wall Seconds Low
+             * @description the low end of the range around wall_seconds
+             */
+            wall_seconds_low?: number | null;
+            /**
+             * Worker
+             * @description local targets: the worker's name
+             */
+            worker?: string | null;
+        };
+        /** TeamAnalytics */
+        TeamAnalytics: {
+            /** By Method */
+            by_method: {
+                [key: string]: number;
+            };
+            /** By Status */
+            by_status: {
+                [key: string]: number;
+            };
+            /** Cost Usd */
+            cost_usd: number;
+            /**
+             * Cpu Hours
+             * @description hours of run time on CPU-only workers
+             */
+            cpu_hours: number;
+            /** Days */
+            days: number;
+            /**
+             * Gpu Hours
+             * @description hours on GPUs: billed cloud GPU time, else run time on a CUDA/MPS device
+             */
+            gpu_hours: number;
+            /** Per Day */
+            per_day: components["schemas"]["DayCount"][];
+            /** Total Jobs */
+            total_jobs: number;
         };
         /** TeamSummary */
         TeamSummary: {
@@ -1802,8 +2747,11 @@ export interface components {
             issues_summary: {
                 [key: string]: unknown;
             };
-            /** Kind */
-            kind: string | null;
+            /**
+             * Kind
+             * @description the training library's data kind of the rows; null: not recognised
+             */
+            kind: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
             /** Mapping */
             mapping: {
                 [key: string]: unknown;
@@ -1849,9 +2797,7 @@ export interface components {
         /** WorkerInfo */
         WorkerInfo: {
             /** Devices */
-            devices: {
-                [key: string]: unknown;
-            }[];
+            devices: components["schemas"]["DeviceInfo"][];
             /** Executors */
             executors: string[];
             /** Hostname */
@@ -2461,6 +3407,37 @@ export interface operations {
             };
         };
     };
+    download_result_archive_api_jobs__job_id__artifacts_zip_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the result files as one zip */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     download_artifact_api_jobs__job_id__artifacts__path__get: {
         parameters: {
             query?: never;
@@ -2478,9 +3455,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -2578,9 +3553,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JobCreate"];
                 };
             };
             /** @description Validation Error */
@@ -2736,9 +3709,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["GpuCatalogue"];
                 };
             };
         };
@@ -2782,9 +3753,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TeamAnalytics"];
                 };
             };
             /** @description Validation Error */
@@ -3164,6 +4133,43 @@ export interface operations {
             };
         };
     };
+    fill_placeholders_api_teams__team_id__datasets__dataset_id__versions__version_id__fill_placeholders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+                dataset_id: string;
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FillPlaceholdersIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_issues_api_teams__team_id__datasets__dataset_id__versions__version_id__issues_get: {
         parameters: {
             query?: {
@@ -3385,6 +4391,40 @@ export interface operations {
             };
         };
     };
+    estimate_accuracy_api_teams__team_id__estimate_accuracy_get: {
+        parameters: {
+            query?: {
+                /** @description the last N succeeded jobs */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EstimateAccuracy"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_templates_api_teams__team_id__job_templates_get: {
         parameters: {
             query?: never;
@@ -3460,6 +4500,8 @@ export interface operations {
                 created_by?: string | null;
                 limit?: number;
                 offset?: number;
+                /** @description only jobs whose name contains this (any case) */
+                q?: string | null;
             };
             header?: never;
             path: {
@@ -3545,9 +4587,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EstimateRead"];
                 };
             };
             /** @description Validation Error */

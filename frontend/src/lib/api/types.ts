@@ -4,12 +4,16 @@ import type { components } from "./schema";
 type Schemas = components["schemas"];
 
 export type TokenPair = Schemas["TokenPair"];
+export type RegisterIn = Schemas["RegisterIn"];
+export type LoginIn = Schemas["LoginIn"];
+export type PasswordChangeIn = Schemas["PasswordChangeIn"];
 export type UserRead = Schemas["UserRead"];
 export type TeamSummary = Schemas["TeamSummary"];
 export type Role = TeamSummary["role"];
 export type MeUpdate = Schemas["MeUpdate"];
 export type CredentialRead = Schemas["CredentialRead"];
 export type Provider = CredentialRead["provider"];
+export type ModalTokenIn = Schemas["ModalTokenIn"];
 export type Info = Schemas["Info"];
 export type DatasetRead = Schemas["DatasetRead"];
 export type VersionRead = Schemas["VersionRead"];
@@ -19,3 +23,34 @@ export type IssueRead = Schemas["IssueRead"];
 export type IssuePage = Schemas["IssuePage"];
 export type PreviewRow = Schemas["PreviewRow"];
 export type PreviewPage = Schemas["PreviewPage"];
+
+// Jobs
+export type JobRead = Schemas["JobRead"];
+export type JobCreate = Schemas["JobCreate"];
+export type JobStatus = Schemas["JobStatus"];
+export type JobPage = Schemas["JobPage"];
+export type JobEventRead = Schemas["JobEventRead"];
+export type TemplateRead = Schemas["TemplateRead"];
+export type TemplateCreate = Schemas["TemplateCreate"];
+export type ArtifactRead = Schemas["ArtifactRead"];
+export type ModelFolder = Schemas["ModelFolder"];
+/** POST /teams/{id}/jobs/estimate: the settings checked like a launch, estimated on every target. */
+export type EstimateRead = Schemas["EstimateRead"];
+/** One place a job could run, with its memory/time/cost estimate. */
+export type TargetEstimate = Schemas["TargetEstimate"];
+export type EstimateSuggestion = Schemas["EstimateSuggestion"];
+export type EstimatePhase = Schemas["EstimatePhase"];
+/** GET /teams/{id}/estimate-accuracy: actual / estimated wall time of the team's last succeeded jobs. */
+export type EstimateAccuracy = Schemas["EstimateAccuracy"];
+/** A finished job's wall time and phases next to its estimate (recorded by the worker). */
+export type JobTiming = Schemas["JobTiming"];
+export type TeamAnalytics = Schemas["TeamAnalytics"];
+export type GpuCatalogue = Schemas["GpuCatalogue"];
+
+// System and the Hub
+export type WorkerInfo = Schemas["WorkerInfo"];
+export type DeviceInfo = Schemas["DeviceInfo"];
+export type ProviderInfo = Schemas["ProviderInfo"];
+export type BaseModelInfo = Schemas["BaseModelInfo"];
+export type HubSearch = Schemas["HubSearch"];
+export type HubModel = Schemas["HubModel"];

@@ -1,5 +1,6 @@
-// Mirrors the server's rule: bcrypt only reads 72 bytes, so longer passwords are refused.
-export const MIN_PASSWORD_CHARS = 8;
+// Mirrors the server's first checks (tuneforge/auth/passwords.py). The server also refuses
+// guessable passwords and the email itself, and says why; bcrypt reads at most 72 bytes.
+export const MIN_PASSWORD_CHARS = 10;
 export const MAX_PASSWORD_BYTES = 72;
 
 export function utf8Length(value: string): number {
@@ -9,22 +10,20 @@ export function utf8Length(value: string): number {
 /** Returns a message saying what to change, or null when the password is acceptable. */
 export function checkNewPassword(password: string): string | null {
   if ([...password].length < MIN_PASSWORD_CHARS) {
-    return `Password must be at least ${MIN_PASSWORD_CHARS} characters.`;
+    return `Password must be at least ${MIN_PASSWORD_CHARS} characters; a few unrelated words work well.`;
   }
   if (utf8Length(password) > MAX_PASSWORD_BYTES) {
     return (
-      `Password must be at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (accented letters and emoji ` +
-      "count as 2–4 bytes). Choose a shorter passphrase."
+      "This password is too long: use a shorter passphrase (at most 72 plain letters or digits; " +
+      "accented letters and emoji count as 2 to 4)."
     );
   }
   return null;
 }
 
-export const PASSWORD_HINT = `At least ${MIN_PASSWORD_CHARS} characters and at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (accented letters and emoji count as 2–4 bytes).`;
+export const PASSWORD_HINT = `${MIN_PASSWORD_CHARS} or more characters; a few unrelated words work well.`;
 
-/** The hint under a new-password field, with the current size once something is typed. */
+/** The hint under a new-password field; it says so once the password is too long. */
 export function passwordHint(password: string): string {
-  if (!password) return PASSWORD_HINT;
-  const bytes = utf8Length(password);
-  return `${PASSWORD_HINT} Yours: ${bytes} byte${bytes === 1 ? "" : "s"}${bytes > MAX_PASSWORD_BYTES ? " — too long" : ""}.`;
+  return utf8Length(password) > MAX_PASSWORD_BYTES ? `${PASSWORD_HINT} This one is too long.` : PASSWORD_HINT;
 }

@@ -1,7 +1,7 @@
 import { screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { initSession } from "@/lib/auth/refresh";
-import { REFRESH_TOKEN_KEY, startSession } from "@/lib/auth/session";
+import { ACCESS_TOKEN_KEY, REFRESH_TOKEN_KEY, startSession } from "@/lib/auth/session";
 import { alice, apiError, installFakeApi, json, noContent, tokenPair } from "@/test/fake-api";
 import { renderApp } from "@/test/render";
 
@@ -50,8 +50,8 @@ describe("login", () => {
     expect(window.localStorage.getItem(REFRESH_TOKEN_KEY)).toBe("refresh-1");
     await waitFor(() => expect(api.callsTo("GET", "/api/info")).toHaveLength(1));
     expect(api.callsTo("GET", "/api/info")[0].authorization).toBe("Bearer access-1");
-    // The access token is kept in memory only.
-    expect(JSON.stringify({ ...window.localStorage })).not.toContain("access-1");
+    // The access token is kept with its expiry, so the next page load reuses it.
+    expect(JSON.parse(window.localStorage.getItem(ACCESS_TOKEN_KEY)!)).toMatchObject({ token: "access-1" });
   });
 
   it("links to registration", () => {
@@ -72,7 +72,21 @@ describe("register", () => {
     await user.type(screen.getByLabelText("Password"), "é".repeat(37));
     await user.click(screen.getByRole("button", { name: "Create account" }));
 
-    expect(await screen.findByRole("alert")).toHaveTextContent("at most 72 bytes");
+    expect(await screen.findByRole("alert")).toHaveTextContent("This password is too long");
+    expect(api.calls).toHaveLength(0);
+  });
+
+  it("refuses a password under 10 characters before calling the server, in plain words", async () => {
+    const api = installFakeApi({});
+    const { user } = renderApp("/register");
+
+    expect(screen.getByText("10 or more characters; a few unrelated words work well.")).toBeInTheDocument();
+    await user.type(screen.getByLabelText("Name"), "Zoé");
+    await user.type(screen.getByLabelText("Email"), "zoe@example.com");
+    await user.type(screen.getByLabelText("Password"), "ninechars");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+
+    expect(await screen.findByRole("alert")).toHaveTextContent(/^Password must be at least 10 characters/);
     expect(api.calls).toHaveLength(0);
   });
 
@@ -87,14 +101,14 @@ describe("register", () => {
 
     await user.type(screen.getByLabelText("Name"), "Alice Martin");
     await user.type(screen.getByLabelText("Email"), "alice@example.com");
-    await user.type(screen.getByLabelText("Password"), "correct horse");
+    await user.type(screen.getByLabelText("Password"), "correct-horse-battery-staple");
     await user.click(screen.getByRole("button", { name: "Create account" }));
 
     expect(await screen.findByRole("heading", { name: "Dashboard" })).toBeInTheDocument();
     expect(api.callsTo("POST", "/api/auth/register")[0].body).toEqual({
       display_name: "Alice Martin",
       email: "alice@example.com",
-      password: "correct horse",
+      password: "correct-horse-battery-staple",
     });
   });
 
@@ -113,7 +127,7 @@ describe("register", () => {
     const { user } = renderApp("/register");
     await user.type(screen.getByLabelText("Name"), "Alice");
     await user.type(screen.getByLabelText("Email"), "alice@example.com");
-    await user.type(screen.getByLabelText("Password"), "correct horse");
+    await user.type(screen.getByLabelText("Password"), "correct-horse-battery-staple");
     await user.click(screen.getByRole("button", { name: "Create account" }));
     expect(await screen.findByRole("alert")).toHaveTextContent(
       /^An account with this email already exists\. Sign in instead\.$/,
@@ -163,6 +177,9 @@ describe("protected routes", () => {
     renderApp("/dashboard");
 
     expect(await screen.findByRole("heading", { name: "Sign in to TuneForge" })).toBeInTheDocument();
+    expect(screen.getByRole("status")).toHaveTextContent(
+      "You were signed out because the server refused to renew your session: your session has ended.",
+    );
     expect(window.localStorage.getItem(REFRESH_TOKEN_KEY)).toBeNull();
   });
 });

@@ -1,12 +1,10 @@
 import { mutationOptions, useMutation } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
-import type { TokenPair } from "@/lib/api/types";
+import type { LoginIn, TokenPair } from "@/lib/api/types";
 import { startSession } from "@/lib/auth/session";
 
-export type LoginInput = { email: string; password: string };
-
-export function login(input: LoginInput): Promise<TokenPair> {
+export function login(input: LoginIn): Promise<TokenPair> {
   return unwrap(api.POST("/api/auth/login", { body: input }));
 }
 

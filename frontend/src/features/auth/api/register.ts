@@ -1,12 +1,10 @@
 import { mutationOptions, useMutation } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
-import type { TokenPair } from "@/lib/api/types";
+import type { RegisterIn, TokenPair } from "@/lib/api/types";
 import { startSession } from "@/lib/auth/session";
 
-export type RegisterInput = { email: string; password: string; display_name: string };
-
-export function register(input: RegisterInput): Promise<TokenPair> {
+export function register(input: RegisterIn): Promise<TokenPair> {
   return unwrap(api.POST("/api/auth/register", { body: input }));
 }
 

@@ -2,8 +2,21 @@ import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { TextField } from "@/components/ui/TextField";
+import { ApiError } from "@/lib/api/errors";
 import { checkNewPassword, passwordHint } from "@/lib/auth/password";
 import { useRegister } from "../api/register";
+
+/**
+ * A refused field, said once in plain words: the server's 422 detail repeats its field messages
+ * after "The request is not valid — password: …", and each message (why the password is too easy to
+ * guess) is written for people, so those messages alone are shown.
+ */
+function plainError(error: unknown): unknown {
+  if (error instanceof ApiError && error.status === 422 && error.fields.length > 0) {
+    return [...new Set(error.fields.map((field) => field.message))].join(" ");
+  }
+  return error;
+}
 
 export function RegisterForm({ onRegistered }: { onRegistered: () => void }) {
   const [name, setName] = useState("");
@@ -29,7 +42,7 @@ export function RegisterForm({ onRegistered }: { onRegistered: () => void }) {
 
   return (
     <form onSubmit={submit} className="space-y-4" noValidate>
-      <ErrorAlert error={clientError ?? registerMutation.error} />
+      <ErrorAlert error={clientError ?? plainError(registerMutation.error)} />
       <TextField
         label="Name"
         autoComplete="name"

@@ -1,11 +1,16 @@
+import { useState } from "react";
 import { Link, useLocation, useNavigate } from "react-router";
 import { AuthLayout } from "../components/AuthLayout";
 import { LoginForm } from "../components/LoginForm";
+import { Notice } from "@/components/ui/Feedback";
 import { redirectTarget } from "@/lib/auth/redirect-target";
+import { getSignedOutReason } from "@/lib/auth/session";
 
 export function LoginRoute() {
   const navigate = useNavigate();
   const location = useLocation();
+  // Read once: the reason belongs to the sign-out that brought us here, not to later attempts.
+  const [signedOutReason] = useState(getSignedOutReason);
   return (
     <AuthLayout
       title="Sign in to TuneForge"
@@ -18,6 +23,11 @@ export function LoginRoute() {
         </>
       }
     >
+      {signedOutReason && (
+        <Notice tone="warning" className="mb-4">
+          You were signed out because {signedOutReason}
+        </Notice>
+      )}
       <LoginForm onSignedIn={() => navigate(redirectTarget(location.state), { replace: true })} />
     </AuthLayout>
   );

@@ -1,9 +1,7 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
-import type { components } from "@/lib/api/schema";
-
-export type JobRead = components["schemas"]["JobRead"];
+import type { JobRead } from "@/lib/api/types";
 
 export function listRunningJobs(teamId: string): Promise<JobRead[]> {
   return unwrap(

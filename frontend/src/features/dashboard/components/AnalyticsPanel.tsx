@@ -1,26 +1,39 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Pill } from "@/components/ui/Pill";
-import type { Analytics } from "../api/get-analytics";
+import type { TeamAnalytics } from "@/lib/api/types";
 
-function Stat({ label, value }: { label: string; value: string }) {
+function Stat({ label, value, detail }: { label: string; value: string; detail?: string }) {
   return (
     <div className="rounded-lg bg-slate-50 p-3">
       <dt className="text-xs text-slate-500">{label}</dt>
       <dd className="text-xl font-semibold text-slate-900">{value}</dd>
+      {detail && <dd className="text-xs text-slate-600">{detail}</dd>}
     </div>
   );
 }
 
-export function AnalyticsPanel({ analytics }: { analytics: Analytics }) {
+const hours = (value: number) => value.toFixed(2);
+
+export function AnalyticsPanel({ analytics }: { analytics: TeamAnalytics }) {
   const perDay = analytics.per_day.map((d) => ({ ...d, other: Math.max(0, d.jobs - d.succeeded - d.failed), label: d.day.slice(5) }));
   return (
     <div className="space-y-4">
       <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4">
         <Stat label={`Jobs (last ${analytics.days} days)`} value={String(analytics.total_jobs)} />
         <Stat label="Succeeded" value={String(analytics.by_status.succeeded ?? 0)} />
-        <Stat label="GPU hours" value={analytics.gpu_hours.toFixed(2)} />
+        <Stat
+          label="Compute hours"
+          value={hours(analytics.gpu_hours + analytics.cpu_hours)}
+          detail={`GPU ${hours(analytics.gpu_hours)} · CPU ${hours(analytics.cpu_hours)}`}
+        />
         <Stat label="Cloud cost" value={`$${analytics.cost_usd.toFixed(2)}`} />
       </dl>
+      {analytics.total_jobs === 0 && (
+        <p className="rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-600">
+          No jobs in the last {analytics.days} days. Charts of jobs per day, by status and by method appear here once
+          the team trains.
+        </p>
+      )}
       {perDay.length > 0 && (
         <figure aria-label="Jobs per day chart" className="h-56">
           <ResponsiveContainer width="100%" height="100%">
@@ -37,28 +50,30 @@ export function AnalyticsPanel({ analytics }: { analytics: Analytics }) {
           </ResponsiveContainer>
         </figure>
       )}
-      <div className="grid gap-4 sm:grid-cols-2">
-        <div>
-          <h3 className="mb-1 text-sm font-medium text-slate-800">By status</h3>
-          <ul aria-label="Jobs by status" className="flex flex-wrap gap-2">
-            {Object.entries(analytics.by_status).map(([status, n]) => (
-              <li key={status}>
-                <Pill>{status}: {n}</Pill>
-              </li>
-            ))}
-          </ul>
+      {analytics.total_jobs > 0 && (
+        <div className="grid gap-4 sm:grid-cols-2">
+          <div>
+            <h3 className="mb-1 text-sm font-medium text-slate-800">By status</h3>
+            <ul aria-label="Jobs by status" className="flex flex-wrap gap-2">
+              {Object.entries(analytics.by_status).map(([status, n]) => (
+                <li key={status}>
+                  <Pill>{status}: {n}</Pill>
+                </li>
+              ))}
+            </ul>
+          </div>
+          <div>
+            <h3 className="mb-1 text-sm font-medium text-slate-800">By method</h3>
+            <ul aria-label="Jobs by method" className="flex flex-wrap gap-2">
+              {Object.entries(analytics.by_method).map(([method, n]) => (
+                <li key={method}>
+                  <Pill tone="info">{method.toUpperCase()}: {n}</Pill>
+                </li>
+              ))}
+            </ul>
+          </div>
         </div>
-        <div>
-          <h3 className="mb-1 text-sm font-medium text-slate-800">By method</h3>
-          <ul aria-label="Jobs by method" className="flex flex-wrap gap-2">
-            {Object.entries(analytics.by_method).map(([method, n]) => (
-              <li key={method}>
-                <Pill tone="info">{method.toUpperCase()}: {n}</Pill>
-              </li>
-            ))}
-          </ul>
-        </div>
-      </div>
+      )}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { Pill } from "@/components/ui/Pill";
 import { ProgressBar } from "@/components/ui/ProgressBar";
-import type { JobRead } from "../api/list-running-jobs";
+import type { JobRead } from "@/lib/api/types";
 
 function eta(job: JobRead): string | null {
   const stepTime = job.latest_metrics?.step_time_s;
@@ -10,11 +10,17 @@ function eta(job: JobRead): string | null {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-export function RunningJobs({ jobs }: { jobs: JobRead[] }) {
+/** `hasUsableData`: false while the team has nothing to train on (then the way in is uploading data). */
+export function RunningJobs({ jobs, hasUsableData = true }: { jobs: JobRead[]; hasUsableData?: boolean }) {
   if (jobs.length === 0) {
-    return (
+    return hasUsableData ? (
       <p className="text-sm text-slate-600">
         Nothing is running. <Link to="/training/new" className="text-indigo-700 underline">Start a training job</Link>.
+      </p>
+    ) : (
+      <p className="text-sm text-slate-600">
+        Nothing is running. Training needs data first:{" "}
+        <Link to="/datasets" className="text-indigo-700 underline">upload a dataset</Link>.
       </p>
     );
   }

@@ -6,7 +6,9 @@ import { useCurrentTeam } from "@/lib/auth/current-team";
 import { useMe } from "@/lib/auth/me";
 import { useTeamFeed } from "@/lib/realtime/use-team-feed";
 import { useAnalytics } from "../api/get-analytics";
-import { useInfo } from "../api/get-info";
+import { useFirstSteps } from "../api/get-first-steps";
+import { GettingStarted } from "../components/GettingStarted";
+import { useInfo } from "@/lib/api/get-info";
 import { useRunningJobs } from "../api/list-running-jobs";
 import { RunningJobs } from "../components/RunningJobs";
 
@@ -20,6 +22,9 @@ export function DashboardRoute() {
   const queryClient = useQueryClient();
   const analytics = useAnalytics(team?.id);
   const running = useRunningJobs(team?.id);
+  const firstSteps = useFirstSteps(team?.id);
+  // The path stays until the team has data and a finished job; the steps after those are not built yet.
+  const showFirstSteps = firstSteps.data !== undefined && !(firstSteps.data.hasUsableData && firstSteps.data.hasSucceededJob);
   // Any job change refreshes both (their keys sit under the team's jobs prefix).
   useTeamFeed(team?.id, () => {
     if (team) void queryClient.invalidateQueries({ queryKey: ["teams", team.id, "jobs"] });
@@ -29,9 +34,14 @@ export function DashboardRoute() {
     <>
       <PageHeader title="Dashboard" description={name ? `Welcome, ${name}.` : undefined} />
       <div className="space-y-6">
+        {showFirstSteps && firstSteps.data && (
+          <Card title="Getting started" description="From your data to a model you can use, in four steps.">
+            <GettingStarted progress={firstSteps.data} />
+          </Card>
+        )}
         <div className="grid gap-6 lg:grid-cols-2">
           <Card title="Running jobs">
-            {running.error ? <ErrorAlert error={running.error} /> : !running.data ? <p className="text-sm text-slate-500">Loading…</p> : <RunningJobs jobs={running.data} />}
+            {running.error ? <ErrorAlert error={running.error} /> : !running.data ? <p className="text-sm text-slate-500">Loading…</p> : <RunningJobs jobs={running.data} hasUsableData={firstSteps.data?.hasUsableData ?? true} />}
           </Card>
           <Card title="Workers online">
             {info.error ? (
@@ -47,7 +57,7 @@ export function DashboardRoute() {
                     <p className="font-medium text-slate-900">{worker.name}</p>
                     <p className="text-xs text-slate-600">
                       {worker.hostname} · {worker.executors.join(", ")} ·{" "}
-                      {(worker.devices as { name?: string; type?: string }[]).map((d) => `${d.name} (${d.type})`).join(", ")} · up to{" "}
+                      {worker.devices.map((d) => `${d.name} (${d.type})`).join(", ")} · up to{" "}
                       {worker.max_concurrent_jobs} job{worker.max_concurrent_jobs === 1 ? "" : "s"}
                     </p>
                   </li>

@@ -32,7 +32,7 @@ function version(number: number, status: "usable" | "has_errors"): VersionRead {
     notes: number === 1 ? "first export" : "",
     author_id: alice.id,
     created_at: "2026-11-22T01:00:00Z",
-    kind: "messages",
+    kind: "chat",
     mapping: null,
     detection: { title: "OpenAI chat messages (role/content)", ambiguous: false, message: "" },
     stats: { rows: 2, valid_rows: status === "usable" ? 2 : 1, rows_with_errors: status === "usable" ? 0 : 1, duplicates: 0 },
@@ -119,7 +119,7 @@ function fakeDatasetsApi() {
         split: "rows",
         base_model: "tiny-llama",
         max_length: 2048,
-        kind: "messages",
+        kind: "chat",
         segments: [
           {
             label: "conversation",
@@ -196,8 +196,16 @@ describe("datasets", () => {
     const issues = within((await screen.findByRole("heading", { name: "Issues" })).closest("section")!);
     expect(await issues.findByText("row 2: the assistant turn is empty")).toBeInTheDocument();
     const preview = within(screen.getByRole("heading", { name: "Preview" }).closest("section")!);
-    expect(await preview.findByText("hello")).toBeInTheDocument();
+    // Rows are compact lines that open on click.
+    const row2Toggle = await preview.findByRole("button", { name: /^Row 2/ });
+    expect(row2Toggle).toHaveTextContent("user: 2+2? · assistant:");
+    expect(row2Toggle).toHaveTextContent("1 error");
+    expect(preview.queryByText("(empty)")).not.toBeInTheDocument();
+    await user.click(row2Toggle);
     expect(preview.getByText("(empty)")).toBeInTheDocument();
+    await user.click(preview.getByRole("button", { name: /^Row 1/ }));
+    expect(preview.getByRole("button", { name: /^Row 1/ })).toHaveAttribute("aria-expanded", "true");
+    expect(preview.getByText("hello")).toBeInTheDocument();
     // Raw and normalised side by side: the ShareGPT row as uploaded next to the chat it became.
     const row1 = within(preview.getByRole("listitem", { name: "Row 1" }));
     expect(row1.getByText("As uploaded")).toBeInTheDocument();
@@ -217,7 +225,9 @@ describe("datasets", () => {
     expect(zone.className).toContain("border-indigo-500");
     fireEvent.drop(zone, { dataTransfer: { files: [chat, pdf, more] } });
     expect(screen.getByText(/Selected: chat.jsonl, more.csv/)).toBeInTheDocument();
-    expect(screen.getByRole("alert")).toHaveTextContent("Not a format TuneForge reads: paper.pdf.");
+    expect(screen.getByRole("alert")).toHaveTextContent(
+      "paper.pdf: PDF files can't be read; upload JSONL, JSON, CSV/TSV, Parquet, text, Markdown or a zip of them",
+    );
 
     await user.click(screen.getByRole("button", { name: "Upload dataset" }));
     expect(await screen.findByRole("heading", { name: "Version 1" })).toBeInTheDocument();
@@ -291,6 +301,8 @@ describe("datasets", () => {
     await user.upload(await screen.findByLabelText("Files"), new File(["x"], "chat.jsonl"));
     await user.click(screen.getByRole("button", { name: "Upload dataset" }));
     await user.click(await screen.findByRole("button", { name: "Drop invalid rows" }));
+    expect(await screen.findByRole("heading", { name: "Version 2" })).toBeInTheDocument();
+    await user.click(await screen.findByRole("button", { name: /^Row 1/ }));
     await user.click(await screen.findByRole("button", { name: "Show tokens for row 1" }));
 
     expect(await screen.findByText("conversation: 1 of 2 tokens trained")).toBeInTheDocument();

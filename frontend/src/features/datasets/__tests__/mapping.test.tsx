@@ -121,8 +121,8 @@ describe("column mapping", () => {
       status: "usable",
       usable: true,
     } as VersionRead;
-    const chats = { ...version(2, true), kind: "messages", sources: doc.sources, operation: "mapping",
-      mapping: { kind: "messages", format: "markdown_chat", columns: { messages: "messages" } },
+    const chats = { ...version(2, true), kind: "chat", sources: doc.sources, operation: "mapping",
+      mapping: { kind: "chat", format: "markdown_chat", columns: { messages: "messages" } },
       options: { participants: { user: ["**Me:**"], assistant: [{ regex: "^Bot\\d*:" }] }, conversation_separator: "---" },
       detection: { candidates: [], columns: [], ambiguous: false, message: "" } } as VersionRead;
     const api = fakeDatasetApi(doc, chats);

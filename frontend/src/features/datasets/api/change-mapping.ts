@@ -1,9 +1,9 @@
-import { mutationOptions, useMutation, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import type { QueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import type { components } from "@/lib/api/schema";
 import type { UploadResult } from "@/lib/api/types";
-import { datasetsKey } from "./keys";
+import { datasetMutationOptions, useDatasetMutation } from "./keys";
 
 type Pattern = string | { regex: string };
 type IngestOptions = components["schemas"]["IngestOptionsIn"];
@@ -34,13 +34,9 @@ export function changeMapping(input: MappingInput): Promise<UploadResult> {
 }
 
 export function changeMappingMutationOptions(queryClient: QueryClient) {
-  return mutationOptions({
-    mutationKey: ["datasets", "mapping"],
-    mutationFn: changeMapping,
-    onSuccess: (_result, input) => queryClient.invalidateQueries({ queryKey: datasetsKey(input.teamId) }),
-  });
+  return datasetMutationOptions(queryClient, "mapping", changeMapping);
 }
 
 export function useChangeMapping() {
-  return useMutation(changeMappingMutationOptions(useQueryClient()));
+  return useDatasetMutation("mapping", changeMapping);
 }

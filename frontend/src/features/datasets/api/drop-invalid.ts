@@ -1,8 +1,8 @@
-import { mutationOptions, useMutation, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import type { QueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import type { UploadResult } from "@/lib/api/types";
-import { datasetsKey } from "./keys";
+import { datasetMutationOptions, useDatasetMutation } from "./keys";
 
 export type DropInvalidInput = {
   teamId: string;
@@ -22,13 +22,9 @@ export function dropInvalid(input: DropInvalidInput): Promise<UploadResult> {
 }
 
 export function dropInvalidMutationOptions(queryClient: QueryClient) {
-  return mutationOptions({
-    mutationKey: ["datasets", "drop-invalid"],
-    mutationFn: dropInvalid,
-    onSuccess: (_result, input) => queryClient.invalidateQueries({ queryKey: datasetsKey(input.teamId) }),
-  });
+  return datasetMutationOptions(queryClient, "drop-invalid", dropInvalid);
 }
 
 export function useDropInvalid() {
-  return useMutation(dropInvalidMutationOptions(useQueryClient()));
+  return useDatasetMutation("drop-invalid", dropInvalid);
 }

@@ -9,6 +9,8 @@ export type IssuesQuery = {
   datasetId: string;
   versionId: string;
   severity?: IssueRead["severity"];
+  /** Only issues of this code (one group of the issue list). */
+  code?: string;
   offset: number;
   limit: number;
 };
@@ -18,7 +20,7 @@ export function listIssues(q: IssuesQuery): Promise<IssuePage> {
     api.GET("/api/teams/{team_id}/datasets/{dataset_id}/versions/{version_id}/issues", {
       params: {
         path: { team_id: q.teamId, dataset_id: q.datasetId, version_id: q.versionId },
-        query: { severity: q.severity, offset: q.offset, limit: q.limit },
+        query: { severity: q.severity, code: q.code, offset: q.offset, limit: q.limit },
       },
     }),
   );
@@ -26,7 +28,7 @@ export function listIssues(q: IssuesQuery): Promise<IssuePage> {
 
 export function issuesQueryOptions(q: IssuesQuery) {
   return queryOptions({
-    queryKey: [...versionKey(q.teamId, q.datasetId, q.versionId), "issues", q.severity ?? "all", q.offset, q.limit],
+    queryKey: [...versionKey(q.teamId, q.datasetId, q.versionId), "issues", q.severity ?? "all", q.code ?? "", q.offset, q.limit],
     queryFn: () => listIssues(q),
     placeholderData: keepPreviousData,
   });

@@ -1,8 +1,8 @@
-import { mutationOptions, useMutation, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import type { QueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import type { UploadResult } from "@/lib/api/types";
-import { datasetsKey } from "./keys";
+import { datasetMutationOptions, useDatasetMutation } from "./keys";
 
 export type SplitInput = {
   teamId: string;
@@ -24,13 +24,9 @@ export function splitVersion(input: SplitInput): Promise<UploadResult> {
 }
 
 export function splitVersionMutationOptions(queryClient: QueryClient) {
-  return mutationOptions({
-    mutationKey: ["datasets", "split"],
-    mutationFn: splitVersion,
-    onSuccess: (_result, input) => queryClient.invalidateQueries({ queryKey: datasetsKey(input.teamId) }),
-  });
+  return datasetMutationOptions(queryClient, "split", splitVersion);
 }
 
 export function useSplitVersion() {
-  return useMutation(splitVersionMutationOptions(useQueryClient()));
+  return useDatasetMutation("split", splitVersion);
 }

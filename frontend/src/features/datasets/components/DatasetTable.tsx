@@ -1,4 +1,5 @@
 import { Link } from "react-router";
+import { Pill } from "@/components/ui/Pill";
 import type { DatasetRead } from "@/lib/api/types";
 import { formatDateTime, formatNumber } from "@/lib/format";
 import { StatusBadge } from "./StatusBadge";
@@ -29,6 +30,8 @@ export function DatasetTable({ datasets }: { datasets: DatasetRead[] }) {
                 <Link to={`/datasets/${dataset.id}`} className="text-indigo-700 hover:underline">
                   {dataset.name}
                 </Link>
+                {dataset.archived && <Pill className="ml-2">Archived</Pill>}
+                {dataset.description && <p className="mt-0.5 max-w-md truncate text-xs font-normal text-slate-500">{dataset.description}</p>}
               </td>
               <td className="px-4 py-3 text-slate-700">{formatTitle(dataset)}</td>
               <td className="px-4 py-3 text-right tabular-nums">

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { cn } from "@/components/ui/cn";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card } from "@/components/ui/Page";
@@ -6,9 +6,12 @@ import { BASE_MODELS, type BaseModelName } from "../api/get-rendered-row";
 import { useRows } from "../api/list-rows";
 import { IssueItem, Pager } from "./IssuesPanel";
 import { RenderedRowView } from "./RenderedRowView";
-import { RowView } from "./RowView";
+import { RowView, rowSummary } from "./RowView";
 
 const PAGE = 20;
+
+/** A request to show one row (from the issue list); `seq` makes a second click on the same row count. */
+export type RowFocus = { row: number; seq: number };
 
 export function PreviewPanel({
   teamId,
@@ -16,6 +19,7 @@ export function PreviewPanel({
   versionId,
   splits,
   tokenizer,
+  focus,
 }: {
   teamId: string;
   datasetId: string;
@@ -23,6 +27,8 @@ export function PreviewPanel({
   splits: string[];
   /** The base model the version's tokens were counted with: the preview renders with it first. */
   tokenizer?: string;
+  /** Show this row of the unsplit rows: its page, opened, scrolled into view. */
+  focus?: RowFocus | null;
 }) {
   const [split, setSplit] = useState(splits[0] ?? "rows");
   const [baseModel, setBaseModel] = useState<BaseModelName>(
@@ -30,7 +36,29 @@ export function PreviewPanel({
   );
   const [offset, setOffset] = useState(0);
   const [tokensFor, setTokensFor] = useState<number | null>(null);
+  const [expanded, setExpanded] = useState<Set<number>>(() => new Set());
   const rows = useRows({ teamId, datasetId, versionId, split, offset, limit: PAGE });
+  const list = useRef<HTMLOListElement>(null);
+  const toggle = (row: number) =>
+    setExpanded((all) => {
+      const next = new Set(all);
+      if (next.has(row)) next.delete(row);
+      else next.add(row);
+      return next;
+    });
+
+  useEffect(() => {
+    if (!focus) return;
+    setOffset(Math.floor((focus.row - 1) / PAGE) * PAGE);
+    setExpanded((all) => new Set(all).add(focus.row));
+  }, [focus]);
+  const shown = rows.data?.items.some((item) => item.row === focus?.row) && !rows.isPlaceholderData;
+  useEffect(() => {
+    if (!focus || !shown) return;
+    const item = list.current?.querySelector<HTMLElement>(`[data-row="${focus.row}"]`);
+    item?.scrollIntoView?.({ block: "start", behavior: "smooth" });
+    item?.querySelector<HTMLElement>("button")?.focus({ preventScroll: true });
+  }, [focus, shown]);
 
   return (
     <Card title="Preview" description="Rows as TuneForge will train on them; problem rows are marked.">
@@ -78,17 +106,42 @@ export function PreviewPanel({
       <ErrorAlert error={rows.error} />
       {rows.data && (
         <>
-          <ol className="space-y-3">
-            {rows.data.items.map((item) => (
+          <ol ref={list} className="space-y-1.5">
+            {rows.data.items.map((item) => {
+              const open = expanded.has(item.row);
+              const errors = item.issues.filter((i) => i.severity === "error").length;
+              const warnings = item.issues.length - errors;
+              return (
               <li
                 key={item.row}
+                data-row={item.row}
                 aria-label={`Row ${item.row}`}
                 className={cn(
-                  "rounded-lg border p-3",
-                  item.invalid || item.issues.some((i) => i.severity === "error") ? "border-red-200 bg-red-50/40" : "border-slate-200",
+                  "scroll-mt-4 rounded-lg border",
+                  item.invalid || errors > 0 ? "border-red-200 bg-red-50/40" : "border-slate-200",
+                  focus?.row === item.row && "ring-2 ring-indigo-400",
                 )}
               >
-                <div className="mb-2 text-xs font-semibold text-slate-500">Row {item.row}</div>
+                <button
+                  type="button"
+                  aria-expanded={open}
+                  onClick={() => toggle(item.row)}
+                  className="flex w-full items-center gap-2 px-3 py-2 text-left text-sm"
+                >
+                  <span aria-hidden className="w-3 text-slate-400">
+                    {open ? "▾" : "▸"}
+                  </span>
+                  <span className="shrink-0 text-xs font-semibold text-slate-500">Row {item.row}</span>
+                  <span className={cn("min-w-0 flex-1 truncate", item.invalid ? "text-red-900" : "text-slate-700")}>
+                    {rowSummary(item.invalid ? item.raw : item.normalized)}
+                  </span>
+                  {errors > 0 && <span className="shrink-0 text-xs font-medium text-red-700">{errors === 1 ? "1 error" : `${errors} errors`}</span>}
+                  {warnings > 0 && (
+                    <span className="shrink-0 text-xs font-medium text-amber-700">{warnings === 1 ? "1 warning" : `${warnings} warnings`}</span>
+                  )}
+                </button>
+                {open && (
+                <div className="border-t border-slate-100 p-3">
                 {item.invalid ? (
                   <pre className="overflow-x-auto whitespace-pre-wrap break-words text-xs text-red-900">
                     {typeof item.raw === "string" ? item.raw : JSON.stringify(item.raw, null, 2)}
@@ -137,8 +190,11 @@ export function PreviewPanel({
                     ))}
                   </ul>
                 )}
+                </div>
+                )}
               </li>
-            ))}
+              );
+            })}
           </ol>
           {rows.data.total > PAGE && (
             <Pager offset={offset} limit={PAGE} total={rows.data.total} onChange={setOffset} label="rows" />

@@ -58,3 +58,33 @@ export function RowView({ row }: { row: unknown }) {
     </div>
   );
 }
+
+const SUMMARY_CHARS = 240;
+
+function oneLine(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value))
+    return value
+      .map((turn: Turn) => (turn && typeof turn === "object" ? `${String(turn.role ?? "?")}: ${oneLine(turn.content)}` : oneLine(turn)))
+      .join(" · ");
+  return value === undefined ? "" : JSON.stringify(value);
+}
+
+/** A row in one line, for the compact preview: turns as "role: text", prompt → answer, chosen/rejected. */
+export function rowSummary(row: unknown): string {
+  let text: string;
+  if (row !== null && typeof row === "object" && !Array.isArray(row)) {
+    const fields = row as Record<string, unknown>;
+    if (Array.isArray(fields.messages)) text = oneLine(fields.messages);
+    else if ("chosen" in fields)
+      text = `${oneLine(fields.prompt)} → chosen: ${oneLine(fields.chosen)} · rejected: ${oneLine(fields.rejected)}`;
+    else if ("completion" in fields)
+      text = `${oneLine(fields.prompt)} → ${oneLine(fields.completion)}${"label" in fields ? (fields.label ? " (desirable)" : " (undesirable)") : ""}`;
+    else if ("text" in fields) text = oneLine(fields.text);
+    else text = JSON.stringify(row);
+  } else {
+    text = oneLine(row);
+  }
+  text = text.replace(/\s+/g, " ").trim();
+  return text.length > SUMMARY_CHARS ? `${text.slice(0, SUMMARY_CHARS - 1)}…` : text || "(empty)";
+}

@@ -12,16 +12,19 @@ import { useUploadDataset } from "../api/upload-dataset";
 const ACCEPT = ".jsonl,.ndjson,.json,.csv,.tsv,.parquet,.txt,.md,.zip";
 const EXTENSIONS = ACCEPT.split(",");
 
-/** The files TuneForge reads, and a message naming the ones it does not. */
-function sortFiles(files: File[]): { accepted: File[]; refused: string | null } {
+const READABLE = "upload JSONL, JSON, CSV/TSV, Parquet, text, Markdown or a zip of them";
+
+/** Why TuneForge cannot take this file, naming it ("report.pdf: PDF files can't be read; …"). */
+export function refusalReason(name: string): string {
+  const dot = name.lastIndexOf(".");
+  const what = dot > 0 && dot < name.length - 1 ? `${name.slice(dot + 1).toUpperCase()} files` : "Files without an extension";
+  return `${name}: ${what} can't be read; ${READABLE}`;
+}
+
+/** The files TuneForge reads, and a reason for each one it does not. */
+function sortFiles(files: File[]): { accepted: File[]; refused: string[] } {
   const readable = (f: File) => EXTENSIONS.some((ext) => f.name.toLowerCase().endsWith(ext));
-  const others = files.filter((f) => !readable(f)).map((f) => f.name);
-  return {
-    accepted: files.filter(readable),
-    refused: others.length
-      ? `Not a format TuneForge reads: ${others.join(", ")}. Use ${EXTENSIONS.join(" ")} files.`
-      : null,
-  };
+  return { accepted: files.filter(readable), refused: files.filter((f) => !readable(f)).map((f) => refusalReason(f.name)) };
 }
 
 export function UploadForm({
@@ -39,6 +42,7 @@ export function UploadForm({
   const [name, setName] = useState("");
   const [notes, setNotes] = useState("");
   const [clientError, setClientError] = useState<string | null>(null);
+  const [refused, setRefused] = useState<string[]>([]);
   const [unchanged, setUnchanged] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const [tokenizer, setTokenizer] = useState<string>(BASE_MODELS[0]);
@@ -50,9 +54,10 @@ export function UploadForm({
   const upload = useUploadDataset();
 
   function choose(list: File[]) {
-    const { accepted, refused } = sortFiles(list);
-    setFiles(accepted);
-    setClientError(refused);
+    const sorted = sortFiles(list);
+    setFiles(sorted.accepted);
+    setRefused(sorted.refused);
+    setClientError(null);
     setUnchanged(null);
   }
 
@@ -66,13 +71,20 @@ export function UploadForm({
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setUnchanged(null);
-    setClientError(files.length ? null : "Choose one or more files to upload.");
+    setClientError(
+      files.length
+        ? null
+        : refused.length
+          ? "None of the chosen files can be uploaded; choose files TuneForge can read."
+          : "Choose one or more files to upload.",
+    );
     if (!files.length || maxLengthError) return;
     upload.mutate(
       { teamId, datasetId, files, name, notes, tokenizer, maxLength: Number(maxLength) },
       {
         onSuccess: (result) => {
           setFiles([]);
+          setRefused([]);
           setName("");
           setNotes("");
           if (fileInput.current) fileInput.current.value = "";
@@ -175,6 +187,16 @@ export function UploadForm({
               ? "Analysing… TuneForge is reading and validating every row."
               : `Uploading ${percent}% (${formatBytes(progress.loaded)} of ${formatBytes(progress.total)})`}
           </p>
+        </div>
+      )}
+      {refused.length > 0 && (
+        <div role="alert" className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          <p className="font-medium">{refused.length === 1 ? "This file was left out:" : "These files were left out:"}</p>
+          <ul className="mt-1 list-disc pl-5">
+            {refused.map((reason) => (
+              <li key={reason}>{reason}</li>
+            ))}
+          </ul>
         </div>
       )}
       <ErrorAlert error={clientError ?? upload.error} />

@@ -38,8 +38,8 @@ export function VersionList({ versions, selectedId }: { versions: VersionRead[];
                   {operations[version.operation] ?? version.operation} · {formatNumber(version.rows)} rows ·{" "}
                   {formatDateTime(version.created_at)}
                 </span>
-                {typeof change === "string" && change && <span className="block text-xs text-slate-500">{change}</span>}
-                {version.notes && <span className="block text-xs italic text-slate-500">“{version.notes}”</span>}
+                {typeof change === "string" && change && <span className="block text-xs text-slate-600">{change}</span>}
+                {version.notes && <span className="block text-xs italic text-slate-600">“{version.notes}”</span>}
               </Link>
             </li>
           );

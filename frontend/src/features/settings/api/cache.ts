@@ -1,19 +1,19 @@
 import type { QueryClient } from "@tanstack/react-query";
 import type { CredentialRead, Provider } from "@/lib/api/types";
-import { credentialsQueryKey } from "./get-credentials";
+import { credentialsKey } from "@/lib/api/keys";
 
 /** Puts a credential the server just returned into the list, then refetches the list. */
 export function storeCredential(queryClient: QueryClient, credential: CredentialRead): void {
-  queryClient.setQueryData<CredentialRead[]>(credentialsQueryKey, (list = []) => [
+  queryClient.setQueryData<CredentialRead[]>(credentialsKey, (list = []) => [
     ...list.filter((item) => item.provider !== credential.provider),
     credential,
   ]);
-  void queryClient.invalidateQueries({ queryKey: credentialsQueryKey });
+  void queryClient.invalidateQueries({ queryKey: credentialsKey });
 }
 
 export function forgetCredential(queryClient: QueryClient, provider: Provider): void {
-  queryClient.setQueryData<CredentialRead[]>(credentialsQueryKey, (list = []) =>
+  queryClient.setQueryData<CredentialRead[]>(credentialsKey, (list = []) =>
     list.filter((item) => item.provider !== provider),
   );
-  void queryClient.invalidateQueries({ queryKey: credentialsQueryKey });
+  void queryClient.invalidateQueries({ queryKey: credentialsKey });
 }

@@ -1,12 +1,10 @@
 import { mutationOptions, useMutation } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
-import type { TokenPair } from "@/lib/api/types";
+import type { PasswordChangeIn, TokenPair } from "@/lib/api/types";
 import { startSession } from "@/lib/auth/session";
 
-export type ChangePasswordInput = { current_password: string; new_password: string };
-
-export function changePassword(input: ChangePasswordInput): Promise<TokenPair> {
+export function changePassword(input: PasswordChangeIn): Promise<TokenPair> {
   return unwrap(api.POST("/api/auth/password", { body: input }));
 }
 

@@ -1,12 +1,10 @@
 import { mutationOptions, useMutation, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
-import type { CredentialRead } from "@/lib/api/types";
+import type { CredentialRead, ModalTokenIn } from "@/lib/api/types";
 import { storeCredential } from "./cache";
 
-export type ModalTokenInput = { token_id: string; token_secret: string };
-
-export function saveModalToken(input: ModalTokenInput): Promise<CredentialRead> {
+export function saveModalToken(input: ModalTokenIn): Promise<CredentialRead> {
   return unwrap(api.PUT("/api/credentials/modal", { body: input }));
 }
 

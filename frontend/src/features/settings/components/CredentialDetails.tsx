@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { cn } from "@/components/ui/cn";
-import { ErrorAlert, StatusMessage } from "@/components/ui/Feedback";
+import { ErrorAlert, Notice, StatusMessage } from "@/components/ui/Feedback";
 import type { CredentialRead } from "@/lib/api/types";
 import { useDeleteCredential } from "../api/delete-credential";
 import { useValidateCredential } from "../api/validate-credential";
@@ -30,24 +30,21 @@ export function CredentialDetails({
   onDeleted: () => void;
 }) {
   const [feedback, setFeedback] = useState<string | null>(null);
+  const [justChecked, setJustChecked] = useState(false);
   const validate = useValidateCredential(credential.provider);
   const remove = useDeleteCredential(credential.provider);
   const badge = credential.status ? statusBadges[credential.status] : null;
-  const message =
-    credential.message ?? (credential.status === "valid" && credential.username ? `Verified as ${credential.username}` : null);
 
   function runValidation() {
     setFeedback(null);
+    setJustChecked(false);
     remove.reset();
     validate.mutate(undefined, {
-      onSuccess: (result) =>
-        setFeedback(
-          result.status === "valid"
-            ? `${label} verified.`
-            : result.status === "invalid"
-              ? null
-              : `${label} checked: not verified.`,
-        ),
+      onSuccess: (result) => {
+        // Only a verification is a success; otherwise the outcome below says what happened and why.
+        setFeedback(result.status === "valid" ? `${label} verified.` : null);
+        setJustChecked(result.status !== "valid");
+      },
     });
   }
 
@@ -56,8 +53,6 @@ export function CredentialDetails({
     validate.reset();
     remove.mutate(undefined, { onSuccess: onDeleted });
   }
-
-  const rejected = validate.data?.status === "invalid" && !validate.isPending;
 
   return (
     <div className="space-y-3 rounded-lg bg-slate-50 p-4">
@@ -69,7 +64,7 @@ export function CredentialDetails({
           </span>
         )}
       </div>
-      {message && <p className="text-sm text-slate-700">{message}</p>}
+      <Outcome credential={credential} label={label} justChecked={justChecked} />
       <dl className="flex flex-wrap gap-x-6 gap-y-1 text-xs text-slate-500">
         {credential.saved_at && (
           <div className="flex gap-1">
@@ -96,9 +91,29 @@ export function CredentialDetails({
           Delete {label}
         </Button>
       </div>
-      {rejected && <ErrorAlert error={`${label} was rejected: save a new one.`} />}
       <ErrorAlert error={validate.error ?? remove.error} />
       <StatusMessage>{feedback}</StatusMessage>
     </div>
+  );
+}
+
+/**
+ * What the last check found, styled for what it is: verified (a plain line; the badge is green),
+ * saved but not verified (a warning with why), rejected (an error with what to do).
+ */
+function Outcome({ credential, label, justChecked }: { credential: CredentialRead; label: string; justChecked: boolean }) {
+  const checked = justChecked ? "Checked just now. " : "";
+  if (credential.status === "valid") {
+    const text = credential.message ?? (credential.username ? `Verified as ${credential.username}` : "Verified.");
+    return <p className="text-sm text-slate-700">{text}</p>;
+  }
+  if (credential.status === "invalid") {
+    return <ErrorAlert error={`${checked}${credential.message ?? `${label} was rejected: save a new one.`}`} />;
+  }
+  return (
+    <Notice tone="warning">
+      {checked}
+      {credential.message ?? "Saved, but not verified yet. Press Validate to check it."}
+    </Notice>
   );
 }

@@ -1,18 +1,20 @@
 import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
-import { ErrorAlert, StatusMessage } from "@/components/ui/Feedback";
+import { ErrorAlert, Notice, StatusMessage } from "@/components/ui/Feedback";
 import { Card } from "@/components/ui/Page";
 import { TextField } from "@/components/ui/TextField";
 import type { CredentialRead } from "@/lib/api/types";
 import { useSaveHuggingFaceToken } from "../api/save-huggingface-token";
 import { CredentialDetails } from "./CredentialDetails";
+import { tokenError } from "./token-errors";
 
 const LABEL = "Hugging Face token";
 
 export function HuggingFaceTokenSection({ credential }: { credential: CredentialRead | undefined }) {
   const [token, setToken] = useState("");
   const [clientError, setClientError] = useState<string | null>(null);
-  const [feedback, setFeedback] = useState<string | null>(null);
+  // Verified is a success; saved but not verified (or rejected) is only "saved": the details above say why.
+  const [feedback, setFeedback] = useState<{ text: string; success: boolean } | null>(null);
   const save = useSaveHuggingFaceToken();
   const configured = credential?.configured === true;
 
@@ -23,9 +25,13 @@ export function HuggingFaceTokenSection({ credential }: { credential: Credential
     setClientError(value ? null : "Paste a Hugging Face access token first.");
     if (!value) return;
     save.mutate(value, {
-      onSuccess: () => {
+      onSuccess: (saved) => {
         setToken("");
-        setFeedback("Hugging Face token saved.");
+        setFeedback(
+          saved.status === "valid"
+            ? { text: "Hugging Face token saved and verified.", success: true }
+            : { text: "Hugging Face token saved.", success: false },
+        );
       },
     });
   }
@@ -46,7 +52,7 @@ export function HuggingFaceTokenSection({ credential }: { credential: Credential
           <CredentialDetails
             credential={credential}
             label={LABEL}
-            onDeleted={() => setFeedback("Hugging Face token deleted.")}
+            onDeleted={() => setFeedback({ text: "Hugging Face token deleted.", success: true })}
           />
         )}
         <form onSubmit={submit} className="max-w-md space-y-4" noValidate>
@@ -59,8 +65,12 @@ export function HuggingFaceTokenSection({ credential }: { credential: Credential
             value={token}
             onChange={(e) => setToken(e.target.value)}
           />
-          <ErrorAlert error={clientError ?? save.error} />
-          <StatusMessage>{feedback}</StatusMessage>
+          <ErrorAlert error={clientError ?? tokenError(save.error)} />
+          {feedback?.success ? (
+            <StatusMessage>{feedback.text}</StatusMessage>
+          ) : (
+            feedback && <Notice>{feedback.text}</Notice>
+          )}
           <Button type="submit" pending={save.isPending}>
             Save Hugging Face token
           </Button>

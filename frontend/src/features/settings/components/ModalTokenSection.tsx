@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
-import { ErrorAlert, StatusMessage } from "@/components/ui/Feedback";
+import { ErrorAlert, Notice, StatusMessage } from "@/components/ui/Feedback";
 import { Card } from "@/components/ui/Page";
 import { TextField } from "@/components/ui/TextField";
 import type { CredentialRead } from "@/lib/api/types";
 import { useSaveModalToken } from "../api/save-modal-token";
 import { CredentialDetails } from "./CredentialDetails";
+import { tokenError } from "./token-errors";
 
 const LABEL = "Modal token";
 
@@ -13,7 +14,8 @@ export function ModalTokenSection({ credential }: { credential: CredentialRead |
   const [tokenId, setTokenId] = useState("");
   const [tokenSecret, setTokenSecret] = useState("");
   const [clientError, setClientError] = useState<string | null>(null);
-  const [feedback, setFeedback] = useState<string | null>(null);
+  // Verified is a success; saved but not verified (or rejected) is only "saved": the details above say why.
+  const [feedback, setFeedback] = useState<{ text: string; success: boolean } | null>(null);
   const save = useSaveModalToken();
   const configured = credential?.configured === true;
 
@@ -30,10 +32,14 @@ export function ModalTokenSection({ credential }: { credential: CredentialRead |
     save.mutate(
       { token_id: tokenId.trim(), token_secret: tokenSecret.trim() },
       {
-        onSuccess: () => {
+        onSuccess: (saved) => {
           setTokenId("");
           setTokenSecret("");
-          setFeedback("Modal token saved.");
+          setFeedback(
+            saved.status === "valid"
+              ? { text: "Modal token saved and verified.", success: true }
+              : { text: "Modal token saved.", success: false },
+          );
         },
       },
     );
@@ -51,7 +57,7 @@ export function ModalTokenSection({ credential }: { credential: CredentialRead |
     >
       <div className="space-y-4">
         {credential && configured && (
-          <CredentialDetails credential={credential} label={LABEL} onDeleted={() => setFeedback("Modal token deleted.")} />
+          <CredentialDetails credential={credential} label={LABEL} onDeleted={() => setFeedback({ text: "Modal token deleted.", success: true })} />
         )}
         <form onSubmit={submit} className="max-w-md space-y-4" noValidate>
           <TextField
@@ -71,8 +77,12 @@ export function ModalTokenSection({ credential }: { credential: CredentialRead |
             value={tokenSecret}
             onChange={(e) => setTokenSecret(e.target.value)}
           />
-          <ErrorAlert error={clientError ?? save.error} />
-          <StatusMessage>{feedback}</StatusMessage>
+          <ErrorAlert error={clientError ?? tokenError(save.error)} />
+          {feedback?.success ? (
+            <StatusMessage>{feedback.text}</StatusMessage>
+          ) : (
+            feedback && <Notice>{feedback.text}</Notice>
+          )}
           <Button type="submit" pending={save.isPending}>
             Save Modal token
           </Button>

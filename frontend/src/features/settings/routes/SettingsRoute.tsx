@@ -2,9 +2,10 @@ import { ErrorAlert } from "@/components/ui/Feedback";
 import { PageHeader } from "@/components/ui/Page";
 import { PageLoader } from "@/components/ui/Spinner";
 import { useMe } from "@/lib/auth/me";
-import { useCredentials } from "../api/get-credentials";
+import { useCredentials } from "@/lib/api/get-credentials";
 import { HuggingFaceTokenSection } from "../components/HuggingFaceTokenSection";
 import { ModalTokenSection } from "../components/ModalTokenSection";
+import { NotificationsSection } from "../components/NotificationsSection";
 import { PasswordSection } from "../components/PasswordSection";
 import { ProfileSection } from "../components/ProfileSection";
 
@@ -29,6 +30,7 @@ export function SettingsRoute() {
             <ModalTokenSection credential={find("modal")} />
           </>
         )}
+        <NotificationsSection />
       </div>
     </>
   );

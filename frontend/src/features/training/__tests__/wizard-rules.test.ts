@@ -1,29 +1,46 @@
 import { describe, expect, it } from "vitest";
-import { adapterDisabledReason, datasetDisabledReason, dataKindOfDataset, methodDisabledReason } from "../lib/compat";
-import { emptyForm, formErrors, fromConfig, toJobCreate } from "../lib/wizard-form";
+import {
+  adapterDisabledReason,
+  dataKindLabels,
+  datasetDisabledReason,
+  describeDataKind,
+  methodDisabledReason,
+  type MethodInfo,
+} from "../lib/compat";
+import { fieldRule } from "@/lib/api/field-rules";
+import { ALL_FIELDS, emptyForm, formErrors, fromConfig, toJobCreate } from "../lib/wizard-form";
 
 // As /api/info lists them.
-const sft = { name: "sft", data_kinds: ["chat", "prompt_completion"], adapters: ["full", "lora", "qlora"], available: true };
-const kto = { name: "kto", data_kinds: ["unpaired_preference"], adapters: ["full", "lora", "qlora"], available: true };
-const reward = { name: "reward", data_kinds: ["preference"], adapters: ["full", "lora"], available: true };
+const sft: MethodInfo = { name: "sft", data_kinds: ["chat", "prompt_completion"], adapters: ["full", "lora", "qlora"], available: true };
+const kto: MethodInfo = { name: "kto", data_kinds: ["unpaired_preference"], adapters: ["full", "lora", "qlora"], available: true };
+const reward: MethodInfo = { name: "reward", data_kinds: ["preference"], adapters: ["full", "lora"], available: true };
 const lora = { name: "lora", available: true, reason: "" };
 const qlora = { name: "qlora", available: true, reason: "runs on CPU here, slowly" };
+const labels = dataKindLabels([
+  { name: "chat", description: "chat conversations" },
+  { name: "prompt_completion", description: "prompt/completion pairs" },
+  { name: "preference", description: "preference pairs (prompt/chosen/rejected)" },
+  { name: "unpaired_preference", description: "labelled completions (good or bad)" },
+  { name: "text", description: "raw text" },
+  { name: "prompt", description: "prompts only" },
+]);
 
 describe("the wizard's compatibility rules", () => {
-  it("maps dataset kinds onto the training library's data kinds", () => {
-    expect(dataKindOfDataset("messages")).toBe("chat");
-    expect(dataKindOfDataset("kto")).toBe("unpaired_preference");
-    expect(dataKindOfDataset("prompt_completion")).toBe("prompt_completion");
+  it("labels data kinds as /api/info does, and shows an unknown kind by its name", () => {
+    expect(describeDataKind("unpaired_preference", labels)).toBe("labelled completions (good or bad)");
+    expect(describeDataKind("chat", {})).toBe("chat");
   });
 
   it("offers only datasets whose kind the method accepts, and says why not otherwise", () => {
-    expect(datasetDisabledReason(sft, "messages")).toBeNull();
-    expect(datasetDisabledReason(sft, "prompt_completion")).toBeNull();
-    expect(datasetDisabledReason(kto, "messages")).toBe(
-      "KTO needs completions labelled good or bad (KTO); this is chat conversations.",
+    // Datasets report the training library's kind names: no mapping between vocabularies.
+    expect(datasetDisabledReason(sft, "chat", labels)).toBeNull();
+    expect(datasetDisabledReason(sft, "prompt_completion", labels)).toBeNull();
+    expect(datasetDisabledReason(kto, "unpaired_preference", labels)).toBeNull();
+    expect(datasetDisabledReason(kto, "chat", labels)).toBe(
+      "KTO needs labelled completions (good or bad); this is chat conversations.",
     );
-    expect(datasetDisabledReason(reward, "kto")).toMatch(/^REWARD needs preference pairs/);
-    expect(datasetDisabledReason(sft, null)).toBe("Its format was not recognised.");
+    expect(datasetDisabledReason(reward, "unpaired_preference", labels)).toMatch(/^REWARD needs preference pairs/);
+    expect(datasetDisabledReason(sft, null, labels)).toBe("Its format was not recognised.");
   });
 
   it("disables adapters a method cannot train with, and ones unavailable here", () => {
@@ -85,5 +102,31 @@ describe("the wizard's compatibility rules", () => {
     expect(back.baseModelSource).toBe("bundled");
     expect(back.preset).toBe("");
     expect(fromConfig({ base_model: "/models/x" }, ["tiny-llama"]).baseModelSource).toBe("folder");
+  });
+
+  it("takes option limits and defaults from the API schema, not from numbers written in the wizard", () => {
+    const field = (key: string) => ALL_FIELDS.find((f) => f.key === key)!;
+    const batch = fieldRule("JobCreate", "hyperparameters", "batch_size");
+    expect(batch.minimum).toBeDefined();
+    expect(field("hyperparameters.batch_size")).toMatchObject({ min: batch.minimum, max: batch.maximum });
+    expect(field("lora.dropout")).toMatchObject({ min: 0, max: 1, exclusiveMax: true });
+    expect(field("hyperparameters.learning_rate")).toMatchObject({ min: 0, exclusiveMin: true });
+    expect(field("run.timeout_minutes")).toMatchObject({ min: 1, max: fieldRule("JobCreate", "timeout_minutes").maximum });
+    expect(field("eval.enabled").default).toBe(true);
+    // Every option group the wizard shows is one the schema nests in JobCreate.
+    for (const group of new Set(ALL_FIELDS.map((f) => f.key.split(".")[0]!))) {
+      if (group !== "run") expect(fieldRule("JobCreate", group).ref, group).toBeTruthy();
+    }
+    const form = emptyForm();
+    form.mixture = [{ dataset_version_id: "v2", weight: String(fieldRule("MixtureSource", "weight").maximum! + 1) }];
+    expect(formErrors(form)).toEqual({ "mixture.0.weight": `Must be at most ${fieldRule("MixtureSource", "weight").maximum}.` });
+  });
+
+  it("does not count a saved config's defaults as changes", () => {
+    // /jobs/{id}/config lists every setting, defaults included.
+    const saved = { dataset_version_id: "v1", seed: 42, timeout_minutes: 1440, auto_oom_retry: true,
+      hyperparameters: { batch_size: 4, max_steps: 7, scheduler: "linear" }, eval: { enabled: true, compare_base: false },
+      lora: { target_modules: "auto", rank: 16 } } as const;
+    expect(fromConfig(saved, []).options).toEqual({ "hyperparameters.max_steps": "7", "eval.compare_base": false });
   });
 });

@@ -18,6 +18,14 @@ const info = {
     { name: "dpo", data_kinds: ["preference"], adapters: ["full", "lora", "qlora"], available: true },
     { name: "reward", data_kinds: ["preference"], adapters: ["full", "lora"], available: true },
   ],
+  data_kinds: [
+    { name: "chat", description: "chat conversations" },
+    { name: "prompt_completion", description: "prompt/completion pairs" },
+    { name: "preference", description: "preference pairs (prompt/chosen/rejected)" },
+    { name: "unpaired_preference", description: "labelled completions (good or bad)" },
+    { name: "text", description: "raw text" },
+    { name: "prompt", description: "prompts only" },
+  ],
   adapters: [
     { name: "full", available: true },
     { name: "lora", available: true },
@@ -87,7 +95,7 @@ describe("the training wizard", () => {
           seed: 42,
         }),
       [`GET /api/teams/${teamId}/datasets`]: () => json([dataset("d-chat", "sums"), dataset("d-pref", "prefs")]),
-      [`GET /api/teams/${teamId}/datasets/d-chat/versions`]: () => json([version(chatVersion, "d-chat", "messages")]),
+      [`GET /api/teams/${teamId}/datasets/d-chat/versions`]: () => json([version(chatVersion, "d-chat", "chat")]),
       [`GET /api/teams/${teamId}/datasets/d-pref/versions`]: () => json([version(prefVersion, "d-pref", "preference")]),
       [`GET /api/teams/${teamId}/jobs`]: () => json({ items: [], total: 0 }),
       [`POST /api/teams/${teamId}/jobs/estimate`]: () =>
@@ -128,6 +136,7 @@ describe("the training wizard", () => {
     expect(await screen.findByLabelText("sums · v1")).toBeChecked();
     expect(await screen.findByLabelText("prefs · v1")).toBeDisabled();
     expect(screen.getByText(/SFT needs chat conversations or prompt\/completion pairs; this is preference pairs/)).toBeInTheDocument();
+    expect(screen.getByText(/^chat conversations · 40 rows/)).toBeInTheDocument(); // the server's label for "chat"
     await user.click(screen.getByRole("button", { name: "Next" }));
 
     // 4. Settings: the advanced values came along (the panel opens on them); a bad one blocks Next.

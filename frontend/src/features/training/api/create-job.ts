@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { jobKey, jobsKey } from "./keys";
-import type { JobCreate, JobRead } from "./types";
+import type { JobCreate, JobRead } from "@/lib/api/types";
 
 export function createJob(teamId: string, body: JobCreate): Promise<JobRead> {
   return unwrap(api.POST("/api/teams/{team_id}/jobs", { params: { path: { team_id: teamId } }, body }));

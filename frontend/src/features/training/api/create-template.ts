@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { templatesKey } from "./keys";
-import type { TemplateCreate, TemplateRead } from "./types";
+import type { TemplateCreate, TemplateRead } from "@/lib/api/types";
 
 export function createTemplate(teamId: string, body: TemplateCreate): Promise<TemplateRead> {
   return unwrap(api.POST("/api/teams/{team_id}/job-templates", { params: { path: { team_id: teamId } }, body }));

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { jobKey, jobsKey } from "./keys";
-import type { JobRead } from "./types";
+import type { JobRead } from "@/lib/api/types";
 
 export function deleteJob(jobId: string): Promise<void> {
   return unwrap(api.DELETE("/api/jobs/{job_id}", { params: { path: { job_id: jobId } } })) as Promise<void>;

@@ -7,16 +7,16 @@ export async function downloadJobFile(
   path: string,
   filename = path.split("/").pop() ?? path,
 ): Promise<void> {
-  const { response } =
+  // openapi-fetch has read the body already: the blob is `data`, a failure's JSON is `error`.
+  const { data, error, response } =
     path === "spec.yaml"
       ? await api.GET("/api/jobs/{job_id}/spec.yaml", { params: { path: { job_id: jobId } }, parseAs: "blob" })
       : await api.GET("/api/jobs/{job_id}/artifacts/{path}", {
           params: { path: { job_id: jobId, path } },
           parseAs: "blob",
         });
-  if (!response.ok) throw ApiError.fromResponse(response, await response.clone().json().catch(() => null));
-  const blob = await response.blob();
-  const url = URL.createObjectURL(blob);
+  if (!response.ok) throw ApiError.fromResponse(response, error);
+  const url = URL.createObjectURL((data as Blob | undefined) ?? new Blob()) // an empty file has no body;
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;

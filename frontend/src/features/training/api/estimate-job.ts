@@ -2,13 +2,11 @@ import { keepPreviousData, queryOptions, useQuery } from "@tanstack/react-query"
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { jobsKey } from "./keys";
-import type { Estimate, JobCreate } from "./types";
+import type { EstimateRead, JobCreate } from "@/lib/api/types";
 
 /** Validates the settings exactly like a launch and estimates memory, time and cost on every target. */
-export function estimateJob(teamId: string, body: JobCreate): Promise<Estimate> {
-  return unwrap(
-    api.POST("/api/teams/{team_id}/jobs/estimate", { params: { path: { team_id: teamId } }, body }),
-  ) as Promise<Estimate>;
+export function estimateJob(teamId: string, body: JobCreate): Promise<EstimateRead> {
+  return unwrap(api.POST("/api/teams/{team_id}/jobs/estimate", { params: { path: { team_id: teamId } }, body }));
 }
 
 // A query (not a mutation): it reads, and the same settings give the same answer.

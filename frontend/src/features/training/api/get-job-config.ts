@@ -2,7 +2,7 @@ import { queryOptions, useQuery } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { jobKey } from "./keys";
-import type { JobCreate } from "./types";
+import type { JobCreate } from "@/lib/api/types";
 
 /** The job's settings in the shape the wizard submits ("run again with changes"). */
 export function getJobConfig(jobId: string): Promise<Partial<JobCreate>> {

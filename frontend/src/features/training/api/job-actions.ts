@@ -2,7 +2,7 @@ import { useMutation, useQueryClient, type QueryClient } from "@tanstack/react-q
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { jobKey, jobsKey } from "./keys";
-import type { JobRead } from "./types";
+import type { JobRead } from "@/lib/api/types";
 
 // Cancel, retry and resume share one shape: POST /api/jobs/{id}/<action> → JobRead.
 export type JobAction = "cancel" | "retry" | "resume";

@@ -2,7 +2,7 @@ import { queryOptions, useQuery } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { jobKey } from "./keys";
-import type { ArtifactRead } from "./types";
+import type { ArtifactRead } from "@/lib/api/types";
 
 export function listArtifacts(jobId: string): Promise<ArtifactRead[]> {
   return unwrap(api.GET("/api/jobs/{job_id}/artifacts", { params: { path: { job_id: jobId } } }));

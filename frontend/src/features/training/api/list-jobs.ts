@@ -2,9 +2,11 @@ import { keepPreviousData, queryOptions, useQuery } from "@tanstack/react-query"
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { jobsKey } from "./keys";
-import type { JobPage } from "./types";
+import type { paths } from "@/lib/api/schema";
+import type { JobPage } from "@/lib/api/types";
 
-export type JobFilters = { status?: string; method?: string; created_by?: string; limit?: number };
+/** The list's query parameters (status: comma-separated). */
+export type JobFilters = NonNullable<paths["/api/teams/{team_id}/jobs"]["get"]["parameters"]["query"]>;
 
 export function listJobs(teamId: string, filters: JobFilters = {}): Promise<JobPage> {
   const query = Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined && value !== ""));

@@ -2,7 +2,7 @@ import { queryOptions, useQuery } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { templatesKey } from "./keys";
-import type { TemplateRead } from "./types";
+import type { TemplateRead } from "@/lib/api/types";
 
 export function listTemplates(teamId: string): Promise<TemplateRead[]> {
   return unwrap(api.GET("/api/teams/{team_id}/job-templates", { params: { path: { team_id: teamId } } }));

@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
 import { hubSearchKey } from "./keys";
-import type { HubSearch } from "./types";
+import type { HubSearch } from "@/lib/api/types";
 
 /** Text-generation models on the Hugging Face Hub whose id contains `search` (the server asks the Hub). */
 export function searchHubModels(search: string): Promise<HubSearch> {

@@ -1,10 +1,32 @@
 import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate } from "react-router";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { useDeleteJob } from "../api/delete-job";
 import { useJobAction } from "../api/job-actions";
-import type { JobRead } from "../api/types";
+import { credentialsQueryOptions } from "@/lib/api/get-credentials";
+import type { JobRead } from "@/lib/api/types";
+
+/** How a saved Modal token is shown (the server's jobs/billing.token_hint): never the secret. */
+export function modalTokenHint(last4: string | null | undefined): string | null {
+  return last4 ? `ak-…${last4}` : null;
+}
+
+/**
+ * Retry and Resume of a Modal job run on the Modal token of whoever presses the button
+ * (backend/tuneforge/jobs/billing.py): say whose before the click, or why it cannot run.
+ */
+function useModalBilling(job: JobRead) {
+  const modal = job.executor === "modal";
+  const credentials = useQuery({ ...credentialsQueryOptions(), enabled: modal });
+  const saved = credentials.data?.find((c) => c.provider === "modal" && c.configured);
+  return {
+    modal,
+    known: credentials.isSuccess,
+    myHint: modalTokenHint(saved?.last4),
+  };
+}
 
 /** What the server allows in each status (backend/tuneforge/jobs/service.py). */
 export function allowedActions(job: Pick<JobRead, "status" | "last_checkpoint">) {
@@ -24,25 +46,35 @@ export function JobActions({ job, canEdit }: { job: JobRead; canEdit: boolean })
   const resume = useJobAction("resume");
   const remove = useDeleteJob();
   const [confirming, setConfirming] = useState(false);
+  const [confirmingCancel, setConfirmingCancel] = useState(false);
   const allowed = allowedActions(job);
   const error = cancel.error ?? retry.error ?? resume.error ?? remove.error;
+  const billing = useModalBilling(job);
+  // A Modal job is retried or resumed only on the presser's own token: without one the buttons wait.
+  const modalBlocked = billing.modal && !billing.myHint;
 
   if (!canEdit) return null;
   return (
     <div className="space-y-2">
+      {billing.modal && job.billed_to && (
+        <p className="text-sm text-slate-600">
+          Billed to {job.billed_to.name}&apos;s Modal token
+          {job.billed_to.token_hint ? ` (${job.billed_to.token_hint})` : " (no token saved now)"}.
+        </p>
+      )}
       <div className="flex flex-wrap gap-2">
-        {allowed.cancel && (
-          <Button variant="danger" pending={cancel.isPending} onClick={() => cancel.mutate(job.id)}>
+        {allowed.cancel && !confirmingCancel && (
+          <Button variant="danger" pending={cancel.isPending} onClick={() => setConfirmingCancel(true)}>
             Cancel
           </Button>
         )}
         {allowed.resume && (
-          <Button pending={resume.isPending} onClick={() => resume.mutate(job.id)}>
+          <Button pending={resume.isPending} disabled={modalBlocked} onClick={() => resume.mutate(job.id)}>
             Resume
           </Button>
         )}
         {allowed.retry && (
-          <Button variant="secondary" pending={retry.isPending} onClick={() => retry.mutate(job.id)}>
+          <Button variant="secondary" pending={retry.isPending} disabled={modalBlocked} onClick={() => retry.mutate(job.id)}>
             Retry
           </Button>
         )}
@@ -58,6 +90,42 @@ export function JobActions({ job, canEdit }: { job: JobRead; canEdit: boolean })
           </Button>
         )}
       </div>
+      {billing.modal && (allowed.retry || allowed.resume) && billing.known && (
+        <p className="text-sm text-slate-600" data-testid="modal-billing">
+          {billing.myHint ? (
+            `Runs on Modal with your token (${billing.myHint}).`
+          ) : (
+            <>
+              Retry and Resume run on your own Modal token.{" "}
+              <Link to="/settings" className="font-medium text-indigo-700 underline">
+                Add a Modal token in Settings
+              </Link>
+              .
+            </>
+          )}
+        </p>
+      )}
+      {confirmingCancel && allowed.cancel && (
+        <div role="alertdialog" aria-label="Confirm cancel" className="rounded-md border border-amber-200 bg-amber-50 p-3 text-sm">
+          <p className="text-amber-900">
+            {job.status === "running"
+              ? "Cancel this job? It saves a checkpoint you can resume from."
+              : "Cancel this job? It has not trained yet, so nothing is lost."}
+          </p>
+          <div className="mt-2 flex gap-2">
+            <Button
+              variant="danger"
+              pending={cancel.isPending}
+              onClick={() => cancel.mutate(job.id, { onSettled: () => setConfirmingCancel(false) })}
+            >
+              Cancel job
+            </Button>
+            <Button variant="secondary" onClick={() => setConfirmingCancel(false)}>
+              Don&apos;t cancel
+            </Button>
+          </div>
+        </div>
+      )}
       {confirming && (
         <div role="alertdialog" aria-label="Confirm delete" className="rounded-md border border-red-200 bg-red-50 p-3 text-sm">
           <p className="text-red-800">Delete this job and all its files (checkpoints, adapter, logs)? This cannot be undone.</p>

@@ -1,5 +1,5 @@
 import { ProgressBar } from "@/components/ui/ProgressBar";
-import type { JobRead } from "../api/types";
+import type { JobRead } from "@/lib/api/types";
 import { formatDuration } from "../lib/format";
 
 /** ETA for a list row: the trainer's last step time × steps left (the job page uses the event stream). */

@@ -1,6 +1,6 @@
 import { Link } from "react-router";
 import { formatDateTime } from "@/lib/format";
-import type { JobRead } from "../api/types";
+import type { JobRead } from "@/lib/api/types";
 import { JobProgress } from "./JobProgress";
 import { JobStatusBadge } from "./JobStatusBadge";
 

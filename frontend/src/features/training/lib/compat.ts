@@ -1,42 +1,31 @@
+import type { components } from "@/lib/api/schema";
+
+// What the rules read of /api/info entries: the generated types, with only the name required.
+type Schemas = components["schemas"];
+
 /**
  * Which choices the wizard offers, from `/api/info`: a method accepts some data kinds
  * (`methods[].data_kinds`) and some adapters (`methods[].adapters`); the library may also mark a
  * method, adapter or provider unavailable on this installation, with a reason.
  */
-export type MethodInfo = {
-  name: string;
-  description?: string;
-  data_kinds?: string[];
-  adapters?: string[];
-  available?: boolean;
-  reason?: string;
-};
-export type AdapterInfo = { name: string; available?: boolean; reason?: string };
+export type MethodInfo = Pick<Schemas["MethodInfo"], "name"> & Partial<Schemas["MethodInfo"]>;
+export type AdapterInfo = Pick<Schemas["AdapterInfo"], "name"> & Partial<Schemas["AdapterInfo"]>;
 
-// A dataset version's `kind` (datasets API) → the training library's data kind.
-const DATA_KIND_OF_DATASET: Record<string, string> = {
-  messages: "chat",
-  prompt_completion: "prompt_completion",
-  preference: "preference",
-  kto: "unpaired_preference",
-  text: "text",
-};
+/**
+ * A dataset version's `kind` and a method's `data_kinds` use one vocabulary (the training library's
+ * data kinds); `/api/info` lists each kind with the label to show (`data_kinds: [{name, description}]`).
+ */
+export type DataKindInfo = Schemas["DataKindInfo"];
+export type DataKind = DataKindInfo["name"];
+/** Data kind → label, from `/api/info`'s `data_kinds`. */
+export type DataKindLabels = Record<string, string>;
 
-const KIND_LABELS: Record<string, string> = {
-  chat: "chat conversations",
-  prompt_completion: "prompt/completion pairs",
-  preference: "preference pairs (chosen/rejected)",
-  unpaired_preference: "completions labelled good or bad (KTO)",
-  text: "plain text",
-  prompt: "prompts",
-};
-
-export function dataKindOfDataset(kind: string | null | undefined): string | null {
-  return kind ? (DATA_KIND_OF_DATASET[kind] ?? kind) : null;
+export function dataKindLabels(kinds: readonly DataKindInfo[] | undefined): DataKindLabels {
+  return Object.fromEntries((kinds ?? []).map((k) => [k.name, k.description]));
 }
 
-export function describeDataKind(kind: string): string {
-  return KIND_LABELS[kind] ?? kind;
+export function describeDataKind(kind: string, labels: DataKindLabels): string {
+  return labels[kind] ?? kind;
 }
 
 /** Why `method` cannot be chosen, or null when it can. */
@@ -55,11 +44,14 @@ export function adapterDisabledReason(method: MethodInfo | undefined, adapter: A
   return null;
 }
 
-/** Why a dataset version of `datasetKind` cannot train `method`, or null when it can. */
-export function datasetDisabledReason(method: MethodInfo | undefined, datasetKind: string | null | undefined): string | null {
-  const kind = dataKindOfDataset(datasetKind);
+/** Why a dataset version of `kind` cannot train `method`, or null when it can. */
+export function datasetDisabledReason(
+  method: MethodInfo | undefined,
+  kind: DataKind | null | undefined,
+  labels: DataKindLabels,
+): string | null {
   if (!kind) return "Its format was not recognised.";
   if (!method?.data_kinds || method.data_kinds.includes(kind)) return null;
-  const wanted = method.data_kinds.map(describeDataKind).join(" or ");
-  return `${method.name.toUpperCase()} needs ${wanted}; this is ${describeDataKind(kind)}.`;
+  const wanted = method.data_kinds.map((k) => describeDataKind(k, labels)).join(" or ");
+  return `${method.name.toUpperCase()} needs ${wanted}; this is ${describeDataKind(kind, labels)}.`;
 }

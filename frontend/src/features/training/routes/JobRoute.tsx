@@ -7,8 +7,9 @@ import { PageLoader } from "@/components/ui/Spinner";
 import { useCurrentTeam } from "@/lib/auth/current-team";
 import { formatDateTime } from "@/lib/format";
 import { useJob } from "../api/get-job";
-import type { JobRead } from "../api/types";
+import type { JobRead } from "@/lib/api/types";
 import { ArtifactsList } from "../components/ArtifactsList";
+import { EstimateVsActual } from "../components/EstimateTiming";
 import { EvalResults } from "../components/EvalResults";
 import { JobActions } from "../components/JobActions";
 import { JobStatusBadge } from "../components/JobStatusBadge";
@@ -16,7 +17,8 @@ import { LogPanel } from "../components/LogPanel";
 import { SpecPanel } from "../components/SpecPanel";
 import { StatusTimeline } from "../components/StatusTimeline";
 import { formatDuration, formatUsd } from "../lib/format";
-import { etaSeconds, series, stepRate } from "../lib/job-stream";
+import { etaSeconds, runSeconds, series, stepRate, type Phase } from "../lib/job-stream";
+import { useEvaluationReport } from "../api/get-evaluation-report";
 import { useJobStream } from "../lib/use-job-stream";
 
 // Recharts is large: loaded with the first chart, not with the app.
@@ -40,6 +42,26 @@ export function JobRoute() {
   return <JobPage job={job.data} />;
 }
 
+/** What the run is doing now, under the main progress: "Tokenising 120 rows · 60 of 120 rows". */
+export function PhaseLine({ phase }: { phase: Phase }) {
+  const known = phase.total !== null && phase.total > 0;
+  const done = phase.done ?? 0;
+  return (
+    <div className="space-y-1" data-testid="job-phase">
+      <p className="flex flex-wrap justify-between gap-x-2 text-xs text-slate-600" aria-live="polite">
+        <span className="min-w-0 break-words">{phase.label}</span>
+        {known && (
+          <span>
+            {done} of {phase.total}
+            {phase.unit ? ` ${phase.unit}` : ""}
+          </span>
+        )}
+      </p>
+      <ProgressBar value={done} max={known ? phase.total : null} label="Current phase" className="h-1" />
+    </div>
+  );
+}
+
 function JobPage({ job }: { job: JobRead }) {
   const { team } = useCurrentTeam();
   const stream = useJobStream(job.id);
@@ -52,10 +74,24 @@ function JobPage({ job }: { job: JobRead }) {
   const total = lastPoint?.max_steps ?? job.total_steps ?? null;
   const active = job.status === "running" || job.status === "cancelling";
   const eta = active ? etaSeconds(step, total, stepRate(train)) : null;
+  const ended = Boolean(job.finished_at) && !active && job.status !== "queued";
+  // Run time counts only the running intervals (a job that sat cancelled or queued did not run);
+  // wall time is launch to end.
+  const ran = ended ? (runSeconds(state.statuses, job.finished_at ? Date.parse(job.finished_at) : Date.now()) ??
+    (job.started_at ? (Date.parse(job.finished_at!) - Date.parse(job.started_at)) / 1000 : null)) : null;
+  const wall = ended ? (Date.parse(job.finished_at!) - Date.parse(job.created_at)) / 1000 : null;
+  // Training's own progress is the main bar; the phase line is for everything around it.
+  const phase = active && state.phase?.name !== "training" ? state.phase : null;
   const metrics = (job.result?.metrics ?? null) as Record<string, unknown> | null;
   const evaluation = (state.finalEval ?? (metrics?.evaluation as Record<string, unknown> | undefined) ?? null) as
     | Record<string, unknown>
     | null;
+  const report = useEvaluationReport(job.id, job.status === "succeeded");
+  // GRPO is not evaluated by its trainer: its numbers are those of the last training step.
+  const methodMetrics =
+    job.method === "grpo"
+      ? (lastPoint?.extra ?? (job.latest_metrics as Record<string, unknown> | null))
+      : ((metrics?.eval as Record<string, unknown> | undefined) ?? null);
   const failed = job.status === "failed" || job.status === "interrupted";
   const canEdit = team ? team.id === job.team_id && team.role !== "viewer" : false;
 
@@ -85,14 +121,18 @@ function JobPage({ job }: { job: JobRead }) {
             <ProgressBar value={step} max={total} label="Training progress" busy={job.status === "running" || job.status === "queued"} />
             <p className="flex flex-wrap justify-between gap-2 text-sm text-slate-700">
               <span data-testid="step-counter">{total ? `Step ${step} of ${total}` : `Step ${step}`}</span>
-              <span>
+              <span data-testid="job-time">
                 {eta !== null
                   ? `ETA ${formatDuration(eta)}`
-                  : job.finished_at && job.started_at
-                    ? `Took ${formatDuration((new Date(job.finished_at).getTime() - new Date(job.started_at).getTime()) / 1000)}`
+                  : ended
+                    ? [ran !== null ? `Run time ${formatDuration(ran)}` : null, wall !== null ? `wall time ${formatDuration(wall)}` : null]
+                        .filter(Boolean)
+                        .join(" · ")
                     : ""}
               </span>
             </p>
+            {phase && <PhaseLine phase={phase} />}
+            <EstimateVsActual job={job} />
             <p className="text-xs text-slate-500" aria-live="polite">
               {stream.connection === "open"
                 ? "Live"
@@ -127,11 +167,11 @@ function JobPage({ job }: { job: JobRead }) {
 
         <Card title="Metrics">
           <Suspense fallback={<p className="text-sm text-slate-600">Loading charts…</p>}>
-            <MetricCharts train={train} evals={evals} />
+            <MetricCharts train={train} evals={evals} method={job.method} />
           </Suspense>
         </Card>
 
-        <div className="grid gap-6 lg:grid-cols-2">
+        <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 [&>*]:min-w-0">
           <Card title="Status timeline">
             <StatusTimeline statuses={state.statuses} />
           </Card>
@@ -141,10 +181,15 @@ function JobPage({ job }: { job: JobRead }) {
         </div>
 
         <Card title="Evaluation">
-          <EvalResults evaluation={evaluation} />
+          <EvalResults
+            evaluation={evaluation}
+            method={job.method}
+            methodMetrics={methodMetrics}
+            samples={report.data?.samples ?? null}
+          />
         </Card>
 
-        <div className="grid gap-6 lg:grid-cols-2">
+        <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 [&>*]:min-w-0">
           <Card title="Spec">
             <SpecPanel job={job} />
           </Card>

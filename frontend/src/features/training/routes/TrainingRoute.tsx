@@ -1,11 +1,13 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { PageHeader } from "@/components/ui/Page";
 import { SelectField } from "@/components/ui/SelectField";
 import { PageLoader } from "@/components/ui/Spinner";
+import { TextField } from "@/components/ui/TextField";
+import { useDebounced } from "@/lib/use-debounced";
 import { useCurrentTeam } from "@/lib/auth/current-team";
 import { useTeamFeed } from "@/lib/realtime/use-team-feed";
 import { jobsKey } from "../api/keys";
@@ -27,7 +29,11 @@ export function TrainingRoute() {
     status: params.get("status") ?? undefined,
     method: params.get("method") ?? undefined,
     created_by: params.get("member") ?? undefined,
+    q: params.get("q") ?? undefined,
   };
+  // The name search follows the box 300 ms behind (the server filters: the list is paged).
+  const [search, setSearch] = useState(filters.q ?? "");
+  const settledSearch = useDebounced(search.trim(), 300);
   const jobs = useJobs(team?.id, filters);
   // Everyone who launched a job, from an unfiltered page of the list (the member filter's choices).
   const everyone = useJobs(team?.id, { limit: 200 });
@@ -55,7 +61,11 @@ export function TrainingRoute() {
     );
   }
 
-  const filtered = Boolean(filters.status || filters.method || filters.created_by);
+  useEffect(() => {
+    if ((params.get("q") ?? "") !== settledSearch) setFilter("q", settledSearch);
+  }, [settledSearch]); // only when the settled search changes
+
+  const filtered = Boolean(filters.status || filters.method || filters.created_by || filters.q);
   const newJob = (
     <Link
       to="/training/new"
@@ -72,7 +82,15 @@ export function TrainingRoute() {
         description="Your team's fine-tuning jobs. Pick a method (SFT, continued pre-training, DPO, ORPO, KTO, SimPO/CPO, GRPO or a reward model) and an adapter in the wizard, then watch the run live."
         actions={newJob}
       />
-      <form role="search" aria-label="Filter jobs" className="mb-4 grid gap-3 sm:grid-cols-3" onSubmit={(e) => e.preventDefault()}>
+      <form role="search" aria-label="Filter jobs" className="mb-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" onSubmit={(e) => e.preventDefault()}>
+        <TextField
+          label="Name"
+          type="search"
+          placeholder="Search by name"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          maxLength={200}
+        />
         <SelectField
           label="Status"
           value={filters.status ?? ""}

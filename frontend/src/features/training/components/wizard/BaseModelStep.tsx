@@ -1,11 +1,9 @@
 import { RadioCard } from "@/components/ui/RadioCard";
 import { SelectField } from "@/components/ui/SelectField";
-import type { JobRead } from "../../api/types";
+import type { BaseModelInfo, JobRead } from "@/lib/api/types";
 import type { BaseModelSource, WizardForm } from "../../lib/wizard-form";
 import { FolderPicker } from "./FolderPicker";
 import { HubModelSearch } from "./HubModelSearch";
-
-type BaseModel = { name: string; description?: string; available?: boolean; reason?: string };
 
 export function BaseModelStep({
   form,
@@ -15,7 +13,7 @@ export function BaseModelStep({
 }: {
   form: WizardForm;
   update: (patch: Partial<WizardForm>) => void;
-  bundled: BaseModel[];
+  bundled: BaseModelInfo[];
   previousJobs: JobRead[];
 }) {
   const outputs = previousJobs
@@ -70,7 +68,7 @@ export function BaseModelStep({
                 onChange={(base_model) => update({ base_model })}
                 title={b.name}
                 description={b.description}
-                disabledReason={b.available === false ? b.reason || "Not prepared on this installation." : null}
+                disabledReason={b.available === false ? "Not prepared on this installation." : null}
               />
             ))}
           </div>

@@ -4,8 +4,8 @@ import { RadioCard } from "@/components/ui/RadioCard";
 import { SelectField } from "@/components/ui/SelectField";
 import { TextField } from "@/components/ui/TextField";
 import { formatNumber } from "@/lib/format";
-import type { DatasetRead, VersionRead } from "../../api/types";
-import { datasetDisabledReason, dataKindOfDataset, describeDataKind, type MethodInfo } from "../../lib/compat";
+import type { DatasetRead, VersionRead } from "@/lib/api/types";
+import { datasetDisabledReason, describeDataKind, type DataKindLabels, type MethodInfo } from "../../lib/compat";
 import type { WizardForm } from "../../lib/wizard-form";
 
 export type VersionChoice = { dataset: DatasetRead; version: VersionRead };
@@ -14,32 +14,35 @@ export function versionLabel({ dataset, version }: VersionChoice) {
   return `${dataset.name} · v${version.number}`;
 }
 
-function describeVersion(version: VersionRead): string {
-  const kind = dataKindOfDataset(version.kind);
+function describeVersion(version: VersionRead, kindLabels: DataKindLabels): string {
+  const kind = version.kind;
   const split = version.split as { counts?: Record<string, number> } | null;
   const splitText = split?.counts
     ? Object.entries(split.counts)
         .map(([name, n]) => `${name} ${formatNumber(n)}`)
         .join(" / ")
     : "not split (a validation share is held out at training time)";
-  return `${kind ? describeDataKind(kind) : "unknown format"} · ${formatNumber(version.rows)} rows · ${splitText}`;
+  return `${kind ? describeDataKind(kind, kindLabels) : "unknown format"} · ${formatNumber(version.rows)} rows · ${splitText}`;
 }
 
 export function DatasetStep({
   form,
   update,
   method,
+  kindLabels,
   choices,
   errors,
 }: {
   form: WizardForm;
   update: (patch: Partial<WizardForm>) => void;
   method: MethodInfo | undefined;
+  /** Data kind → label, from /api/info. */
+  kindLabels: DataKindLabels;
   choices: VersionChoice[];
   errors: Record<string, string>;
 }) {
   const usable = choices.filter((c) => c.version.status === "usable");
-  const compatible = usable.filter((c) => !datasetDisabledReason(method, c.version.kind));
+  const compatible = usable.filter((c) => !datasetDisabledReason(method, c.version.kind, kindLabels));
   if (choices.length === 0) {
     return (
       <p className="text-sm text-slate-700">
@@ -64,11 +67,11 @@ export function DatasetStep({
               checked={form.dataset_version_id === choice.version.id}
               onChange={(dataset_version_id) => update({ dataset_version_id })}
               title={versionLabel(choice)}
-              description={describeVersion(choice.version)}
+              description={describeVersion(choice.version, kindLabels)}
               disabledReason={
                 choice.version.status !== "usable"
                   ? "It has rows with errors; drop them on the Datasets page first."
-                  : datasetDisabledReason(method, choice.version.kind)
+                  : datasetDisabledReason(method, choice.version.kind, kindLabels)
               }
             />
           ))}

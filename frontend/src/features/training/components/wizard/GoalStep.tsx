@@ -58,7 +58,7 @@ export function GoalStep({
                 description={
                   <>
                     {ADAPTER_HELP[a.name]?.sentence}
-                    {!reason && a.reason && <span className="block text-xs text-slate-500">Note: {a.reason}</span>}
+                    {!reason && a.reason && <span className="block text-xs text-slate-600">Note: {a.reason}</span>}
                   </>
                 }
                 disabledReason={reason}

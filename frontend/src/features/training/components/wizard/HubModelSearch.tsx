@@ -6,7 +6,7 @@ import { TextField } from "@/components/ui/TextField";
 import { formatNumber } from "@/lib/format";
 import { useDebounced } from "@/lib/use-debounced";
 import { useHubSearch } from "../../api/search-hub-models";
-import type { HubModel } from "../../api/types";
+import type { HubModel } from "@/lib/api/types";
 import { HUB_ID_HINT, HUB_ID_PATTERN } from "../../lib/wizard-form";
 
 function describe(model: HubModel): string {

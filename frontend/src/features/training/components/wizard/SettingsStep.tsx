@@ -5,7 +5,11 @@ import { ErrorAlert } from "@/components/ui/Feedback";
 import { RadioCard } from "@/components/ui/RadioCard";
 import { SelectField } from "@/components/ui/SelectField";
 import { TextField } from "@/components/ui/TextField";
+import type { ProviderInfo } from "@/lib/api/types";
+import { fieldRule } from "@/lib/api/field-rules";
 import { FIELD_GROUPS, fieldApplies, type FieldDef, type WizardForm } from "../../lib/wizard-form";
+
+const NAME_MAX_LENGTH = fieldRule("JobCreate", "name").maxLength;
 
 const PRESET_HELP: Record<string, string> = {
   quick: "A short run to check everything works (minutes).",
@@ -31,7 +35,7 @@ export function SettingsStep({
   form: WizardForm;
   update: (patch: Partial<WizardForm>) => void;
   presets: Record<string, unknown>;
-  providers: { name: string; available?: boolean; reason?: string; resolves_to?: string }[];
+  providers: ProviderInfo[];
   errors: Record<string, string>;
   serverError: unknown;
 }) {
@@ -42,7 +46,7 @@ export function SettingsStep({
       <TextField
         label="Job name (optional)"
         value={form.name}
-        maxLength={200}
+        maxLength={NAME_MAX_LENGTH}
         onChange={(e) => update({ name: e.target.value })}
         hint="Default: method, adapter, model and dataset."
       />
@@ -60,7 +64,7 @@ export function SettingsStep({
               description={
                 name ? (
                   <>
-                    {PRESET_HELP[name]} <span className="text-xs text-slate-500">({describePreset(presets[name] as Record<string, unknown>)})</span>
+                    {PRESET_HELP[name]} <span className="text-xs text-slate-600">({describePreset(presets[name] as Record<string, unknown>)})</span>
                   </>
                 ) : (
                   "Only the library defaults and what you set under Advanced."
@@ -133,9 +137,8 @@ function OptionField({
   onChange: (value: string | boolean) => void;
 }) {
   if (field.kind === "bool") {
-    // Unset booleans show the library default: on for evaluation and OOM retry, off otherwise.
-    const defaultOn = ["eval.enabled", "eval.compare_base", "qlora.double_quant", "run.auto_oom_retry"].includes(field.key);
-    return <Checkbox label={field.label} hint={field.hint} checked={value === undefined ? defaultOn : Boolean(value)} onChange={onChange} />;
+    // Unset booleans show the server's default (from the API schema).
+    return <Checkbox label={field.label} hint={field.hint} checked={value === undefined ? field.default === true : Boolean(value)} onChange={onChange} />;
   }
   if (field.kind === "select") {
     return (

@@ -3,11 +3,19 @@ import { ErrorAlert } from "@/components/ui/Feedback";
 import { RadioCard } from "@/components/ui/RadioCard";
 import { SelectField } from "@/components/ui/SelectField";
 import { formatBytes } from "@/lib/format";
-import type { Estimate, EstimateTarget, WorkerInfo } from "../../api/types";
-import { formatDuration, formatUsd } from "../../lib/format";
+import type { EstimateAccuracy, EstimateRead, TargetEstimate, WorkerInfo } from "@/lib/api/types";
+import { formatUsd } from "../../lib/format";
+import { AccuracyNote, TimeEstimate } from "../EstimateTiming";
 import type { WizardForm } from "../../lib/wizard-form";
 
-function targetName(t: EstimateTarget): string {
+function costRange(t: TargetEstimate): string {
+  if (t.cost_usd_low != null && t.cost_usd_high != null && formatUsd(t.cost_usd_low) !== formatUsd(t.cost_usd_high)) {
+    return `${formatUsd(t.cost_usd_low)}–${formatUsd(t.cost_usd_high)}`;
+  }
+  return formatUsd(t.cost_usd);
+}
+
+function targetName(t: TargetEstimate): string {
   return t.executor === "modal" ? `Modal ${t.gpu_type ?? t.device_name}` : `${t.worker ?? "worker"} · ${t.device_name ?? ""} (${t.device_type ?? ""})`;
 }
 
@@ -19,21 +27,27 @@ export function TargetStep({
   estimateError,
   estimating,
   hasModalToken,
+  modalTokenHint = null,
+  accuracy,
 }: {
   form: WizardForm;
   update: (patch: Partial<WizardForm>) => void;
   workers: WorkerInfo[];
-  estimate: Estimate | undefined;
+  estimate: EstimateRead | undefined;
   estimateError: unknown;
   estimating: boolean;
   hasModalToken: boolean;
+  /** The saved Modal token's hint (ak-…abcd): the launch runs on, and is billed to, this token. */
+  modalTokenHint?: string | null;
+  /** How close this server's estimates have been to what its recent jobs took. */
+  accuracy?: EstimateAccuracy;
 }) {
   const modalTargets = estimate?.targets.filter((t) => t.executor === "modal") ?? [];
   const gpuChoices = modalTargets.length
     ? modalTargets.map((t) => t.gpu_type ?? "")
     : ["T4", "L4", "A10G", "L40S", "A100-40GB", "A100-80GB", "H100", "H200", "B200"];
   const localDevices = workers.flatMap((w) =>
-    (w.devices as { name?: string; type?: string; total_memory_bytes?: number }[]).map((d) => ({ worker: w.name, ...d })),
+    w.devices.map((d) => ({ worker: w.name, ...d })),
   );
   return (
     <div className="space-y-6">
@@ -79,6 +93,12 @@ export function TargetStep({
             onChange={(e) => update({ gpu_type: e.target.value })}
             options={gpuChoices.map((g) => ({ value: g, label: g }))}
           />
+          {hasModalToken && (
+            <p className="text-sm text-slate-600">
+              Runs on Modal with your token{modalTokenHint ? ` (${modalTokenHint})` : ""}: launching, retrying or resuming
+              a Modal job bills the token of whoever does it.
+            </p>
+          )}
           {!hasModalToken && (
             <p role="alert" className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
               Running on Modal needs your Modal token.{" "}
@@ -97,7 +117,8 @@ export function TargetStep({
         <ErrorAlert error={estimateError} />
         {estimate && (
           <>
-            <div className="overflow-x-auto rounded-lg border border-slate-200">
+            {/* Focusable: on a phone the table scrolls sideways, and keyboard users must be able to scroll it. */}
+            <div tabIndex={0} className="overflow-x-auto rounded-lg border border-slate-200 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
               <table className="min-w-full text-sm">
                 <caption className="sr-only">Memory, time and cost on each target</caption>
                 <thead className="bg-slate-50 text-left text-xs uppercase text-slate-500">
@@ -141,18 +162,29 @@ export function TargetStep({
                             </div>
                           )}
                         </td>
-                        <td className="px-3 py-2">{t.peak_memory_gib !== undefined ? `${t.peak_memory_gib} GiB` : "—"}</td>
+                        <td className="px-3 py-2">{t.peak_memory_gib != null ? `${t.peak_memory_gib} GiB` : "—"}</td>
                         <td className="px-3 py-2">
-                          {formatDuration(t.wall_seconds ?? t.total_seconds)}
-                          {t.total_steps ? <span className="block text-xs text-slate-500">{t.total_steps} steps</span> : null}
+                          <TimeEstimate target={t} />
                         </td>
-                        <td className="px-3 py-2">{t.executor === "modal" ? formatUsd(t.cost_usd) : "—"}</td>
+                        <td className="px-3 py-2">{t.executor === "modal" ? costRange(t) : "—"}</td>
                       </tr>
                     );
                   })}
                 </tbody>
               </table>
             </div>
+            <p className="text-xs text-slate-600">
+              Times are ranges around an estimate of every phase of the run (start-up, loading, tokenising, steps,
+              saving, evaluation): open Phases for the breakdown.
+            </p>
+            <AccuracyNote
+              accuracy={accuracy}
+              executor={form.executor}
+              deviceType={form.executor === "modal" ? "cuda" : estimate.targets.find((t) => t.executor === "local")?.device_type}
+              target={estimate.targets.find(
+                (t) => t.executor === form.executor && (form.executor === "local" || t.gpu_type === form.gpu_type),
+              )}
+            />
             {estimate.price_table_date && (
               <p className="text-xs text-slate-500">Modal prices from the price table of {estimate.price_table_date}.</p>
             )}

@@ -7,12 +7,20 @@ import type { TeamSummary } from "@/lib/api/types";
 import { useDebounced } from "@/lib/use-debounced";
 import { useCreateJob } from "../../api/create-job";
 import { useEstimate } from "../../api/estimate-job";
-import { useCredentials } from "../../api/get-credentials";
-import { useDatasets } from "../../api/list-datasets";
+import { useEstimateAccuracy } from "../../api/get-estimate-accuracy";
+import { useCredentials } from "@/lib/api/get-credentials";
+import { useDatasets } from "@/lib/api/list-datasets";
 import { useJobs } from "../../api/list-jobs";
-import { useVersionsOf } from "../../api/list-versions";
-import type { Info } from "../../api/types";
-import { adapterDisabledReason, datasetDisabledReason, methodDisabledReason, type AdapterInfo, type MethodInfo } from "../../lib/compat";
+import { useVersionsOf } from "@/lib/api/list-versions";
+import type { Info } from "@/lib/api/types";
+import {
+  adapterDisabledReason,
+  dataKindLabels,
+  datasetDisabledReason,
+  methodDisabledReason,
+  type AdapterInfo,
+  type MethodInfo,
+} from "../../lib/compat";
 import { formErrors, HUB_ID_HINT, HUB_ID_PATTERN, toJobCreate, type WizardForm } from "../../lib/wizard-form";
 import { BaseModelStep } from "./BaseModelStep";
 import { DatasetStep, type VersionChoice } from "./DatasetStep";
@@ -30,8 +38,9 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
   const heading = useRef<HTMLHeadingElement>(null);
   const update = (patch: Partial<WizardForm>) => setForm((f) => ({ ...f, ...patch }));
 
-  const methods = info.methods as MethodInfo[];
-  const adapters = info.adapters as AdapterInfo[];
+  const methods: MethodInfo[] = info.methods;
+  const adapters: AdapterInfo[] = info.adapters;
+  const kindLabels = useMemo(() => dataKindLabels(info.data_kinds), [info.data_kinds]);
   const method = methods.find((m) => m.name === form.method);
   const datasets = useDatasets(team.id);
   const activeDatasets = (datasets.data ?? []).filter((d) => !d.archived);
@@ -41,7 +50,8 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
   );
   const succeeded = useJobs(team.id, { status: "succeeded", limit: 50 });
   const credentials = useCredentials();
-  const hasModalToken = Boolean(credentials.data?.find((c) => c.provider === "modal")?.configured);
+  const modalCredential = credentials.data?.find((c) => c.provider === "modal" && c.configured);
+  const hasModalToken = Boolean(modalCredential);
   const createJob = useCreateJob(team.id);
 
   const errors = useMemo(() => formErrors(form), [form]);
@@ -52,6 +62,7 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
   const canEstimate =
     step >= 3 && Boolean(settled.dataset_version_id) && Object.keys(formErrors(settled)).length === 0;
   const estimate = useEstimate(team.id, canEstimate ? settledBody : null);
+  const accuracy = useEstimateAccuracy(team.id, step >= 4);
 
   // Move focus to the new step's heading so keyboard and screen-reader users land on it; on a
   // phone the step list scrolls sideways, so bring the current step into view.
@@ -75,7 +86,7 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
           : null,
     !chosenVersion
       ? "Choose a dataset version."
-      : (datasetDisabledReason(method, chosenVersion.kind) ??
+      : (datasetDisabledReason(method, chosenVersion.kind, kindLabels) ??
         (Object.keys(errors).some((k) => k.startsWith("mixture")) ? "Fix the mixture rows." : null)),
     Object.keys(errors).length ? "Fix the highlighted settings." : null,
     form.executor === "modal" && !hasModalToken ? "Add a Modal token in Settings to run on Modal." : null,
@@ -126,17 +137,19 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
           <BaseModelStep
             form={form}
             update={update}
-            bundled={info.base_models as { name: string; description?: string; available?: boolean; reason?: string }[]}
+            bundled={info.base_models}
             previousJobs={succeeded.data?.items ?? []}
           />
         )}
-        {step === 2 && <DatasetStep form={form} update={update} method={method} choices={choices} errors={errors} />}
+        {step === 2 && (
+          <DatasetStep form={form} update={update} method={method} kindLabels={kindLabels} choices={choices} errors={errors} />
+        )}
         {step === 3 && (
           <SettingsStep
             form={form}
             update={update}
             presets={info.presets}
-            providers={info.providers as { name: string; available?: boolean; reason?: string; resolves_to?: string }[]}
+            providers={info.providers}
             errors={errors}
             serverError={estimate.error}
           />
@@ -150,9 +163,13 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
             estimateError={estimate.error}
             estimating={estimate.isFetching}
             hasModalToken={hasModalToken}
+            modalTokenHint={modalCredential?.last4 ? `ak-…${modalCredential.last4}` : null}
+            accuracy={accuracy.data}
           />
         )}
-        {step === 5 && <ReviewStep teamId={team.id} body={body} estimate={estimate.data} estimateError={estimate.error} />}
+        {step === 5 && (
+          <ReviewStep teamId={team.id} body={body} estimate={estimate.data} estimateError={estimate.error} datasets={choices} />
+        )}
 
         <div className="mt-6 flex flex-wrap items-center justify-between gap-3 border-t border-slate-100 pt-4">
           <Button variant="secondary" onClick={() => setStep(step - 1)} disabled={step === 0}>

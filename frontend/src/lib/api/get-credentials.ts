@@ -1,10 +1,10 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
-import { api } from "@/lib/api/client";
-import { unwrap } from "@/lib/api/errors";
+import { api } from "./client";
+import { unwrap } from "./errors";
 import { credentialsKey } from "./keys";
 import type { CredentialRead } from "./types";
 
-/** Which tokens the user saved (to say "Add a Modal token in Settings" before a Modal launch). */
+/** Which tokens the user saved (Settings lists them; the wizard says "Add a Modal token" before a Modal launch). */
 export function getCredentials(): Promise<CredentialRead[]> {
   return unwrap(api.GET("/api/credentials"));
 }

@@ -1,8 +1,8 @@
 import { queryOptions, useQuery } from "@tanstack/react-query";
-import { api } from "@/lib/api/client";
-import { unwrap } from "@/lib/api/errors";
-import type { DatasetRead } from "@/lib/api/types";
+import { api } from "./client";
+import { unwrap } from "./errors";
 import { datasetsKey } from "./keys";
+import type { DatasetRead } from "./types";
 
 export function listDatasets(teamId: string): Promise<DatasetRead[]> {
   return unwrap(api.GET("/api/teams/{team_id}/datasets", { params: { path: { team_id: teamId } } }));

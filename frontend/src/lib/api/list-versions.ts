@@ -1,6 +1,6 @@
-import { queryOptions, useQueries } from "@tanstack/react-query";
-import { api } from "@/lib/api/client";
-import { unwrap } from "@/lib/api/errors";
+import { queryOptions, useQueries, useQuery } from "@tanstack/react-query";
+import { api } from "./client";
+import { unwrap } from "./errors";
 import { versionsKey } from "./keys";
 import type { VersionRead } from "./types";
 
@@ -15,6 +15,10 @@ export function listVersions(teamId: string, datasetId: string): Promise<Version
 
 export function versionsQueryOptions(teamId: string, datasetId: string) {
   return queryOptions({ queryKey: versionsKey(teamId, datasetId), queryFn: () => listVersions(teamId, datasetId) });
+}
+
+export function useVersions(teamId: string | undefined, datasetId: string) {
+  return useQuery({ ...versionsQueryOptions(teamId ?? "", datasetId), enabled: Boolean(teamId) });
 }
 
 /** The versions of several datasets at once (the wizard lists every version of every dataset). */
