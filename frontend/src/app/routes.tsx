@@ -1,13 +1,10 @@
 import { Navigate, type RouteObject } from "react-router";
 import { LoginRoute, RegisterRoute } from "@/features/auth";
 import { DashboardRoute } from "@/features/dashboard/routes/DashboardRoute";
-import { DatasetDetailRoute } from "@/features/datasets/routes/DatasetDetailRoute";
 import { DatasetsRoute } from "@/features/datasets/routes/DatasetsRoute";
 import { ModelsRoute } from "@/features/models/routes/ModelsRoute";
 import { SettingsRoute } from "@/features/settings/routes/SettingsRoute";
 import { TeamRoute } from "@/features/team/routes/TeamRoute";
-import { JobRoute } from "@/features/training/routes/JobRoute";
-import { NewJobRoute } from "@/features/training/routes/NewJobRoute";
 import { TrainingRoute } from "@/features/training/routes/TrainingRoute";
 import { AppShell } from "./AppShell";
 import { PublicOnly, RequireAuth } from "./guards";
@@ -36,11 +33,15 @@ export const routes: RouteObject[] = [
               { path: "/", element: <Navigate to="/dashboard" replace /> },
               { path: "/dashboard", element: <DashboardRoute /> },
               { path: "/datasets", element: <DatasetsRoute /> },
-              { path: "/datasets/:datasetId", element: <DatasetDetailRoute /> },
+              {
+                path: "/datasets/:datasetId",
+                lazy: async () => ({ Component: (await import("@/features/datasets/routes/DatasetDetailRoute")).DatasetDetailRoute }),
+              },
               { path: "/models", element: <ModelsRoute /> },
               { path: "/training", element: <TrainingRoute /> },
-              { path: "/training/new", element: <NewJobRoute /> },
-              { path: "/training/:jobId", element: <JobRoute /> },
+              // The wizard and the job page are the biggest screens: loaded when first opened, so the first page is small.
+              { path: "/training/new", lazy: async () => ({ Component: (await import("@/features/training/routes/NewJobRoute")).NewJobRoute }) },
+              { path: "/training/:jobId", lazy: async () => ({ Component: (await import("@/features/training/routes/JobRoute")).JobRoute }) },
               { path: "/team", element: <TeamRoute /> },
               { path: "/settings", element: <SettingsRoute /> },
               { path: "*", element: <NotFound /> },
