@@ -72,8 +72,10 @@ def test_upload_broken_line_drop_split_and_preview_trained_tokens(signed_in_page
     expect(issues).to_contain_text(re.compile(r"1 errors?, 0 warnings, 0 notes\."))
     expect(issues.get_by_text(BROKEN_MESSAGE, exact=True)).to_be_visible()
     expect(issues.get_by_text("use 'Drop invalid rows' to make a version without it", exact=False)).to_be_visible()
-    # …and on that row of the preview (row N is line N), with the line as it was uploaded.
+    # …and clicking it opens that row of the preview (row N is line N), with the line as it was uploaded.
     broken_row = card(page, "Preview").get_by_role("listitem", name=f"Row {BROKEN_LINE}", exact=True)
+    expect(broken_row).not_to_contain_text(BROKEN_MESSAGE)  # rows are compact until opened
+    issues.get_by_text(BROKEN_MESSAGE, exact=True).click()
     expect(broken_row).to_contain_text(BROKEN_MESSAGE)
     expect(broken_row).to_contain_text(BROKEN_TEXT)
     expect(broken_row.get_by_role("button", name=re.compile("Show tokens"))).to_have_count(0)
@@ -135,6 +137,7 @@ def test_upload_broken_line_drop_split_and_preview_trained_tokens(signed_in_page
 
     # 5. The first train row, rendered through tiny-llama's chat template.
     first = rows.first
+    first.get_by_role("button", name=re.compile(r"^Row \d+")).click()  # open the compact row
     match = re.search(r"The answer to question (\d+) is \d+\.", first.inner_text())
     assert match, first.inner_text()
     expected_answer = answer(int(match.group(1)))
