@@ -17,7 +17,7 @@ def test_every_kind_a_dataset_can_have_is_a_training_data_kind():
     produced = {f.kind for f in FORMATS.values()} | set(DOCUMENT_FORMATS.values())
     assert produced == set(KINDS) == set(CANONICAL_MAPPINGS) == set(DEFAULT_FORMAT_FOR_KIND)
     assert set(KINDS) <= set(DATA_KINDS)
-    assert set(DATA_KINDS) - set(KINDS) == {"prompt"}  # prompt-only rows: GRPO specs, not uploads
+    assert set(DATA_KINDS) == set(KINDS)  # prompt-only rows (GRPO) come from the prompt_only format
     assert set(DATA_KIND_DESCRIPTIONS) == set(DATA_KINDS)
     assert {k for kinds in METHOD_DATA_KINDS.values() for k in kinds} == set(DATA_KINDS)
 
@@ -42,8 +42,10 @@ def test_a_mapping_by_kind_takes_training_names_only(tmp_path):
     rows = [{"prompt": "P", "completion": "C", "label": "no"}]
     report, out, _ = run(tmp_path, {"k.jsonl": jsonl(rows)}, mapping={"kind": "unpaired_preference"})
     assert (report.kind, report.mapping["format"], out) == ("unpaired_preference", "kto", [{"prompt": "P", "completion": "C", "label": False}])
-    with pytest.raises(ValueError, match="no format reads 'prompt' rows"):
-        run(tmp_path, {"k.jsonl": jsonl(rows)}, mapping={"kind": "prompt"})
+    report, out, _ = run(tmp_path, {"k.jsonl": jsonl(rows)}, mapping={"kind": "prompt"})
+    assert (report.kind, report.mapping["format"], out) == ("prompt", "prompt_only", [{"prompt": "P"}])
+    with pytest.raises(ValueError, match="unknown format 'tool_chat'"):
+        run(tmp_path, {"k.jsonl": jsonl(rows)}, mapping={"format": "tool_chat"})
 
 
 async def test_a_kto_upload_reports_unpaired_preference_and_trains_with_kto(client, register, tmp_path):

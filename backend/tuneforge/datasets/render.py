@@ -50,6 +50,9 @@ def render_row(row: dict, kind: str, tokenizer, *, max_length: int) -> list[dict
             text, spans = assistant_char_spans(tokenizer, as_messages(row))
             return [{"label": "conversation", **_tokens(tokenizer, text, spans, max_length)}]
         prompt = _as_turns(row["prompt"], "user")
+        if kind == "prompt":  # RL prompts: nothing is trained on the data itself (the model writes the answers)
+            text = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+            return [{"label": "prompt", **_tokens(tokenizer, text, [], max_length)}]
         if kind == "preference":
             segments = []
             for side in ("chosen", "rejected"):

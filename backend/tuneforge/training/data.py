@@ -87,7 +87,7 @@ def as_messages(row: dict) -> list[dict]:
         messages = row["messages"]
         if not isinstance(messages, list) or not messages:
             raise DatasetError("a row has an empty 'messages' list", "Every conversation needs turns.")
-        return [{"role": m["role"], "content": m["content"]} for m in messages]
+        return [_turn(m) for m in messages]
     prompt = row["prompt"]
     messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
     if "completion" in row:
@@ -98,15 +98,35 @@ def as_messages(row: dict) -> list[dict]:
     return messages
 
 
+def _turn(message: dict) -> dict:
+    """role and content, and a per-message loss_weight (0: not trained) when the row has one."""
+    turn = {"role": message["role"], "content": message["content"]}
+    if "loss_weight" in message:
+        turn["loss_weight"] = message["loss_weight"]
+    return turn
+
+
+def _plain(messages: list[dict]) -> list[dict]:
+    """Messages as the chat template and trl see them: role and content only."""
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
 def prompt_messages(row: dict) -> list[dict]:
     """The conversation up to (not including) the answer: for GRPO and generation evals."""
     if "messages" in row:
         messages = as_messages(row)
         if messages[-1]["role"] == "assistant":
             messages = messages[:-1]
-        return messages
+        return _plain(messages)
     prompt = row["prompt"]
-    return prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+    return _plain(prompt) if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+
+
+def reference_columns(row: dict) -> dict[str, str]:
+    """A prompt-only row's named reference columns (solution, answer, ...), for GRPO rewards."""
+    if set(row) & {"messages", "completion", "chosen"}:
+        return {}
+    return {k: v for k, v in row.items() if k != "prompt" and isinstance(v, str)}
 
 
 def reference_answer(row: dict) -> str | None:
@@ -123,11 +143,11 @@ def to_conversational_preference(row: dict) -> dict:
     """prompt/chosen/rejected (or prompt/completion/label) with strings -> chat-message lists, so
     trl applies the chat template exactly as SFT does."""
     out = dict(row)
-    if isinstance(row["prompt"], str):
-        out["prompt"] = [{"role": "user", "content": row["prompt"]}]
+    out["prompt"] = _plain(row["prompt"]) if isinstance(row["prompt"], list) else [{"role": "user", "content": row["prompt"]}]
     for key in ("chosen", "rejected", "completion"):
-        if key in row and isinstance(row[key], str):
-            out[key] = [{"role": "assistant", "content": row[key]}]
+        if key in row:
+            value = row[key]
+            out[key] = _plain(value) if isinstance(value, list) else [{"role": "assistant", "content": value}]
     return out
 
 
@@ -139,11 +159,14 @@ def _render(tokenizer, messages: list[dict], add_generation_prompt: bool = False
 
 
 def assistant_char_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tuple[int, int]]]:
-    """The rendered conversation and the character spans of its assistant turns."""
+    """The rendered conversation and the character spans of its trained assistant turns (all of
+    them but those with loss_weight 0)."""
+    weights = [m.get("loss_weight", 1) for m in messages]
+    messages = _plain(messages)
     text = _render(tokenizer, messages)
     spans = []
     for i, message in enumerate(messages):
-        if message["role"] != "assistant":
+        if message["role"] != "assistant" or weights[i] == 0:
             continue
         before = _render(tokenizer, messages[:i], add_generation_prompt=True)
         through = _render(tokenizer, messages[: i + 1])

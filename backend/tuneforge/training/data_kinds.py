@@ -7,7 +7,7 @@ A kind names a row shape; the row keys themselves are the canonical ones:
     preference           {"prompt", "chosen", "rejected"}
     unpaired_preference  {"prompt", "completion", "label": true/false}   (KTO)
     text                 {"text"}
-    prompt               {"prompt"}                                      (GRPO; datasets never produce it)
+    prompt               {"prompt", <reference columns: solution, answer, ...>}   (GRPO)
 
 The datasets module stores these names on every version; the API serves the descriptions in
 `GET /api/info` (`data_kinds`) so the SPA shows the same wording as the training library's errors.

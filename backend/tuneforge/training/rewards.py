@@ -1,7 +1,7 @@
 """Built-in GRPO reward functions.
 
 Each takes trl's keyword arguments (`prompts`, `completions`, plus dataset columns such as
-`answer`) and returns one float per completion. Completions are chat-message lists when the
+`answer` and, for prompt-only rows, their reference columns such as `solution`) and returns one float per completion. Completions are chat-message lists when the
 prompts are conversational, plain strings otherwise.
 """
 
@@ -31,6 +31,16 @@ def exact_match(completions, answer=None, **_) -> list[float]:
         float(ref is not None and normalise(completion_text(c)) == normalise(str(ref)))
         for c, ref in zip(completions, answers, strict=True)
     ]
+
+
+def exact_match_column(column: str) -> Callable[..., list[float]]:
+    """exact_match against a named reference column of the rows (e.g. prompt-only rows' `solution`)."""
+
+    def exact_match_reference(completions, **columns) -> list[float]:
+        return exact_match(completions, answer=columns.get(column))
+
+    exact_match_reference.__name__ = f"exact_match_{column}"
+    return exact_match_reference
 
 
 def regex_reward(pattern: str) -> Callable[..., list[float]]:
@@ -66,7 +76,8 @@ def build_reward_functions(rewards: list[RewardFunction]) -> tuple[list[Callable
     funcs, weights = [], []
     for reward in rewards:
         if reward.kind == "exact_match":
-            funcs.append(exact_match)
+            column = reward.reference_column
+            funcs.append(exact_match if column in (None, "answer") else exact_match_column(column))
         elif reward.kind == "regex":
             funcs.append(regex_reward(reward.pattern or ".*"))
         elif reward.kind == "length":

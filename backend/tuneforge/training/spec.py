@@ -184,6 +184,11 @@ class RewardFunction(_Strict):
     weight: float = 1.0
     pattern: str | None = Field(None, description="regex: the completion must match this pattern.")
     target_length: int | None = Field(None, ge=1, description="length: the target number of characters.")
+    reference_column: str | None = Field(
+        None, min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="exact_match: the row column holding the reference answer (e.g. 'solution' of prompt-only "
+        "rows). Unset: the completion, the last assistant turn, or a prompt-only row's 'answer'.",
+    )
 
 
 class GrpoSpec(_Strict):
@@ -612,10 +617,52 @@ def check_spec(spec: TrainingSpec, *, target: Target | None = None, inspect_data
                 f"{method.upper()} needs {need}; this dataset is {DATA_KIND_DESCRIPTIONS[kind]}",
                 f"Use {METHODS_FOR_KIND[kind]} for this dataset, or pick a dataset of the right shape.",
             )
-        if method == "grpo" and kind == "prompt" and any(r.kind == "exact_match" for r in spec.grpo.rewards):
-            raise SpecError(
-                "the exact_match reward needs a reference answer, but the rows have prompts only",
-                "Use prompt/completion rows (completion = reference answer) or other rewards (regex, length, json).",
-            )
+        if method == "grpo":
+            _check_reference_columns(spec, kind)
         facts["data_kind"] = kind
     return facts
+
+
+def _check_reference_columns(spec: TrainingSpec, kind: DataKind) -> None:
+    """Every exact_match reward finds its reference: prompt-only rows carry it in a named column
+    (solution, answer, ...); other rows' reference is their completion or last assistant turn."""
+    for reward in spec.grpo.rewards:
+        if reward.kind != "exact_match":
+            continue
+        column = reward.reference_column
+        if kind != "prompt":
+            if column not in (None, "answer"):
+                raise SpecError(
+                    f"the exact_match reward reads the column {column!r}, but {DATA_KIND_DESCRIPTIONS[kind]} have "
+                    "no named reference columns (their reference is the completion or the last assistant turn)",
+                    "Remove reference_column, or train on prompt-only rows that have that column.",
+                )
+            continue
+        column = column or "answer"
+        for path in [s.path for s in spec.data.sources]:
+            keys = _first_row_keys(path)
+            if column not in keys:
+                others = sorted(keys - {"prompt"})
+                if reward.reference_column is None:
+                    raise SpecError(
+                        "the exact_match reward needs a reference answer: by default the 'answer' column, which "
+                        "these prompt-only rows do not have"
+                        + (f" (their other columns: {', '.join(others)})" if others else " (they have prompts only)"),
+                        (f"Set grpo.rewards[].reference_column to the column with the answer (e.g. {others[0]!r}), "
+                         if others else "Use prompt/completion rows (completion = reference answer), ")
+                        + "or use other rewards (regex, length, json).",
+                    )
+                raise SpecError(
+                    f"the exact_match reward compares with the column {column!r}, but the rows of "
+                    f"{Path(path).name} have no such column (they have: {', '.join(sorted(keys))})",
+                    "Set grpo.rewards[].reference_column to one of the rows' reference columns.",
+                )
+
+
+def _first_row_keys(path: str | Path) -> set[str]:
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                return set(row) if isinstance(row, dict) else set()
+    return set()

@@ -14,8 +14,12 @@ from typing import Any
 
 from tuneforge.training.data_kinds import DataKind
 
-# The kinds a dataset can be (all data kinds but "prompt": no format reads prompt-only rows).
-KINDS: tuple[DataKind, ...] = ("chat", "prompt_completion", "preference", "unpaired_preference", "text")
+# The kinds a dataset can be: every data kind (prompt-only rows come from the prompt_only format).
+KINDS: tuple[DataKind, ...] = ("chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt")
+# The reference slots of prompt-only (RL) rows: kept under these names, for GRPO rewards
+# (grpo.rewards[].reference_column).
+REFERENCE_SLOTS: tuple[str, ...] = ("solution", "answer", "ground_truth", "reference")
+_CHAT_COLUMNS = ("messages", "conversations", "conversation", "chat", "dialog", "dialogue", "turns")
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,22 @@ FORMATS: dict[str, Format] = {
                {"system": ("system", "system_prompt")}),
         Format("preference", "preference", "Preference pairs (prompt/chosen/rejected)",
                {"prompt": ("prompt", "question", "instruction"), "chosen": ("chosen",), "rejected": ("rejected",)}),
+        Format("sharegpt_preference", "preference",
+               "Preference on a conversation (conversations + chosen/rejected turns, ShareGPT or OpenAI style)",
+               {"prompt": _CHAT_COLUMNS, "chosen": ("chosen",), "rejected": ("rejected",)},
+               {"system": ("system", "system_prompt")}),
+        Format("openai_preference", "preference",
+               "OpenAI preference fine-tuning (input/preferred_output/non_preferred_output)",
+               {"prompt": ("input",), "chosen": ("preferred_output",), "rejected": ("non_preferred_output",)}),
         Format("implicit_preference", "preference", "Preference pairs with the prompt inside chosen/rejected",
                {"chosen": ("chosen",), "rejected": ("rejected",)}),
         Format("anthropic_hh", "preference", "Anthropic HH (full-text chosen/rejected)",
                {"chosen": ("chosen",), "rejected": ("rejected",)}),
         Format("kto", "unpaired_preference", "KTO (prompt/completion/label)",
                {"prompt": ("prompt",), "completion": ("completion", "response"), "label": ("label",)}),
+        Format("kto_chat", "unpaired_preference",
+               "KTO conversations (messages + label; the last assistant turn is the labelled completion)",
+               {"messages": _CHAT_COLUMNS, "label": ("label",)}, {"system": ("system", "system_prompt")}),
         Format("alpaca", "prompt_completion", "Alpaca (instruction/input/output)",
                {"instruction": ("instruction",), "output": ("output",)}, {"input": ("input",)}),
         Format("dolly", "prompt_completion", "Dolly (instruction/context/response)",
@@ -53,14 +67,21 @@ FORMATS: dict[str, Format] = {
         Format("question_answer", "prompt_completion", "Question/answer",
                {"question": ("question",), "answer": ("answer",)}, {"context": ("context",)}),
         Format("text", "text", "Plain text", {"text": ("text", "content", "document", "body")}),
+        Format("prompt_only", "prompt", "Prompts for RL (prompt + reference columns such as solution)",
+               {"prompt": ("prompt", "problem", "question", "query")},
+               {"solution": ("solution",), "answer": ("answer", "final_answer"),
+                "ground_truth": ("ground_truth", "gold"),
+                "reference": ("reference", "reference_answer", "expected_answer", "expected_output", "target")}),
     ]
 }
 # Formats whose rows do not come from columns: documents and markdown transcripts.
 DOCUMENT_FORMATS: dict[str, DataKind] = {"documents": "text", "markdown_chat": "chat"}
 DEFAULT_FORMAT_FOR_KIND: dict[str, str] = {"chat": "openai", "prompt_completion": "prompt_completion",
-                                           "preference": "preference", "unpaired_preference": "kto", "text": "text"}
-_PRIORITY = ["openai", "sharegpt", "preference", "anthropic_hh", "implicit_preference", "kto", "alpaca",
-             "dolly", "prompt_completion", "question_answer", "text"]
+                                           "preference": "preference", "unpaired_preference": "kto", "text": "text",
+                                           "prompt": "prompt_only"}
+_PRIORITY = ["kto_chat", "openai", "sharegpt", "preference", "sharegpt_preference", "openai_preference", "anthropic_hh",
+             "implicit_preference", "kto", "alpaca", "dolly", "prompt_completion", "question_answer", "text",
+             "prompt_only"]
 
 
 @dataclass
@@ -160,6 +181,10 @@ def _match(fmt: Format, by_lower: dict[str, str], sample: list[dict]) -> Mapping
     if fmt.kind == "chat":
         if _turn_style(_first_value(sample, columns["messages"])) != fmt.name:
             return None
+    if fmt.name == "kto_chat" and _turn_style(_first_value(sample, columns["messages"])) is None:
+        return None
+    if fmt.name == "sharegpt_preference" and _turn_style(_first_value(sample, columns["prompt"])) is None:
+        return None
     if fmt.name in ("anthropic_hh", "implicit_preference"):
         chosen = as_list(_first_value(sample, columns["chosen"]))
         is_hh = isinstance(chosen, str) and "Assistant:" in chosen

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tuneforge.datasets.ingest.detect import FORMATS, Mapping, as_list
+from tuneforge.datasets.ingest.detect import FORMATS, REFERENCE_SLOTS, Mapping, as_list
 from tuneforge.datasets.ingest.issues import Problem, short
 
 ROLE_ALIASES = {
@@ -45,13 +45,26 @@ def _text(value: Any, *, slot: str, column: str, problems: list[Problem]) -> str
     return None
 
 
+_TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
+
+
 def _content(value: Any) -> Any:
-    """OpenAI content may be a list of parts; text parts are joined, anything else is reported later."""
+    """Content may be a list of parts ({"type": "text", "text": ...} as OpenAI writes them, or
+    {"type": "text", "value": ...}); text parts are joined, anything else is reported later."""
     if isinstance(value, list):
-        texts = [p.get("text", "") for p in value if isinstance(p, dict) and p.get("type") == "text"]
-        if len(texts) == len(value):
+        texts = [p.get("text", p.get("value")) for p in value if isinstance(p, dict) and p.get("type") in _TEXT_PARTS]
+        if len(texts) == len(value) and all(isinstance(t, str) for t in texts):
             return "".join(texts)
     return value
+
+
+def _loss_weight(value: Any) -> int | None:
+    """A message's loss_weight: 0 (not trained) or 1 (trained); None for anything else."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float) and value in (0, 1):
+        return int(value)
+    return None
 
 
 def normalize_messages(value: Any, column: str, problems: list[Problem]) -> list[dict] | None:
@@ -79,12 +92,38 @@ def normalize_messages(value: Any, column: str, problems: list[Problem]) -> list
                                     "Only text conversations can be trained on; remove images or tool payloads.",
                                     column))
             return None
-        turns.append({"role": canonical_role, "content": content if content is not None else ""})
+        canonical = {"role": canonical_role, "content": content if content is not None else ""}
+        if "loss_weight" in turn:
+            weight = _loss_weight(turn["loss_weight"])
+            if weight is None:
+                problems.append(Problem(
+                    "error", "wrong_type",
+                    f"turn {index} ({canonical_role}) has the loss_weight {short(turn['loss_weight'])}; "
+                    "it must be 0 (not trained) or 1 (trained)",
+                    "Set loss_weight to 0 or 1, or remove it.", column))
+                return None
+            canonical["loss_weight"] = weight
+        turns.append(canonical)
     return turns
 
 
+def _single_turn(value: Any) -> Any:
+    """A chosen/rejected answer given as one turn object ({"from": "gpt", "value": ...} or
+    {"role": "assistant", "content": ...}) is a list of one turn."""
+    if isinstance(value, dict) and ({"role", "content"} <= value.keys() or {"from", "value"} <= value.keys()):
+        return [value]
+    return value
+
+
+def _input_messages(value: Any) -> Any:
+    """OpenAI preference fine-tuning's `input` is {"messages": [...], "tools": ...}: its messages."""
+    if isinstance(value, dict) and "messages" in value:
+        return value["messages"]
+    return value
+
+
 def _messages_or_text(value: Any, slot: str, column: str, problems: list[Problem]) -> Any:
-    value = as_list(value)
+    value = _single_turn(_input_messages(as_list(value)))
     if isinstance(value, list):
         return normalize_messages(value, column, problems)
     return _text(value, slot=slot, column=column, problems=problems)
@@ -182,8 +221,8 @@ def normalize(data: Any, mapping: Mapping) -> tuple[dict | None, list[Problem]]:
     if mapping.kind == "chat":
         turns = normalize_messages(data.get(cols.get("messages", "messages")), cols.get("messages", "messages"), problems)
         system = text("system") if "system" in cols else ""
-        if turns is not None and system and system.strip() and not any(t["role"] == "system" for t in turns):
-            turns = [{"role": "system", "content": system}, *turns]
+        if turns is not None and system:
+            turns = _with_system(turns, system)
         row = {"messages": turns} if turns is not None else None
     elif fmt in ("alpaca", "dolly", "question_answer"):
         main, extra, answer = {"alpaca": ("instruction", "input", "output"), "dolly": ("instruction", "context", "response"),
@@ -208,23 +247,63 @@ def normalize(data: Any, mapping: Mapping) -> tuple[dict | None, list[Problem]]:
             prompt = _messages_or_text(data.get(cols["prompt"]), "prompt", cols["prompt"], problems)
             if prompt is None:
                 return None, problems
-            if isinstance(prompt, str) and isinstance(chosen, list):
-                prompt = [{"role": "user", "content": prompt}]
+            if isinstance(prompt, list):
+                prompt = _with_system(prompt, text("system") if "system" in cols else "")
+            if isinstance(prompt, list) or isinstance(chosen, list) or isinstance(rejected, list):
+                # One shape for the three (what trl's conversational preference data is): lists of turns.
+                prompt, chosen, rejected = (_as_turns(prompt, "user"), _as_turns(chosen, "assistant"),
+                                            _as_turns(rejected, "assistant"))
         else:
             split = _implicit_prompt(chosen, rejected, problems)
             if split is None:
                 return None, problems
             prompt, chosen, rejected = split
         row = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+    elif fmt == "kto_chat":
+        turns = normalize_messages(data.get(cols["messages"]), cols["messages"], problems)
+        label = _label(data.get(cols["label"]), cols["label"], problems)
+        if turns is None or label is None:
+            return None, problems
+        turns = _with_system(turns, text("system") if "system" in cols else "")
+        if not turns or turns[-1]["role"] != "assistant":
+            problems.append(Problem("error", "no_assistant_turn",
+                                    "the conversation does not end with an assistant turn, so there is no completion to label",
+                                    "End each conversation with the assistant turn the label judges.", cols["messages"]))
+            return None, problems
+        row = {"prompt": turns[:-1], "completion": turns[-1:], "label": label}
     elif mapping.kind == "unpaired_preference":
         prompt = _messages_or_text(data.get(cols["prompt"]), "prompt", cols["prompt"], problems)
         completion = _messages_or_text(data.get(cols["completion"]), "completion", cols["completion"], problems)
         label = _label(data.get(cols["label"]), cols["label"], problems)
         row = None if None in (prompt, completion, label) else {"prompt": prompt, "completion": completion, "label": label}
+    elif mapping.kind == "prompt":
+        prompt = _messages_or_text(data.get(cols["prompt"]), "prompt", cols["prompt"], problems)
+        if prompt is None:
+            return None, problems
+        row = {"prompt": prompt}
+        for slot in REFERENCE_SLOTS:
+            column = cols.get(slot)
+            if column is None or data.get(column) is None:
+                continue
+            value = _text(data[column], slot=f"reference answer ({slot})", column=column, problems=problems)
+            if value is None:
+                return None, problems
+            row[slot] = value
     else:  # text
         value = text("text")
         row = None if value is None else {"text": value}
     return row, problems
+
+
+def _with_system(turns: list[dict], system: str | None) -> list[dict]:
+    """A separate system column becomes the first turn, unless the conversation has one."""
+    if system and system.strip() and not any(t["role"] == "system" for t in turns):
+        return [{"role": "system", "content": system}, *turns]
+    return turns
+
+
+def _as_turns(value: Any, role: str) -> list[dict]:
+    return value if isinstance(value, list) else [{"role": role, "content": value}]
 
 
 def _required_slots(mapping: Mapping) -> tuple[str, ...]:

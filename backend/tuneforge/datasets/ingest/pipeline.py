@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, BinaryIO
 
-from tuneforge.datasets.ingest.detect import DOCUMENT_FORMATS, Detection, Mapping, detect, mapping_from_user
+from tuneforge.datasets.ingest.detect import DOCUMENT_FORMATS, REFERENCE_SLOTS, Detection, Mapping, detect, mapping_from_user
 from tuneforge.datasets.ingest.issues import Issue, IssueLog, Problem, n, where_line, where_row
 from tuneforge.datasets.ingest.normalize import normalize
 from tuneforge.datasets.ingest.readers import (
@@ -46,6 +46,7 @@ CANONICAL_MAPPINGS: dict[str, Mapping] = {
     "preference": Mapping("preference", {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}),
     "unpaired_preference": Mapping("kto", {"prompt": "prompt", "completion": "completion", "label": "label"}),
     "text": Mapping("text", {"text": "text"}),
+    "prompt": Mapping("prompt_only", {"prompt": "prompt", **{slot: slot for slot in REFERENCE_SLOTS}}),
 }
 _BATCH = 512
 _BATCH_CHARS = 1 << 20  # and at most about this many characters: the tokenizer's output is ~100 bytes a token

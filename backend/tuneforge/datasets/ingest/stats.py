@@ -38,6 +38,8 @@ def length_text(row: dict, kind: str, tokenizer: Any = None) -> str:
         if isinstance(prompt, list):
             return render(prompt + (completion if isinstance(completion, list) else [{"role": "assistant", "content": completion}]))
         return prompt + as_text(completion)
+    if kind == "prompt":
+        return as_text(row["prompt"])
     return row["text"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneforge.datasets.ingest.detect import REFERENCE_SLOTS
 from tuneforge.datasets.ingest.issues import Problem, short
 
 _ALTERNATE = Problem(
@@ -38,6 +39,9 @@ def _well_formed(turns: list[dict]) -> bool:
 def check_messages(turns: list[dict], *, field: str = "messages", need_assistant: bool = True) -> list[Problem]:
     if not turns:
         return [Problem("error", "empty_conversation", "the conversation has no turns", _DROP, field)]
+    if need_assistant and _nothing_trained(turns):
+        return [Problem("error", "no_assistant_turn", "every assistant turn has loss_weight 0, so nothing is trained",
+                        "Set loss_weight 1 on at least one assistant turn, or drop the row.", field)]
     if _well_formed(turns):
         return []
     problems: list[Problem] = []
@@ -67,6 +71,22 @@ def check_messages(turns: list[dict], *, field: str = "messages", need_assistant
     return problems
 
 
+def _nothing_trained(turns: list[dict]) -> bool:
+    answers = [t for t in turns if t["role"] == "assistant"]
+    return bool(answers) and all(t.get("loss_weight", 1) == 0 for t in answers)
+
+
+def _check_prompt_turns(turns: list[dict]) -> list[Problem]:
+    """A prompt given as a conversation: well-formed turns that end with the user's."""
+    problems = [p for p in check_messages(turns, field="prompt", need_assistant=False) if p.severity == "error"]
+    if not problems and turns[-1]["role"] != "user":
+        problems.append(Problem("error", "role_order",
+                                f"the prompt conversation ends with {'an' if turns[-1]['role'] == 'assistant' else 'a'} "
+                                f"{turns[-1]['role']} turn, not a user turn",
+                                "The prompt must end with the user turn that the answers reply to.", "prompt"))
+    return problems
+
+
 def _check_side(value: Any, name: str) -> list[Problem]:
     if isinstance(value, list):
         if not value or all(_blank(t.get("content")) for t in value):
@@ -89,12 +109,27 @@ def validate(row: dict, kind: str) -> list[Problem]:
         return problems
     if kind == "preference":
         problems = _check_side(row["prompt"], "prompt") + _check_side(row["chosen"], "chosen") + _check_side(row["rejected"], "rejected")
+        if not problems and isinstance(row["prompt"], list):
+            problems += _check_prompt_turns(row["prompt"])
         if not problems and row["chosen"] == row["rejected"]:
             problems.append(Problem("warning", "chosen_equals_rejected", "chosen and rejected are identical, so there is nothing to learn",
                                     "Fix the pair or drop the row.", "chosen"))
         return problems
     if kind == "unpaired_preference":
-        return _check_side(row["prompt"], "prompt") + _check_side(row["completion"], "completion")
+        problems = _check_side(row["prompt"], "prompt") + _check_side(row["completion"], "completion")
+        if not problems and isinstance(row["prompt"], list):
+            problems += _check_prompt_turns(row["prompt"])
+        return problems
+    if kind == "prompt":
+        problems = _check_side(row["prompt"], "prompt")
+        if not problems and isinstance(row["prompt"], list):
+            problems += _check_prompt_turns(row["prompt"])
+        for slot in REFERENCE_SLOTS:
+            if slot in row and _blank(row[slot]):
+                problems.append(Problem("warning", "empty_reference", f"the {slot} is empty",
+                                        f"Rewards that compare with the {slot} score this row 0. Fill it or drop the row.",
+                                        slot))
+        return problems
     if _blank(row["text"]):
         return [Problem("error", "empty_field", "the text is empty", _DROP, "text")]
     return []
