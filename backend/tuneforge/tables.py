@@ -14,6 +14,7 @@ TABLE_MODULES = [
     "tuneforge.worker_registry.models",
     "tuneforge.datasets.models",
     "tuneforge.jobs.models",
+    "tuneforge.registry.models",
 ]
 
 

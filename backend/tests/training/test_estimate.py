@@ -238,7 +238,7 @@ def test_phases_follow_the_model_the_data_and_the_evaluation():
     assert t["loading_model"] < 0.3 < s["loading_model"]
     assert t["evaluating"] * 5 < s["evaluating"] and t["saving"] < s["saving"]
     # Tokenising grows with the rows; evaluation with the samples generated and their length.
-    assert _phases(est.estimate(tiny, ONE_CORE, num_rows=9000, num_eval_rows=1000))["tokenizing"] > 50 * max(t["tokenizing"], 0.01)
+    assert _phases(est.estimate(tiny, ONE_CORE, num_rows=9000, num_eval_rows=1000))["tokenizing"] > 20 * t["tokenizing"]
     more = {**smol, "eval": {"generation_samples": 16, "max_new_tokens": 256}}
     assert _phases(est.estimate(more, ONE_CORE, num_rows=90, num_eval_rows=20))["evaluating"] > 2 * s["evaluating"]
     no_base = {**smol, "eval": {"compare_base": False}}

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tuneforge.config import Settings
 from tuneforge.errors import BadRequest
 from tuneforge.jobs.models import Job
-from tuneforge.jobs.resolve import STORAGE_PREFIX
+from tuneforge.jobs.resolve import STORAGE_PREFIX, VERSION_PREFIX
 from tuneforge.storage import Storage
 from tuneforge.training.catalogue import BUNDLED_MODEL_NAMES
 from tuneforge.training.spec import TrainingConfig
@@ -81,8 +81,8 @@ def needs_hub(config: TrainingConfig) -> bool:
 
 
 def names_a_server_folder(reference: str) -> bool:
-    """A folder on this server: an absolute path or a job output (`storage:...`)."""
-    return reference.startswith(STORAGE_PREFIX) or Path(reference).is_absolute()
+    """A folder on this server: an absolute path, a job output (`storage:...`) or a model version (`version:<id>`)."""
+    return reference.startswith((STORAGE_PREFIX, VERSION_PREFIX)) or Path(reference).is_absolute()
 
 
 def refused(field: str, value: str) -> BadRequest:
@@ -92,7 +92,7 @@ def refused(field: str, value: str) -> BadRequest:
         f"{field} '{value[:100]}' is not a model this team may use. Use a bundled model "
         f"({' or '.join(BUNDLED_MODEL_NAMES)}), a Hugging Face id like organisation/model-name, a folder the "
         "wizard lists (an administrator registers them with TUNEFORGE_MODEL_DIRS), or one of your team's job "
-        "outputs (storage:jobs/<job id>/output)."
+        "outputs (storage:jobs/<job id>/output) or model versions (version:<id>)."
     )
 
 
@@ -112,6 +112,19 @@ async def check_model_reference(
     """Refuse a model (base model, reward model, ...) the team may not use, with what to pick instead.
     Returns the reference as it is stored: a job output, however written, as `storage:jobs/<id>/output...`."""
     if value in BUNDLED_MODEL_NAMES:
+        return value
+    if value.startswith(VERSION_PREFIX):
+        # A model version of this team only; another team's (or none) gets the one refusal.
+        from tuneforge.registry import service as registry_service
+
+        folder = await registry_service.folder_of_reference(session=session, storage=storage, team_id=team_id, value=value)
+        if folder is None:
+            raise refused(field, value)
+        if not _holds_model(folder):
+            raise BadRequest(
+                f"{field} '{value}': this model version's files are missing (its job's output is gone). Delete the "
+                "version on the Models page and pick another."
+            )
         return value
     if names_a_server_folder(value):
         path = _server_path(value, storage)

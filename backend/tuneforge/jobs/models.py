@@ -63,6 +63,8 @@ class Job(UUIDPrimaryKey, CreatedAt, Base):
     cloned_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
     # Modal jobs: whose Modal token pays — whoever last launched, retried or resumed it (jobs/billing.py).
     billed_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Which model its version joins when it succeeds (registry): {"model_id": ...} or {"model_name": ...}; null: named after the job.
+    register_as: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     queue_job_id: Mapped[int | None] = mapped_column(BigInteger)  # procrastinate's job id
     attempt: Mapped[int] = mapped_column(Integer, default=0)

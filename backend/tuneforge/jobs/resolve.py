@@ -49,6 +49,7 @@ def model_cache_dir(storage: Storage) -> Path:
 # (TUNEFORGE_MODEL_DIRS) are shown as they are: /api/model-folders lists them to every user.
 STORAGE_PREFIX = "storage:"
 DATA_PREFIX = "data:"
+VERSION_PREFIX = "version:"  # a model version of the team's registry: resolved to its job's output folder
 
 
 def redact(text: str, storage: Storage) -> str:
@@ -71,12 +72,25 @@ def redact_tree(value: Any, storage: Storage) -> Any:
     return value
 
 
-def model_path(reference: str, storage: Storage) -> str:
+def model_path(reference: str, storage: Storage, model_folders: Mapping[str, str] | None = None) -> str:
     """A model reference as the trainer reads it: `storage:<key>` becomes the path in storage (raises
-    ValueError for an invalid key); any other reference is unchanged."""
+    ValueError for an invalid key), a model version (`version:<id>`) the path of its folder in storage
+    (`model_folders`: reference -> storage key, from `load_model_folders`); any other reference is unchanged."""
     if reference.startswith(STORAGE_PREFIX):
         return str(storage.path(reference.removeprefix(STORAGE_PREFIX)))
+    if reference.startswith(VERSION_PREFIX):
+        key = (model_folders or {}).get(reference)
+        if key is None:
+            raise ValueError(f"model version {reference.removeprefix(VERSION_PREFIX)} no longer exists")
+        return str(storage.path(key))
     return reference
+
+
+async def load_model_folders(*, session: AsyncSession, config: TrainingConfig) -> dict[str, str]:
+    """The storage keys of the model versions the configuration names (no team check: for jobs checked at launch)."""
+    from tuneforge.registry.service import version_folder_keys
+
+    return await version_folder_keys(session=session, references=list(config.model_references().values()))
 
 
 def for_display(spec: TrainingSpec, storage: Storage) -> TrainingSpec:
@@ -128,11 +142,13 @@ async def load_version_files(*, session: AsyncSession, version_ids: Iterable[uui
 
 
 def resolve_training_spec(
-    *, config: JobConfig, storage: Storage, job_id: uuid.UUID | str, resume: bool, files: Mapping[uuid.UUID, VersionFiles]
+    *, config: JobConfig, storage: Storage, job_id: uuid.UUID | str, resume: bool, files: Mapping[uuid.UUID, VersionFiles],
+    model_folders: Mapping[str, str] | None = None,
 ) -> TrainingSpec:
     """The runnable spec of a job: its configuration with the data files, the output folder, the model
     cache and the resume point as paths in `storage`. `files` holds the files of every dataset version
-    the configuration names (`config.version_ids()`). Raises ValueError when one is missing."""
+    the configuration names (`config.version_ids()`); `model_folders` the folders of the model versions
+    it names (`load_model_folders`). Raises ValueError when one is missing."""
 
     def train_path(version_id: uuid.UUID) -> str:
         found = files.get(version_id)
@@ -150,7 +166,10 @@ def resolve_training_spec(
         "validation_path": str(storage.path(main.validation)) if main and main.validation else None,
     }
     # A previous job's output named as a model (`storage:jobs/<id>/output`) is read from storage.
-    config = config.with_model_references({f: model_path(v, storage) for f, v in config.model_references().items()})
+    # A model version (`version:<id>`) is read from its job's output folder.
+    config = config.with_model_references(
+        {f: model_path(v, storage, model_folders) for f, v in config.model_references().items()}
+    )
     return TrainingSpec.model_validate(
         {
             **config.model_dump(include=set(TrainingConfig.model_fields)),

@@ -60,10 +60,27 @@ class JobConfig(TrainingConfig):
         return [self.dataset_version_id, *(part.dataset_version_id for part in self.mixture)]
 
 
+class RegisterAs(BaseModel):
+    """Which model the job's version joins when it succeeds (the registry): an existing model of the team, or a
+    model of this name (made when missing). Without it, the model is named after the job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: uuid.UUID | None = None
+    model_name: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one(self) -> RegisterAs:
+        if (self.model_id is None) == (self.model_name is None):
+            raise ValueError("give register_as either model_id (a new version of that model) or model_name (a new model)")
+        return self
+
+
 class JobCreate(JobConfig):
     """A launch: the job's configuration plus where and how it runs."""
 
     executor: Executor = Executor.local
+    register_as: RegisterAs | None = None
     gpu_type: str | None = Field(default=None, description="Modal GPU type, e.g. T4, L4, A10G, A100-80GB, H100")
     auto_resume: bool = True
     timeout_minutes: int = Field(default=24 * 60, ge=1, le=7 * 24 * 60)

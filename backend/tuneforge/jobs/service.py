@@ -29,6 +29,7 @@ from tuneforge.jobs.schemas import DayCount, JobConfig, JobCreate, TeamAnalytics
 from tuneforge.jobs.resolve import (
     VersionFiles,
     has_checkpoint,
+    load_model_folders,
     load_version_files,
     for_display,
     model_cache_dir,
@@ -230,7 +231,8 @@ async def prepare_launch(
     job_id = uuid.uuid4()
     cuda = data.executor == Executor.modal or _needs_cuda(config)
     try:
-        spec = resolve_training_spec(config=config, storage=storage, job_id=job_id, resume=False, files=files)
+        spec = resolve_training_spec(config=config, storage=storage, job_id=job_id, resume=False, files=files,
+                                     model_folders=await load_model_folders(session=session, config=config))
     except ValidationError as exc:
         raise _bad_settings(exc) from exc
     targets = await launch_targets(session=session, settings=settings, data=data, config=config)
@@ -254,6 +256,9 @@ async def create_job(
 ) -> Job:
     launch = await prepare_launch(session=session, settings=settings, storage=storage, team_id=team_id, user=user, data=data)
     job_id, config, version, dataset, estimates = launch.job_id, launch.config, launch.version, launch.dataset, launch.estimates
+    from tuneforge.registry import service as registry_service  # the registry imports jobs: looked up here, not at import
+
+    register_as = await registry_service.check_register_as(session=session, team_id=team_id, register_as=data.register_as)
     job = Job(
         id=job_id,
         team_id=team_id,
@@ -271,6 +276,7 @@ async def create_job(
         auto_resume=data.auto_resume,
         timeout_minutes=data.timeout_minutes,
         cloned_from_id=cloned_from,
+        register_as=register_as,
         queued_at=datetime.now(UTC),
     )
     billed = await _bill_the_actor(session=session, job=job, user=user)
@@ -425,7 +431,8 @@ async def runnable_spec(*, session: AsyncSession, storage: Storage, job: Job) ->
         return for_display(TrainingSpec.model_validate(job.resolved_spec), storage)
     config = stored_config(job)
     files = await load_version_files(session=session, version_ids=config.version_ids())
-    spec = resolve_training_spec(config=config, storage=storage, job_id=job.id, resume=False, files=files)
+    spec = resolve_training_spec(config=config, storage=storage, job_id=job.id, resume=False, files=files,
+                                 model_folders=await load_model_folders(session=session, config=config))
     return for_display(spec, storage)
 
 

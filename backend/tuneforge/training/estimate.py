@@ -437,10 +437,12 @@ PHASE_LABELS = {
 }
 PHASE_ORDER = ("startup", "loading_model", "tokenizing", "training", "saving", "evaluating")
 
-# calibrated: the trainer process from exec to its first event (interpreter, torch, transformers,
-# peft, trl imports): 4.1-6.0 s here; and from its last event to its exit: 1.2-1.5 s.
-PROCESS_START_S = 4.5
-PROCESS_EXIT_S = 1.3
+# calibrated: the trainer process from exec to its first phase (interpreter, torch, transformers,
+# peft, trl imports) and from its last event to its exit: 5.1-6.4 s in all at load average 1-2 here
+# (imports read files and run module code: they do not follow the dispatch measurement, so this is
+# not scaled by it); 9-10 s at load 6.
+PROCESS_START_S = 4.3
+PROCESS_EXIT_S = 1.2
 CUDA_INIT_S = 3.0  # creating the CUDA context and the first kernels (typically 1-5 s)
 # Modal: scheduling and cold-starting a GPU container with the training image, sending the spec
 # and data, and fetching the outputs back. The same for every GPU type.
@@ -463,17 +465,23 @@ BUNDLED_PREPARE_S = {TINY_LLAMA: 5.0, SMOLLM2: 40.0, "smollm2": 40.0, f"HuggingF
 TOKENIZE_ROW_S = 0.3e-3
 TOKENIZE_TOKEN_S = 5e-6
 TOKENIZE_TRL_FIXED_S = 0.5  # trl's preference/GRPO trainers tokenise through datasets.map
-# The Trainer's set-up before its first step. calibrated: 0.23-0.28 s.
+# Building the Trainer and its set-up before the first step, which the trainer reports as part of
+# tokenising (its `training` phase starts at the first step). calibrated: 0.23-0.3 s.
 TRAIN_START_S = 0.25
 # Evaluation. A held-out batch is one forward pass: its FLOPs plus a share of the per-layer
 # dispatch of a training step (no backward). calibrated: SmolLM2, 2 x 128 tokens in 1.3 s.
 FORWARD_OVERHEAD_SHARE = 0.4
 EVAL_BATCH_S = 0.005
-# Generating: one forward per new token over the KV cache. On a CPU its matmuls plus ~0.75 ms
-# per layer and ~1 ms per token of generate()'s own work. calibrated: tiny-llama 2.4 ms per
-# token, SmolLM2 (batch 2) 38 ms. On a GPU the larger of FLOPs and reading every weight once
-# (at ~60% of peak bandwidth), plus kernel launches per layer.
-CPU_DECODE_LAYER_S = 0.75e-3
+# Generating: one forward per new token over the KV cache, every answer to max_new_tokens (one
+# that stops sooner makes evaluation shorter: the low end of the range). On a CPU: reading every
+# weight once, the skinny matmuls of each prompt in the batch, ~0.4 ms per layer and ~1 ms per
+# token of generate()'s own work. calibrated, one thread, 64 forced tokens: SmolLM2 87 ms per token
+# at batch 2 and 153 ms at batch 8 (538 MB of fp32 weights at ~10 GB/s, ~11 ms per prompt),
+# tiny-llama 2.0 ms. On a GPU the larger of FLOPs and reading every weight once (at ~60% of peak
+# bandwidth), plus kernel launches per layer.
+CPU_DECODE_BYTES_PER_S = 10e9
+CPU_DECODE_FLOPS_PER_CORE = 25e9
+CPU_DECODE_LAYER_S = 0.4e-3
 GENERATE_TOKEN_S = 1.0e-3
 GPU_DECODE_LAYER_S = 0.25e-3
 GPU_BANDWIDTH_EFFICIENCY = 0.6
@@ -484,11 +492,13 @@ SAVE_FIXED_S = 0.015
 SAVE_BYTES_PER_S = 1e9
 TOKENIZER_SAVE_S_PER_VOCAB = 1e-6
 
-# The range shown around an estimate: measured / estimated on the calibration runs, per phase and
-# in total, spread 0.8-1.3 on one thread (idle and busy machine); it is widened to 0.75-1.5 for
-# CPUs (a loaded machine, rows shorter than max_length). GPUs and Modal have not been measured
-# here: 0.6-2.0. See bench/README.md ("Estimate accuracy") for the figures behind them.
-RANGE_FACTORS = {"cpu": (0.75, 1.5), "accelerator": (0.6, 2.0)}
+# The range shown around an estimate: actual / estimated of whole runs here (bench/README.md,
+# "Estimate accuracy") was 0.72-1.41 while the machine's other load left the trainer its cores
+# (load average 1-2 on 2 cores): low when answers stop before max_new_tokens or rows are shorter
+# than max_length, high when the CPU is shared. CPUs: 0.6-1.5. GPUs and Modal have not been
+# measured here: 0.6-2.0. A machine loaded beyond its cores runs slower than any range says
+# (2-10x at load 5-6 here): the running accuracy (jobs/accuracy.py) shows what a server really does.
+RANGE_FACTORS = {"cpu": (0.6, 1.5), "accelerator": (0.6, 2.0)}
 
 
 def _on_accelerator(device: dict) -> bool:
@@ -534,12 +544,14 @@ def _forward_seconds(shape: ModelShape, plan: Plan, device: dict, tokens: int) -
 def _decode_step_seconds(shape: ModelShape, plan: Plan, device: dict, batch: int, weight_bytes: int) -> float:
     """One new token for `batch` prompts at once (KV cache: one token's FLOPs per prompt)."""
     precision = _resolve_precision(plan.precision, device)
-    compute = 2 * (shape.block_linear_params + shape.vocab * shape.hidden) * batch / _throughput(device, precision)
+    flops = 2 * (shape.block_linear_params + shape.vocab * shape.hidden) * batch
     if _on_accelerator(device):
         bandwidth = _memory_bandwidth(device) or 1e12
+        compute = flops / _throughput(device, precision)
         return max(compute, weight_bytes / bandwidth) + shape.layers * GPU_DECODE_LAYER_S + GENERATE_TOKEN_S
-    ratio = _host_ratio(device)
-    return compute + (shape.layers * CPU_DECODE_LAYER_S + GENERATE_TOKEN_S) * ratio
+    # The CPU's matmul speed and cores as for training (its throughput against one reference core).
+    compute = flops / (CPU_DECODE_FLOPS_PER_CORE * _throughput(device, precision) / CPU_FLOPS_PER_CORE)
+    return weight_bytes / CPU_DECODE_BYTES_PER_S + compute + (shape.layers * CPU_DECODE_LAYER_S + GENERATE_TOKEN_S) * _host_ratio(device)
 
 
 def phase_seconds(
@@ -563,7 +575,7 @@ def phase_seconds(
     sequences, _ = METHOD_SHAPE.get(plan.method, (1, 0))
     per_step_rows = plan.batch_size * plan.gradient_accumulation
 
-    startup = (PROCESS_START_S + PROCESS_EXIT_S) * ratio + (CUDA_INIT_S if accelerator else 0.0)
+    startup = PROCESS_START_S + PROCESS_EXIT_S + (CUDA_INIT_S if accelerator else 0.0)
     if executor == "modal":
         startup += MODAL_CONTAINER_START_S
 
@@ -583,10 +595,11 @@ def phase_seconds(
     if held_out is None:  # unknown data: the split of what training will see
         held_out = round(rows * plan.validation_split / max(1 - plan.validation_split, 0.1)) if plan.validation_split else 0
     tokenizing = (rows + held_out) * sequences * (TOKENIZE_ROW_S + plan.max_length * TOKENIZE_TOKEN_S) * ratio
+    tokenizing += TRAIN_START_S * ratio
     if plan.method not in ("sft", "cpt"):
         tokenizing += TOKENIZE_TRL_FIXED_S * ratio
 
-    training = (TRAIN_START_S * ratio + (steps or 0) * step_seconds) if steps else 0.0
+    training = (steps or 0) * step_seconds
     trainable = shape.params if plan.adapter == "full" else shape.lora_params(plan.lora_rank, plan.lora_targets)
     optimizer_bytes = 2 if plan.optimizer == "adamw_8bit" else (0 if plan.optimizer == "sgd" else 8)
     if steps and plan.save_steps:  # checkpoints: trainable weights and their optimizer states

@@ -26,6 +26,7 @@ from tuneforge.jobs.fanout import EventFanout
 from tuneforge.jobs.queue import psycopg_conninfo
 from tuneforge.jobs.router import router as jobs_router
 from tuneforge.jobs.ws import router as live_router
+from tuneforge.registry.router import router as registry_router
 from tuneforge.log import configure_logging
 from tuneforge.web.body_limit import BodyLimitMiddleware
 from tuneforge.web.ratelimit import limiter
@@ -40,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     datasets_router,
     dataset_formats_router,
     jobs_router,
+    registry_router,
     live_router,
     huggingface_router,
 ]

@@ -31,6 +31,7 @@ from tuneforge.jobs.base_models import needs_hub
 from tuneforge.jobs.resolve import (
     for_display,
     has_checkpoint,
+    load_model_folders,
     load_version_files,
     output_key,
     redact,
@@ -38,6 +39,7 @@ from tuneforge.jobs.resolve import (
     resolve_training_spec,
 )
 from tuneforge.jobs.schemas import JobConfig
+from tuneforge.registry import service as registry_service
 from tuneforge.storage import Storage
 from tuneforge.training import catalogue
 from tuneforge.training.spec import TrainingSpec
@@ -339,7 +341,8 @@ class JobRunner:
         """The job's spec, resolved exactly as its launch was validated (jobs.resolve)."""
         config = JobConfig.model_validate(job.config)
         files = await load_version_files(session=session, version_ids=config.version_ids())
-        return resolve_training_spec(config=config, storage=self.storage, job_id=job.id, resume=resume, files=files)
+        return resolve_training_spec(config=config, storage=self.storage, job_id=job.id, resume=resume, files=files,
+                                     model_folders=await load_model_folders(session=session, config=config))
 
     # -- executors ---------------------------------------------------------------------------
 
@@ -468,9 +471,25 @@ class JobRunner:
                 # stopped heartbeating, then finished elsewhere): that record stands.
                 log.warning("job %s: not recording %s over %s", job_id, to.value, job.status.value)
                 return
+            if to == JobStatus.succeeded:
+                await self._register_version(session, job, terminal or {})
             if requeue:
                 await queue.enqueue_job(session=session, job=job)
             await session.commit()
+
+
+    async def _register_version(self, session: AsyncSession, job: Job, terminal: dict[str, Any]) -> None:
+        """The succeeded job's model version (the registry), in the transaction that records the success. A
+        failure to register never undoes the success: it is logged and noted in the job's result."""
+        libraries = terminal.get("libraries") or (
+            registry_service.modal_libraries() if job.executor == Executor.modal else registry_service.installed_libraries()
+        )
+        try:
+            async with session.begin_nested():
+                await registry_service.record_version(session=session, storage=self.storage, job=job, libraries=libraries)
+        except Exception as exc:  # noqa: BLE001 — the job's outcome stands whatever the registry says
+            log.exception("job %s: could not record its model version", job.id)
+            job.result = {**(job.result or {}), "registry_error": redact(f"could not record the model version: {exc}", self.storage)}
 
 
 def placement(spec: TrainingSpec, mine: list[dict[str, Any]], others: list[dict[str, Any]]) -> str:

@@ -38,6 +38,11 @@ export const routes: RouteObject[] = [
                 lazy: async () => ({ Component: (await import("@/features/datasets/routes/DatasetDetailRoute")).DatasetDetailRoute }),
               },
               { path: "/models", element: <ModelsRoute /> },
+              {
+                path: "/models/versions/:versionId",
+                lazy: async () => ({ Component: (await import("@/features/models/routes/ModelVersionRoute")).ModelVersionRoute }),
+              },
+              { path: "/models/compare", lazy: async () => ({ Component: (await import("@/features/models/routes/CompareRoute")).CompareRoute }) },
               { path: "/training", element: <TrainingRoute /> },
               // The wizard and the job page are the biggest screens: loaded when first opened, so the first page is small.
               { path: "/training/new", lazy: async () => ({ Component: (await import("@/features/training/routes/NewJobRoute")).NewJobRoute }) },

@@ -436,6 +436,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs/{job_id}/model-version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Model Version
+         * @description The model version this job made (null until it succeeds, or if the version was deleted).
+         */
+        get: operations["job_model_version_api_jobs__job_id__model_version_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{job_id}/resume": {
         parameters: {
             query?: never;
@@ -519,6 +539,69 @@ export interface paths {
          * @description Model folders on this server that any team may train from (TUNEFORGE_MODEL_DIRS).
          */
         get: operations["list_model_folders_api_model_folders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/model-versions/{version_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Version */
+        get: operations["get_version_api_model_versions__version_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Version
+         * @description Removes the version from the registry (409 while a job starts from it); the job's files stay with the job.
+         */
+        delete: operations["delete_version_api_model_versions__version_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Version
+         * @description Notes and archiving: the only edits (the lineage is never edited).
+         */
+        patch: operations["update_version_api_model_versions__version_id__patch"];
+        trace?: never;
+    };
+    "/api/model-versions/{version_id}/tags/{tag}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Tag
+         * @description Put the tag on this version; if another version of the model had it, it moves here.
+         */
+        put: operations["set_tag_api_model_versions__version_id__tags__tag__put"];
+        post?: never;
+        /** Remove Tag */
+        delete: operations["remove_tag_api_model_versions__version_id__tags__tag__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Model */
+        get: operations["get_model_api_models__model_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -848,6 +931,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/teams/{team_id}/model-versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Versions
+         * @description The team's model versions, newest first (the wizard offers them as base models: version:<id>).
+         */
+        get: operations["list_versions_api_teams__team_id__model_versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/model-versions/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Compare Versions */
+        get: operations["compare_versions_api_teams__team_id__model_versions_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description The team's models, each with its latest version, tags and key metric.
+         */
+        get: operations["list_models_api_teams__team_id__models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -893,6 +1033,41 @@ export interface components {
             name: string;
         };
         /**
+         * BaseModelLineage
+         * @description The model the job started from, as it was when the job finished.
+         */
+        BaseModelLineage: {
+            /**
+             * Files Sha256
+             * @description sha256 of its config and weight files, by relative path; null: not recorded (Hub models, unknown)
+             */
+            files_sha256?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Job Id
+             * @description when it is a job's output
+             */
+            job_id?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "bundled" | "hub" | "folder" | "job_output" | "model_version" | "unknown";
+            /** Note */
+            note?: string | null;
+            /**
+             * Reference
+             * @description as the job named it: a bundled name, a Hub id, a folder, storage:jobs/<id>/output, version:<id>
+             */
+            reference: string;
+            /**
+             * Version Id
+             * @description when it is a model version of this registry
+             */
+            version_id?: string | null;
+        };
+        /**
          * BilledTo
          * @description Whose Modal token pays for a Modal job's runs: a name and a token hint, never the secret.
          */
@@ -910,6 +1085,57 @@ export interface components {
              */
             user_id: string;
         };
+        /** CompareAnswers */
+        CompareAnswers: {
+            /**
+             * Answers
+             * @description the fine-tuned answer of each version, in the order asked
+             */
+            answers: (string | null)[];
+            /** Prompt */
+            prompt: string;
+            /** Reference */
+            reference?: string | null;
+        };
+        /** CompareRead */
+        CompareRead: {
+            /** Config */
+            config: components["schemas"]["CompareRow"][];
+            /** Evaluation */
+            evaluation: components["schemas"]["CompareAnswers"][];
+            /** Loss Curves */
+            loss_curves: components["schemas"]["LossCurve"][];
+            /** Metrics */
+            metrics: components["schemas"]["CompareRow"][];
+            /** Versions */
+            versions: components["schemas"]["CompareVersion"][];
+        };
+        /** CompareRow */
+        CompareRow: {
+            /** Differs */
+            differs: boolean;
+            /** Key */
+            key: string;
+            /**
+             * Values
+             * @description one per version, in the order asked; null where a version has none
+             */
+            values: unknown[];
+        };
+        /** CompareVersion */
+        CompareVersion: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Model Name */
+            model_name: string;
+            /** Number */
+            number: number;
+        };
         /** CredentialRead */
         CredentialRead: {
             /** Configured */
@@ -926,6 +1152,15 @@ export interface components {
             username?: string | null;
             /** Verified At */
             verified_at?: string | null;
+        };
+        /** CurvePoint */
+        CurvePoint: {
+            /** Eval Loss */
+            eval_loss?: number | null;
+            /** Loss */
+            loss?: number | null;
+            /** Step */
+            step: number;
         };
         /**
          * DataKindInfo
@@ -979,6 +1214,35 @@ export interface components {
              * @default 0.1
              */
             validation_split: number;
+        };
+        /** DatasetLineage */
+        DatasetLineage: {
+            /** Dataset Id */
+            dataset_id?: string | null;
+            /** Dataset Name */
+            dataset_name?: string | null;
+            /**
+             * File
+             * @description the train file, storage:<key>
+             */
+            file?: string | null;
+            /**
+             * File Sha256
+             * @description sha256 of the train file when the job finished; null: unknown
+             */
+            file_sha256?: string | null;
+            /**
+             * Version Id
+             * Format: uuid
+             */
+            version_id: string;
+            /** Version Number */
+            version_number?: number | null;
+            /**
+             * Weight
+             * @default 1
+             */
+            weight: number;
         };
         /** DatasetRead */
         DatasetRead: {
@@ -1262,6 +1526,7 @@ export interface components {
              */
             provider: "auto" | "hf" | "unsloth";
             qlora?: components["schemas"]["QLoraSpec"];
+            register_as?: components["schemas"]["RegisterAs"] | null;
             /**
              * Seed
              * @default 42
@@ -1428,6 +1693,19 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** Hardware */
+        Hardware: {
+            /** Device Name */
+            device_name?: string | null;
+            /** Device Type */
+            device_type?: string | null;
+            /** Executor */
+            executor?: string | null;
+            /** Gpu Type */
+            gpu_type?: string | null;
+            /** Worker */
+            worker?: string | null;
         };
         /**
          * Health
@@ -1835,6 +2113,7 @@ export interface components {
              */
             provider: "auto" | "hf" | "unsloth";
             qlora?: components["schemas"]["QLoraSpec"];
+            register_as?: components["schemas"]["RegisterAs"] | null;
             /**
              * Seed
              * @default 42
@@ -2036,6 +2315,13 @@ export interface components {
             /** Worker */
             worker?: string | null;
         };
+        /** KeyMetric */
+        KeyMetric: {
+            /** Name */
+            name: string;
+            /** Value */
+            value: number;
+        };
         /**
          * LaunchFacts
          * @description What checking the settings learned: the provider `auto` resolves to, the data's kind.
@@ -2045,6 +2331,79 @@ export interface components {
             data_kind?: string | null;
             /** Provider */
             provider: string;
+        };
+        /** LaunchedBy */
+        LaunchedBy: {
+            /** Name */
+            name?: string | null;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /**
+         * Lineage
+         * @description Everything a version came from, recorded when its job succeeded and never edited.
+         */
+        Lineage: {
+            base_model: components["schemas"]["BaseModelLineage"];
+            /** Cost Usd */
+            cost_usd?: number | null;
+            /** Datasets */
+            datasets?: components["schemas"]["DatasetLineage"][];
+            /** Duration S */
+            duration_s?: number | null;
+            /**
+             * Evaluation
+             * @description evaluation.json of the output, when the run wrote one
+             */
+            evaluation?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Files
+             * @description adapter or full weights and the rest of the output, with sizes
+             */
+            files?: components["schemas"]["VersionFile"][];
+            /** Finished At */
+            finished_at?: string | null;
+            /** Gpu Hours */
+            gpu_hours?: number | null;
+            hardware?: components["schemas"]["Hardware"];
+            /** Job Id */
+            job_id?: string | null;
+            /** Job Name */
+            job_name?: string | null;
+            launched_by?: components["schemas"]["LaunchedBy"];
+            /**
+             * Libraries
+             * @description torch, transformers, peft, trl versions of the run
+             */
+            libraries?: {
+                [key: string]: string;
+            };
+            /** Metrics */
+            metrics?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Recorded
+             * @default at_finish
+             * @enum {string}
+             */
+            recorded: "at_finish" | "backfilled";
+            /**
+             * Spec
+             * @description the resolved spec as users see it (no server paths)
+             */
+            spec?: {
+                [key: string]: unknown;
+            } | null;
+            /** Started At */
+            started_at?: string | null;
+            /**
+             * Unknown
+             * @description fields that could not be recovered (backfilled versions)
+             */
+            unknown?: string[];
         };
         /** LoginIn */
         LoginIn: {
@@ -2088,6 +2447,16 @@ export interface components {
              * @default false
              */
             use_rslora: boolean;
+        };
+        /** LossCurve */
+        LossCurve: {
+            /** Points */
+            points: components["schemas"]["CurvePoint"][];
+            /**
+             * Version Id
+             * Format: uuid
+             */
+            version_id: string;
         };
         /**
          * MappingChangeIn
@@ -2227,12 +2596,148 @@ export interface components {
              */
             token_secret: string;
         };
+        /** ModelDetail */
+        ModelDetail: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            latest: components["schemas"]["ModelVersionSummary"] | null;
+            /** Name */
+            name: string;
+            /**
+             * Tags
+             * @description tag -> version number
+             */
+            tags: {
+                [key: string]: number;
+            };
+            /** Version Count */
+            version_count: number;
+            /** Versions */
+            versions: components["schemas"]["ModelVersionSummary"][];
+        };
         /** ModelFolder */
         ModelFolder: {
             /** Name */
             name: string;
             /** Path */
             path: string;
+        };
+        /** ModelRead */
+        ModelRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            latest: components["schemas"]["ModelVersionSummary"] | null;
+            /** Name */
+            name: string;
+            /**
+             * Tags
+             * @description tag -> version number
+             */
+            tags: {
+                [key: string]: number;
+            };
+            /** Version Count */
+            version_count: number;
+        };
+        /** ModelVersionRead */
+        ModelVersionRead: {
+            /** Archived */
+            archived: boolean;
+            /** Base Model */
+            base_model: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Files Missing
+             * @description its output folder is gone (the job was deleted, or storage lost it): it can only be deleted
+             */
+            files_missing: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            key_metric?: components["schemas"]["KeyMetric"] | null;
+            lineage: components["schemas"]["Lineage"];
+            /**
+             * Model Id
+             * Format: uuid
+             */
+            model_id: string;
+            /** Model Name */
+            model_name: string;
+            /** Notes */
+            notes: string;
+            /** Number */
+            number: number;
+            /**
+             * Reference
+             * @description how a job names it as its base model: version:<id>
+             */
+            reference: string;
+            /** Tags */
+            tags: string[];
+            /**
+             * Used By
+             * @description jobs that start from this version: while any exists it cannot be deleted
+             */
+            used_by: components["schemas"]["UsedBy"][];
+        };
+        /** ModelVersionSummary */
+        ModelVersionSummary: {
+            /** Archived */
+            archived: boolean;
+            /** Base Model */
+            base_model: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            key_metric?: components["schemas"]["KeyMetric"] | null;
+            /**
+             * Model Id
+             * Format: uuid
+             */
+            model_id: string;
+            /** Model Name */
+            model_name: string;
+            /** Number */
+            number: number;
+            /** Tags */
+            tags: string[];
         };
         /** PasswordChangeIn */
         PasswordChangeIn: {
@@ -2329,6 +2834,17 @@ export interface components {
             /** Refresh Token */
             refresh_token: string;
         };
+        /**
+         * RegisterAs
+         * @description Which model the job's version joins when it succeeds (the registry): an existing model of the team, or a
+         *     model of this name (made when missing). Without it, the model is named after the job.
+         */
+        RegisterAs: {
+            /** Model Id */
+            model_id?: string | null;
+            /** Model Name */
+            model_name?: string | null;
+        };
         /** RegisterIn */
         RegisterIn: {
             /**
@@ -2404,6 +2920,11 @@ export interface components {
              * @description regex: the completion must match this pattern.
              */
             pattern?: string | null;
+            /**
+             * Reference Column
+             * @description exact_match: the row column holding the reference answer (e.g. 'solution' of prompt-only rows). Unset: the completion, the last assistant turn, or a prompt-only row's 'answer'.
+             */
+            reference_column?: string | null;
             /**
              * Target Length
              * @description length: the target number of characters.
@@ -2683,6 +3204,18 @@ export interface components {
             dataset: components["schemas"]["DatasetRead"];
             version: components["schemas"]["VersionRead"];
         };
+        /** UsedBy */
+        UsedBy: {
+            /**
+             * Job Id
+             * Format: uuid
+             */
+            job_id: string;
+            /** Job Name */
+            job_name: string;
+            /** Status */
+            status: string;
+        };
         /** UserRead */
         UserRead: {
             /**
@@ -2720,6 +3253,13 @@ export interface components {
          * @enum {string}
          */
         VerificationStatus: "unverified" | "valid" | "invalid";
+        /** VersionFile */
+        VersionFile: {
+            /** Path */
+            path: string;
+            /** Size Bytes */
+            size_bytes: number;
+        };
         /** VersionRead */
         VersionRead: {
             /** Author Id */
@@ -2793,6 +3333,13 @@ export interface components {
             status: string;
             /** Usable */
             usable: boolean;
+        };
+        /** VersionUpdate */
+        VersionUpdate: {
+            /** Archived */
+            archived?: boolean | null;
+            /** Notes */
+            notes?: string | null;
         };
         /** WorkerInfo */
         WorkerInfo: {
@@ -3601,6 +4148,37 @@ export interface operations {
             };
         };
     };
+    job_model_version_api_jobs__job_id__model_version_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionSummary"] | null;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     resume_job_api_jobs__job_id__resume_post: {
         parameters: {
             query?: never;
@@ -3730,6 +4308,198 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelFolder"][];
+                };
+            };
+        };
+    };
+    get_version_api_model_versions__version_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_version_api_model_versions__version_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_version_api_model_versions__version_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VersionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_tag_api_model_versions__version_id__tags__tag__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description lowercase letters, digits, '.', '_' or '-', e.g. production, candidate */
+                tag: string;
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_tag_api_model_versions__version_id__tags__tag__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description lowercase letters, digits, '.', '_' or '-', e.g. production, candidate */
+                tag: string;
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_model_api_models__model_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4588,6 +5358,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EstimateRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_versions_api_teams__team_id__model_versions_get: {
+        parameters: {
+            query?: {
+                include_archived?: boolean;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionSummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_versions_api_teams__team_id__model_versions_compare_get: {
+        parameters: {
+            query: {
+                /** @description 2 to 8 version ids, comma-separated */
+                ids: string;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompareRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_models_api_teams__team_id__models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRead"][];
                 };
             };
             /** @description Validation Error */

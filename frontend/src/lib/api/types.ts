@@ -54,3 +54,15 @@ export type ProviderInfo = Schemas["ProviderInfo"];
 export type BaseModelInfo = Schemas["BaseModelInfo"];
 export type HubSearch = Schemas["HubSearch"];
 export type HubModel = Schemas["HubModel"];
+
+// Model registry
+export type ModelRead = Schemas["ModelRead"];
+export type ModelDetail = Schemas["ModelDetail"];
+export type ModelVersionSummary = Schemas["ModelVersionSummary"];
+export type ModelVersionRead = Schemas["ModelVersionRead"];
+export type ModelLineage = Schemas["Lineage"];
+export type VersionUpdate = Schemas["VersionUpdate"];
+/** GET /teams/{id}/model-versions/compare: config, metrics, loss curves and answers of 2+ versions side by side. */
+export type CompareRead = Schemas["CompareRead"];
+export type CompareRow = Schemas["CompareRow"];
+export type LossCurve = Schemas["LossCurve"];

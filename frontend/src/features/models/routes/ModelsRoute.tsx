@@ -1,17 +1,116 @@
+import { useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { Button } from "@/components/ui/Button";
 import { EmptyState } from "@/components/ui/EmptyState";
-import { PageHeader } from "@/components/ui/Page";
+import { ErrorAlert } from "@/components/ui/Feedback";
+import { Card, PageHeader } from "@/components/ui/Page";
+import { Pill } from "@/components/ui/Pill";
+import { PageLoader } from "@/components/ui/Spinner";
+import { useCurrentTeam } from "@/lib/auth/current-team";
+import { useModels, useModelVersions } from "../api/models";
+import { formatValue } from "../lib";
 
 export function ModelsRoute() {
+  const { team } = useCurrentTeam();
+  const models = useModels(team?.id);
+  const versions = useModelVersions(team?.id, true);
+  const [selected, setSelected] = useState<string[]>([]);
+  const navigate = useNavigate();
+
+  const header = (
+    <PageHeader title="Models" description="Each finished training run adds a version to a model of your team, with its lineage." />
+  );
+  if (models.isPending || versions.isPending) return <>{header}<PageLoader label="Loading" /></>;
+  if (models.isError) return <>{header}<ErrorAlert error={models.error} /></>;
+  if (!models.data.length) {
+    return (
+      <>
+        {header}
+        <EmptyState title="No model versions yet">
+          <p>
+            Each training run that finishes adds a model version here: a new model named after the job, or a new version of a
+            model you pick in the wizard. Compare versions, tag them (production, candidate) and start new jobs from them.
+          </p>
+        </EmptyState>
+      </>
+    );
+  }
+  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id].slice(-8)));
   return (
     <>
-      <PageHeader title="Models" description="Base models to start from and the model versions your training produces." />
-      <EmptyState title="No model versions yet">
-        <p>
-          Pick a base model (the built-in tiny-llama and SmolLM2-135M-Instruct, or any Hugging Face Hub model your
-          token can reach). Each finished training run adds a model version here: compare it with its base model,
-          chat with it, and publish it to the Hugging Face Hub or into Ollama.
-        </p>
-      </EmptyState>
+      {header}
+      <div className="space-y-6">
+        <Card title="Models">
+          <table className="min-w-full text-sm" aria-label="Models">
+            <thead>
+              <tr className="text-left text-slate-600">
+                <th className="py-1 pr-4 font-medium">Model</th>
+                <th className="py-1 pr-4 font-medium">Latest version</th>
+                <th className="py-1 pr-4 font-medium">Tags</th>
+                <th className="py-1 pr-4 font-medium">Key metric</th>
+              </tr>
+            </thead>
+            <tbody>
+              {models.data.map((model) => (
+                <tr key={model.id} className="border-t border-slate-100">
+                  <td className="py-2 pr-4 font-medium text-slate-900">
+                    {model.name} <span className="text-xs text-slate-500">({model.version_count} versions)</span>
+                  </td>
+                  <td className="py-2 pr-4">
+                    {model.latest ? (
+                      <Link className="text-indigo-700 hover:underline" to={`/models/versions/${model.latest.id}`}>
+                        v{model.latest.number}
+                      </Link>
+                    ) : (
+                      "—"
+                    )}
+                  </td>
+                  <td className="py-2 pr-4 space-x-1">
+                    {Object.entries(model.tags).map(([tag, number]) => (
+                      <Pill key={tag} tone={tag === "production" ? "success" : "info"}>
+                        {tag}: v{number}
+                      </Pill>
+                    ))}
+                  </td>
+                  <td className="py-2 pr-4 font-mono text-xs">
+                    {model.latest?.key_metric ? `${model.latest.key_metric.name} ${formatValue(model.latest.key_metric.value)}` : "—"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Card>
+        <Card title="Versions" description="Pick two or more to compare them side by side.">
+          <div className="mb-3">
+            <Button
+              disabled={selected.length < 2}
+              onClick={() => navigate(`/models/compare?ids=${selected.join(",")}`)}
+            >
+              Compare {selected.length >= 2 ? `${selected.length} versions` : "selected"}
+            </Button>
+          </div>
+          <ul className="divide-y divide-slate-100">
+            {(versions.data ?? []).map((v) => (
+              <li key={v.id} className="flex items-center gap-3 py-2 text-sm">
+                <input
+                  type="checkbox"
+                  aria-label={`Select ${v.model_name} v${v.number}`}
+                  checked={selected.includes(v.id)}
+                  onChange={() => toggle(v.id)}
+                />
+                <Link className="text-indigo-700 hover:underline" to={`/models/versions/${v.id}`}>
+                  {v.model_name} v{v.number}
+                </Link>
+                {v.tags.map((tag) => (
+                  <Pill key={tag}>{tag}</Pill>
+                ))}
+                {v.archived && <Pill tone="warning">archived</Pill>}
+                <span className="text-xs text-slate-500">from {v.base_model}</span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      </div>
     </>
   );
 }

@@ -5,7 +5,7 @@ import type { JobCreate } from "@/lib/api/types";
  * The wizard's state, kept across steps. Advanced options are held as the text the user typed
  * (keyed "group.field"); empty means "the server's default", so only what was set is sent.
  */
-export type BaseModelSource = "bundled" | "folder" | "job" | "hub";
+export type BaseModelSource = "bundled" | "folder" | "job" | "version" | "hub";
 /** A Hugging Face Hub model id: organisation/model-name. */
 export const HUB_ID_PATTERN = /^[\w.-]+\/[\w.-]+$/;
 export const HUB_ID_HINT = "A Hub id looks like organisation/model-name.";
@@ -308,7 +308,11 @@ export function fromConfig(config: Partial<JobSettings> & Record<string, unknown
     ? "bundled"
     : form.base_model.startsWith("/")
       ? "folder"
-      : "hub";
+      : form.base_model.startsWith("version:")
+        ? "version"
+        : form.base_model.startsWith("storage:")
+          ? "job"
+          : "hub";
   form.dataset_version_id = config.dataset_version_id ?? "";
   form.mixture = (config.mixture ?? []).map((m) => ({ dataset_version_id: m.dataset_version_id, weight: String(m.weight) }));
   form.preset = (config.preset as WizardForm["preset"]) ?? "";

@@ -2,6 +2,7 @@ import { lazy, Suspense, useMemo } from "react";
 import { Link, useParams } from "react-router";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
+import { JobModelVersionLink } from "../components/JobModelVersionLink";
 import { ProgressBar } from "@/components/ui/ProgressBar";
 import { PageLoader } from "@/components/ui/Spinner";
 import { useCurrentTeam } from "@/lib/auth/current-team";
@@ -110,6 +111,7 @@ function JobPage({ job }: { job: JobRead }) {
             <span>
               {job.method.toUpperCase()} · {job.adapter} · {job.base_model}
             </span>
+            <JobModelVersionLink jobId={job.id} succeeded={job.status === "succeeded"} />
             <span>
               by {job.created_by_name ?? "someone"} · {formatDateTime(job.created_at)}
             </span>

@@ -1,6 +1,8 @@
 import { RadioCard } from "@/components/ui/RadioCard";
 import { SelectField } from "@/components/ui/SelectField";
 import type { BaseModelInfo, JobRead } from "@/lib/api/types";
+import { useCurrentTeam } from "@/lib/auth/current-team";
+import { useTeamModelVersions } from "../../api/list-model-versions";
 import type { BaseModelSource, WizardForm } from "../../lib/wizard-form";
 import { FolderPicker } from "./FolderPicker";
 import { HubModelSearch } from "./HubModelSearch";
@@ -19,10 +21,19 @@ export function BaseModelStep({
   const outputs = previousJobs
     .map((job) => ({ job, dir: (job.result as { output_dir?: string } | undefined)?.output_dir }))
     .filter((entry): entry is { job: JobRead; dir: string } => Boolean(entry.dir));
+  const { team } = useCurrentTeam();
+  // The team's model versions (the registry): "continue from v3" names `version:<id>`.
+  const versions = (useTeamModelVersions(team?.id).data ?? []).map((v) => ({ ...v, reference: `version:${v.id}` }));
   function setSource(source: string) {
     const s = source as BaseModelSource;
     const base_model =
-      s === "bundled" ? (bundled.find((b) => b.available !== false)?.name ?? "") : s === "job" ? (outputs[0]?.dir ?? "") : "";
+      s === "bundled"
+        ? (bundled.find((b) => b.available !== false)?.name ?? "")
+        : s === "job"
+          ? (outputs[0]?.dir ?? "")
+          : s === "version"
+            ? (versions[0]?.reference ?? "")
+            : "";
     update({ baseModelSource: s, base_model });
   }
   const sources: { value: BaseModelSource; title: string; description: string; reason?: string | null }[] = [
@@ -33,6 +44,12 @@ export function BaseModelStep({
       title: "A previous job's output",
       description: "Keep training what an earlier job produced.",
       reason: outputs.length ? null : "No finished job has an output folder yet.",
+    },
+    {
+      value: "version",
+      title: "A model version",
+      description: "Continue from a version on the Models page (its lineage is kept).",
+      reason: versions.length ? null : "No model version yet: each finished job adds one.",
     },
     { value: "hub", title: "A Hugging Face Hub model", description: "Search the Hub or type an id (needs network)." },
   ];
@@ -83,6 +100,17 @@ export function BaseModelStep({
           value={form.base_model}
           onChange={(e) => update({ base_model: e.target.value })}
           options={outputs.map(({ job, dir }) => ({ value: dir, label: `${job.name} (${job.base_model})` }))}
+        />
+      )}
+      {form.baseModelSource === "version" && (
+        <SelectField
+          label="Model version"
+          value={form.base_model}
+          onChange={(e) => update({ base_model: e.target.value })}
+          options={versions.map((v) => ({
+            value: v.reference,
+            label: `Continue from ${v.model_name} v${v.number}${v.tags.length ? ` (${v.tags.join(", ")})` : ""}`,
+          }))}
         />
       )}
       {form.baseModelSource === "hub" && (

@@ -1,0 +1,1 @@
+"""The model registry: models (named lineages in a team), their versions (one per succeeded job), tags."""
