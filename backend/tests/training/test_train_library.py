@@ -246,3 +246,27 @@ def test_capabilities_of_a_target_probe_nothing(no_probe):
     assert bare["adapters"]["qlora"] == {"available": False, "reason": "bitsandbytes is not installed"}
     assert "GPU" in bare["providers"]["unsloth"]["reason"]
     assert not bare["base_models"]["SmolLM2-135M-Instruct"]["available"]
+
+
+def test_every_method_is_one_catalogue_entry_and_one_file():
+    """A new method is its file plus its catalogue entry: every other table is read from the catalogue."""
+    import importlib.util
+    from typing import get_args
+
+    from tuneforge.training import capabilities as library_capabilities
+    from tuneforge.training.catalogue import METHOD_CATALOGUE
+    from tuneforge.training.data_kinds import DATA_KINDS, METHOD_DATA_KINDS
+    from tuneforge.training.methods import MODULES
+    from tuneforge.training.spec import DEFAULT_LEARNING_RATES, Method, Target
+
+    names = set(METHOD_CATALOGUE)
+    assert set(get_args(Method)) == names == set(MODULES) == set(METHOD_DATA_KINDS) == set(DEFAULT_LEARNING_RATES)
+    for entry in METHOD_CATALOGUE.values():
+        assert importlib.util.find_spec(f"tuneforge.training.methods.{entry.module}") is not None, entry.name
+        assert set(entry.data_kinds) <= set(DATA_KINDS) and entry.data_kinds, entry.name
+        assert entry.title and entry.help and entry.description, entry.name
+    listed = library_capabilities(Target.standard_worker())["methods"]
+    assert {name: (m["title"], m["help"]) for name, m in listed.items()} == {
+        e.name: (e.title, e.help) for e in METHOD_CATALOGUE.values()
+    }
+    assert listed["reward"]["adapters"] == ["full", "lora"]

@@ -56,7 +56,9 @@ PresetValues = dict[str, int | float | str | bool]
 
 class MethodInfo(BaseModel):
     name: str
+    title: str = Field(description="as the wizard names it")
     description: str
+    help: str = Field(description="one plain sentence: when to use it")
     data_kinds: list[DataKind]
     adapters: list[str]
     available: bool

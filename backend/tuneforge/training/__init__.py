@@ -16,18 +16,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tuneforge.training.spec import Target
 
-METHOD_DESCRIPTIONS = {
-    "sft": "Supervised fine-tuning on conversations or prompt/completion pairs",
-    "cpt": "Continued pre-training on raw text",
-    "dpo": "Direct Preference Optimisation on chosen/rejected pairs",
-    "orpo": "Odds-Ratio Preference Optimisation: SFT + preference in one stage, no reference model",
-    "kto": "Kahneman-Tversky Optimisation on completions labelled good or bad",
-    "simpo": "SimPO: reference-free, length-normalised preference optimisation",
-    "cpo": "Contrastive Preference Optimisation: preference loss plus SFT on the chosen answer",
-    "grpo": "Group Relative Policy Optimisation with built-in rewards (exact match, regex, length, JSON)",
-    "reward": "Train a reward model on preference pairs (usable as a GRPO reward)",
-}
-
 
 def capabilities(target: Target | None = None) -> dict[str, Any]:
     """What a machine can train: methods (with the data kinds each takes), data kinds, adapters,
@@ -38,6 +26,7 @@ def capabilities(target: Target | None = None) -> dict[str, Any]:
     its live workers (and of the Modal image) this way, never from its own host.
     """
     from tuneforge.training.catalogue import BUNDLED_MODELS, SMOLLM2, TINY_LLAMA
+    from tuneforge.training.catalogue import METHOD_CATALOGUE
     from tuneforge.training.data_kinds import DATA_KIND_DESCRIPTIONS, DATA_KINDS, METHOD_DATA_KINDS
     from tuneforge.training.loading import CHAT_TEMPLATES
     from tuneforge.training.spec import (
@@ -73,9 +62,11 @@ def capabilities(target: Target | None = None) -> dict[str, Any]:
     caps: dict[str, Any] = {
         "methods": {
             m: {
-                "description": METHOD_DESCRIPTIONS[m],
+                "title": METHOD_CATALOGUE[m].title,
+                "description": METHOD_CATALOGUE[m].description,
+                "help": METHOD_CATALOGUE[m].help,
                 "data_kinds": list(METHOD_DATA_KINDS[m]),
-                "adapters": [a for a in ADAPTERS if not (m == "reward" and a == "qlora")],
+                "adapters": [a for a in ADAPTERS if a in METHOD_CATALOGUE[m].adapters],
                 "available": not hf_reason,
                 "reason": hf_reason,
                 "presets": {name: preset_hyperparameters(m, name) for name in PRESETS},

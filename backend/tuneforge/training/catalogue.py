@@ -1,6 +1,8 @@
-"""The catalogue: the bundled base models and the cloud GPU types, with their prices and what a
-run on them costs. One home for these facts; the estimate, the API, the wizard and the worker read
-them from here.
+"""The catalogue: the training methods, the bundled base models and the cloud GPU types, with their
+prices and what a run on them costs. One home for these facts; the spec's validation, the estimate,
+the API, the wizard and the worker read them from here.
+
+A new training method is one entry in `METHOD_CATALOGUE` plus its file in `methods/` (and a test).
 
 Prices are Modal's per-second GPU rates (modal.com/pricing) as USD per GPU-hour, GPU only (CPU and
 memory are billed on top). Re-check them and `PRICE_TABLE_DATE` together.
@@ -8,10 +10,100 @@ memory are billed on top). Re-check them and `PRICE_TABLE_DATE` together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 GiB = 2**30
+
+# -- training methods ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    """Everything TuneForge knows of a training method besides its trainer (`methods/<module>.py`)."""
+
+    name: str
+    title: str  # as the wizard names it
+    description: str  # one line: what it is
+    help: str  # one plain sentence: when to use it (the wizard's goal step)
+    data_kinds: tuple[str, ...]  # the canonical row shapes it trains on (training.data_kinds); first = suggested
+    learning_rates: tuple[float, float]  # default (full fine-tuning, adapter)
+    module: str  # the file in training/methods/ whose build_trainer makes its trainer
+    suggest_for: tuple[str, ...] = ()  # data kinds for which hints suggest this method
+    adapters: tuple[str, ...] = ("full", "lora", "qlora")
+    unsloth: bool = False  # Unsloth can train it
+    preset_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # per preset, on top of the generic
+
+
+# Preference methods move a policy away from a reference, so they use much smaller steps than SFT;
+# paired and RL methods hold two sequences (or a group of generations) per example, so their presets
+# take smaller micro-batches.
+_PAIRED_PRESETS = {"balanced": {"batch_size": 4, "gradient_accumulation": 4}, "quality": {"batch_size": 4, "gradient_accumulation": 8}}
+
+METHOD_CATALOGUE: dict[str, MethodEntry] = {
+    m.name: m
+    for m in (
+        MethodEntry(
+            "sft", "Supervised fine-tuning (SFT)", "Supervised fine-tuning on conversations or prompt/completion pairs",
+            "Teaches the model to answer like your examples; use it when you have good conversations or prompt/answer pairs.",
+            ("chat", "prompt_completion"), (2e-5, 2e-4), "sft", suggest_for=("chat", "prompt_completion"), unsloth=True,
+        ),
+        MethodEntry(
+            "cpt", "Continued pre-training (CPT)", "Continued pre-training on raw text",
+            "Keeps training on raw text; use it to teach the model a domain's vocabulary and facts before any chat tuning.",
+            ("text",), (2e-5, 2e-4), "cpt", suggest_for=("text",), unsloth=True,
+            preset_overrides={"quality": {"epochs": 1, "gradient_accumulation": 8}},
+        ),
+        MethodEntry(
+            "dpo", "Direct preference optimisation (DPO)", "Direct Preference Optimisation on chosen/rejected pairs",
+            "Learns from pairs of a better and a worse answer; use it after SFT to steer style and quality.",
+            ("preference",), (5e-7, 5e-5), "dpo", suggest_for=("preference",), unsloth=True, preset_overrides=_PAIRED_PRESETS,
+        ),
+        MethodEntry(
+            "orpo", "ORPO", "Odds-Ratio Preference Optimisation: SFT + preference in one stage, no reference model",
+            "SFT and preference learning in one stage without a reference model; use it when you only have preference pairs.",
+            ("preference",), (8e-6, 8e-5), "orpo", suggest_for=("preference",), unsloth=True,
+        ),
+        MethodEntry(
+            "kto", "KTO", "Kahneman-Tversky Optimisation on completions labelled good or bad",
+            "Learns from single answers marked good or bad; use it when you have thumbs-up/down feedback instead of pairs.",
+            ("unpaired_preference",), (5e-7, 5e-5), "kto", suggest_for=("unpaired_preference",), unsloth=True,
+            preset_overrides=_PAIRED_PRESETS,
+        ),
+        MethodEntry(
+            "simpo", "SimPO", "SimPO: reference-free, length-normalised preference optimisation",
+            "Reference-free preference optimisation that favours concise answers; a lighter alternative to DPO.",
+            ("preference",), (1e-6, 5e-5), "simpo", suggest_for=("preference",),
+        ),
+        MethodEntry(
+            "cpo", "CPO", "Contrastive Preference Optimisation: preference loss plus SFT on the chosen answer",
+            "Preference learning plus SFT on the chosen answer; use it when the chosen answers are good enough to imitate.",
+            ("preference",), (1e-6, 5e-5), "simpo", suggest_for=("preference",),
+        ),
+        MethodEntry(
+            "grpo", "GRPO (reinforcement learning)",
+            "Group Relative Policy Optimisation with built-in rewards (exact match, regex, length, JSON)",
+            "Generates several answers per prompt and rewards the better ones; use it when answers can be checked automatically.",
+            # GRPO generates its own completions; a reference answer (completion / last assistant turn /
+            # a prompt-only row's reference column) feeds the exact-match reward.
+            ("prompt_completion", "chat", "prompt"), (1e-6, 1e-5), "grpo", suggest_for=("prompt",), unsloth=True,
+            preset_overrides={
+                "quick": {"max_steps": 20, "batch_size": 4},
+                "balanced": {"batch_size": 8, "gradient_accumulation": 1, "warmup_ratio": 0.0},
+                "quality": {"batch_size": 8, "gradient_accumulation": 2, "epochs": 1},
+            },
+        ),
+        MethodEntry(
+            "reward", "Reward model", "Train a reward model on preference pairs (usable as a GRPO reward)",
+            "Trains a scorer from preference pairs; use it to rate answers, or as a GRPO reward.",
+            ("preference",), (1e-5, 1e-4), "reward", suggest_for=("preference",),
+            # A 4-bit base cannot train the new score head.
+            adapters=("full", "lora"),
+        ),
+    )
+}
+METHOD_NAMES: tuple[str, ...] = tuple(METHOD_CATALOGUE)
+
 
 # -- base models that need no network ----------------------------------------------------------
 

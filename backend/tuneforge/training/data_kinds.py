@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from tuneforge.training.catalogue import METHOD_CATALOGUE
 from tuneforge.training.exceptions import DatasetError
 
 DataKind = Literal["chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt"]
@@ -35,28 +36,16 @@ DATA_KIND_DESCRIPTIONS: dict[str, str] = {
 }
 
 # Which kinds each method trains on. The first kind is what the wizard suggests.
-METHOD_DATA_KINDS: dict[str, tuple[DataKind, ...]] = {
-    "sft": ("chat", "prompt_completion"),
-    "cpt": ("text",),
-    "dpo": ("preference",),
-    "orpo": ("preference",),
-    "simpo": ("preference",),
-    "cpo": ("preference",),
-    "reward": ("preference",),
-    "kto": ("unpaired_preference",),
-    # GRPO generates its own completions; a reference answer (completion / last assistant turn)
-    # feeds the exact-match reward.
-    "grpo": ("prompt_completion", "chat", "prompt"),
-}
+# Which kinds each method trains on (the catalogue's entries; the first is what the wizard suggests).
+METHOD_DATA_KINDS: dict[str, tuple[DataKind, ...]] = {m.name: m.data_kinds for m in METHOD_CATALOGUE.values()}  # type: ignore[misc]
 
-# The method(s) to suggest for a dataset of a kind, in hints.
+# The method(s) to suggest for a dataset of a kind, in hints ("dpo, orpo, simpo, cpo or reward").
+def _join_or(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
 METHODS_FOR_KIND: dict[str, str] = {
-    "chat": "sft",
-    "prompt_completion": "sft",
-    "preference": "dpo, orpo, simpo, cpo or reward",
-    "unpaired_preference": "kto",
-    "text": "cpt",
-    "prompt": "grpo",
+    kind: _join_or([m.name for m in METHOD_CATALOGUE.values() if kind in m.suggest_for]) for kind in DATA_KINDS
 }
 
 

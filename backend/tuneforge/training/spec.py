@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, MODAL_IMAGE_PACKAGES, gpu_type
+from tuneforge.training.catalogue import METHOD_CATALOGUE, METHOD_NAMES, DEFAULT_BASE_MODEL, MODAL_IMAGE_PACKAGES, gpu_type
 # The data-kind vocabulary lives in data_kinds; re-exported here for existing callers.
 from tuneforge.training.data_kinds import (  # noqa: F401
     DATA_KIND_DESCRIPTIONS,
@@ -29,7 +29,7 @@ from tuneforge.training.data_kinds import (  # noqa: F401
 )
 from tuneforge.training.exceptions import DatasetError, SpecError
 
-Method = Literal["sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward"]
+Method = Literal[METHOD_NAMES]  # type: ignore[valid-type]  # the catalogue's methods
 Adapter = Literal["full", "lora", "qlora"]
 Provider = Literal["auto", "hf", "unsloth"]
 Precision = Literal["auto", "bf16", "fp16", "fp32"]
@@ -42,22 +42,11 @@ Scheduler = Literal[
     "constant_with_warmup",
     "inverse_sqrt",
 ]
-METHODS: tuple[str, ...] = ("sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward")
+METHODS: tuple[str, ...] = METHOD_NAMES
 ADAPTERS: tuple[str, ...] = ("full", "lora", "qlora")
 
-# Default learning rates: (full, adapter). Preference methods move a policy away from a
-# reference, so they use much smaller steps than SFT.
-DEFAULT_LEARNING_RATES: dict[str, tuple[float, float]] = {
-    "sft": (2e-5, 2e-4),
-    "cpt": (2e-5, 2e-4),
-    "dpo": (5e-7, 5e-5),
-    "orpo": (8e-6, 8e-5),
-    "simpo": (1e-6, 5e-5),
-    "cpo": (1e-6, 5e-5),
-    "kto": (5e-7, 5e-5),
-    "grpo": (1e-6, 1e-5),
-    "reward": (1e-5, 1e-4),
-}
+# Default learning rates: (full, adapter), from the catalogue.
+DEFAULT_LEARNING_RATES: dict[str, tuple[float, float]] = {m.name: m.learning_rates for m in METHOD_CATALOGUE.values()}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"max_steps": 30, "batch_size": 4, "gradient_accumulation": 1, "scheduler": "constant"},
@@ -66,17 +55,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-# Per-method adjustments on top of the generic presets: RL and paired methods hold two
-# sequences (or a group of generations) per example, so they take smaller micro-batches.
+# Per-method adjustments on top of the generic presets (the catalogue's preset_overrides).
 METHOD_PRESET_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
-    "dpo": {"balanced": {"batch_size": 4, "gradient_accumulation": 4}, "quality": {"batch_size": 4, "gradient_accumulation": 8}},
-    "kto": {"balanced": {"batch_size": 4, "gradient_accumulation": 4}, "quality": {"batch_size": 4, "gradient_accumulation": 8}},
-    "grpo": {
-        "quick": {"max_steps": 20, "batch_size": 4},
-        "balanced": {"batch_size": 8, "gradient_accumulation": 1, "warmup_ratio": 0.0},
-        "quality": {"batch_size": 8, "gradient_accumulation": 2, "epochs": 1},
-    },
-    "cpt": {"quality": {"epochs": 1, "gradient_accumulation": 8}},
+    m.name: m.preset_overrides for m in METHOD_CATALOGUE.values() if m.preset_overrides
 }
 
 
@@ -488,7 +469,7 @@ def resolve_provider(spec: TrainingSpec, target: Target | None = None) -> str:
     return "hf"
 
 
-UNSLOTH_METHODS = ("sft", "cpt", "dpo", "orpo", "kto", "grpo")
+UNSLOTH_METHODS = tuple(m.name for m in METHOD_CATALOGUE.values() if m.unsloth)
 
 
 def check_spec(spec: TrainingSpec, *, target: Target | None = None, inspect_data: bool = True) -> dict[str, Any]:

@@ -9,17 +9,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODULES = {
-    "sft": "sft",
-    "cpt": "cpt",
-    "dpo": "dpo",
-    "orpo": "orpo",
-    "kto": "kto",
-    "simpo": "simpo",
-    "cpo": "simpo",
-    "grpo": "grpo",
-    "reward": "reward",
-}
+from tuneforge.training.catalogue import METHOD_CATALOGUE
+
+# The method's file, from the catalogue entry (cpo shares simpo's file).
+MODULES = {m.name: m.module for m in METHOD_CATALOGUE.values()}
 
 
 def method_module(method: str) -> ModuleType:

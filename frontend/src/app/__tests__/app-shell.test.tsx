@@ -59,7 +59,6 @@ describe("app shell", () => {
   });
 
   it.each([
-    ["/models", "Models", /publish it to the Hugging Face Hub or into Ollama/],
     ["/training", "Training", /method \(SFT, continued pre-training, DPO/],
     ["/team", "Team", /give each a role/],
   ])("%s explains what will be there", async (path, heading, text) => {

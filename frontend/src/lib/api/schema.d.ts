@@ -2525,6 +2525,11 @@ export interface components {
             data_kinds: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt")[];
             /** Description */
             description: string;
+            /**
+             * Help
+             * @description one plain sentence: when to use it
+             */
+            help: string;
             /** Name */
             name: string;
             /**
@@ -2538,6 +2543,11 @@ export interface components {
             };
             /** Reason */
             reason: string;
+            /**
+             * Title
+             * @description as the wizard names it
+             */
+            title: string;
         };
         /** MethodOptions */
         MethodOptions: {

@@ -28,8 +28,9 @@ export function ModelsRoute() {
         {header}
         <EmptyState title="No model versions yet">
           <p>
-            Each training run that finishes adds a model version here: a new model named after the job, or a new version of a
-            model you pick in the wizard. Compare versions, tag them (production, candidate) and start new jobs from them.
+            Each training run that finishes adds a model version here, in a model named after the job (a launch through the
+            API can name an existing model with <code>register_as</code>). Compare versions, tag them (production, candidate)
+            and start new jobs from them.
           </p>
         </EmptyState>
       </>

@@ -14,9 +14,10 @@ const prefVersion = "5a1b2c3d-0000-4000-8000-000000000002";
 const info = {
   version: "0.1.0",
   methods: [
-    { name: "sft", data_kinds: ["chat", "prompt_completion"], adapters: ["full", "lora", "qlora"], available: true },
-    { name: "dpo", data_kinds: ["preference"], adapters: ["full", "lora", "qlora"], available: true },
-    { name: "reward", data_kinds: ["preference"], adapters: ["full", "lora"], available: true },
+    // Titles and sentences as the training library's method catalogue gives them.
+    { name: "sft", title: "Supervised fine-tuning (SFT)", help: "Teaches the model to answer like your examples.", data_kinds: ["chat", "prompt_completion"], adapters: ["full", "lora", "qlora"], available: true },
+    { name: "dpo", title: "Direct preference optimisation (DPO)", help: "Learns from pairs of a better and a worse answer.", data_kinds: ["preference"], adapters: ["full", "lora", "qlora"], available: true },
+    { name: "reward", title: "Reward model", help: "Trains a scorer from preference pairs.", data_kinds: ["preference"], adapters: ["full", "lora"], available: true },
   ],
   data_kinds: [
     { name: "chat", description: "chat conversations" },

@@ -1,6 +1,6 @@
 import { RadioCard } from "@/components/ui/RadioCard";
 import { adapterDisabledReason, methodDisabledReason, type AdapterInfo, type MethodInfo } from "../../lib/compat";
-import { ADAPTER_HELP, METHOD_HELP } from "../../lib/explanations";
+import { ADAPTER_HELP } from "../../lib/explanations";
 import type { WizardForm } from "../../lib/wizard-form";
 
 export function GoalStep({
@@ -34,8 +34,9 @@ export function GoalStep({
               value={m.name}
               checked={form.method === m.name}
               onChange={chooseMethod}
-              title={METHOD_HELP[m.name]?.title ?? m.name.toUpperCase()}
-              description={METHOD_HELP[m.name]?.sentence ?? m.description}
+              // Titles and sentences come from the training library's method catalogue (/api/info).
+              title={m.title ?? m.name.toUpperCase()}
+              description={m.help ?? m.description}
               disabledReason={methodDisabledReason(m)}
             />
           ))}
