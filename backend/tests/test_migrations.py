@@ -121,3 +121,87 @@ def test_0004_renames_stored_dataset_kinds_and_back(pg_url):
         ("prompt_completion", "prompt_completion", "prompt_completion", "prompt_completion", ["prompt_completion", "text"]),
         (None, None, None, None, []),
     ]
+
+
+# -- 0010: the model registry backfills a version for every job that had already succeeded ----
+
+
+async def _seed_succeeded_job(url: str) -> dict:
+    import json
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        ids = {k: uuid.uuid4() for k in ("team", "user", "dataset", "version", "job", "failed")}
+        await conn.execute("INSERT INTO team (id, name, slug) VALUES ($1, 'T', 't')", ids["team"])
+        await conn.execute(
+            "INSERT INTO user_account (id, email, display_name, password_hash) VALUES ($1, 'ada@example.com', 'Ada', 'x')",
+            ids["user"])
+        await conn.execute("INSERT INTO dataset (id, team_id, name) VALUES ($1, $2, 'sums')", ids["dataset"], ids["team"])
+        await conn.execute(
+            "INSERT INTO dataset_version (id, dataset_id, number, sha256, operation, files, status)"
+            " VALUES ($1, $2, 1, 'x', 'upload', $3::jsonb, 'usable')",
+            ids["version"], ids["dataset"], json.dumps({"train": "datasets/sums/v1/train.jsonl"}))
+        finished = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+        config = json.dumps({"method": "sft", "adapter": "lora", "base_model": "tiny-llama",
+                             "dataset_version_id": str(ids["version"]), "mixture": []})
+        for job, status in ((ids["job"], "succeeded"), (ids["failed"], "failed")):
+            await conn.execute(
+                "INSERT INTO job (id, team_id, created_by, name, status, method, adapter, base_model, config, executor,"
+                " started_at, finished_at, result) VALUES ($1, $2, $3, 'sums-bot', $4, 'sft', 'lora', 'tiny-llama',"
+                " $5::jsonb, 'local', $6, $7, $8::jsonb)",
+                job, ids["team"], ids["user"], status, config, finished - timedelta(seconds=90), finished,
+                json.dumps({"metrics": {"train_loss": 1.25}}))
+        return {k: str(v) for k, v in ids.items()}
+    finally:
+        await conn.close()
+
+
+async def _registry_rows(url: str) -> tuple[list, list]:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        models = await conn.fetch("SELECT id, team_id, name, created_by, last_number FROM registered_model")
+        versions = await conn.fetch("SELECT model_id, team_id, number, job_id, output_key, lineage FROM model_version")
+    finally:
+        await conn.close()
+    return [dict(r) for r in models], [dict(r) for r in versions]
+
+
+def test_0010_backfills_a_version_for_each_succeeded_job(pg_url):
+    import json
+
+    url = _scratch_database(pg_url)
+    migrate.upgrade(url, "0009_dataset_fill")
+    ids = asyncio.run(_seed_succeeded_job(url))
+
+    migrate.upgrade(url, "0010_model_registry")
+    models, versions = asyncio.run(_registry_rows(url))
+    # One model named after the job, with one version: the failed job made none.
+    assert [(str(m["team_id"]), m["name"], str(m["created_by"]), m["last_number"]) for m in models] == [
+        (ids["team"], "sums-bot", ids["user"], 1)
+    ]
+    assert len(versions) == 1
+    version = versions[0]
+    assert (version["model_id"], str(version["team_id"]), version["number"], str(version["job_id"]), version["output_key"]) == (
+        models[0]["id"], ids["team"], 1, ids["job"], f"jobs/{ids['job']}/output")
+    lineage = json.loads(version["lineage"])
+    assert lineage["recorded"] == "backfilled"
+    assert set(lineage["unknown"]) == {
+        "base_model.files_sha256", "datasets.file_sha256", "libraries", "hardware.device_type", "hardware.device_name",
+        "evaluation", "files",
+    }
+    # What the database knew is recorded.
+    assert lineage["job_id"] == ids["job"] and lineage["job_name"] == "sums-bot"
+    assert lineage["launched_by"] == {"user_id": ids["user"], "name": "Ada"}
+    assert lineage["base_model"]["reference"] == "tiny-llama" and lineage["base_model"]["files_sha256"] is None
+    assert lineage["datasets"] == [{
+        "dataset_id": ids["dataset"], "dataset_name": "sums", "version_id": ids["version"], "version_number": 1,
+        "weight": 1.0, "file": "storage:datasets/sums/v1/train.jsonl", "file_sha256": None,
+    }]
+    assert lineage["duration_s"] == 90.0
+    assert lineage["metrics"] == {"train_loss": 1.25}
+    assert lineage["libraries"] == {} and lineage["files"] == []
+
+    migrate.downgrade(url, "0009_dataset_fill")
+    assert not {"registered_model", "model_version", "model_tag"} & asyncio.run(_tables(url))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
-from tuneforge.datasets import service
+from tuneforge.datasets import hub_import, service
 from tuneforge.datasets.deps import DatasetDep, Member, VersionDep, Viewer
 from tuneforge.datasets.ingest.detect import FORMATS
 from tuneforge.datasets.schemas import (
@@ -17,6 +17,7 @@ from tuneforge.datasets.schemas import (
     DropInvalidIn,
     FillPlaceholdersIn,
     FormatRead,
+    HubImportIn,
     IssuePage,
     MappingChangeIn,
     PreviewPage,
@@ -87,6 +88,19 @@ async def create_dataset(
                                     max_bytes=service.max_upload_bytes(settings))
     result = await service.create_dataset(session=session, storage=storage, team_id=team_id, user=user,
                                           dataset_id=dataset_id, received=received)
+    return _status(response, result)
+
+
+@router.post("/hub-imports", status_code=201, responses={
+    403: {"description": "private or gated on the Hub"}, 404: {"description": "no such dataset or revision on the Hub"},
+    413: {"description": "over the size cap"}, 503: {"description": "the Hub cannot be reached"}})
+async def import_from_hub(
+    team_id: uuid.UUID, body: HubImportIn, response: Response, session: SessionDep, storage: StorageDep,
+    settings: SettingsDep, user: CurrentUser, _: Member,
+) -> UploadResult:
+    """A new dataset (or, with `dataset_id`, a new version) from a Hugging Face Hub dataset's files, read like an upload."""
+    result = await hub_import.import_from_hub(session=session, storage=storage, settings=settings, team_id=team_id,
+                                              user=user, body=body)
     return _status(response, result)
 
 

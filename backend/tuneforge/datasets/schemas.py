@@ -31,6 +31,8 @@ class IngestOptionsIn(BaseModel):
         None, description='markdown transcripts: {"user": ["User:", {"regex": "^Q\\\\d*:"}], "assistant": [...], "system": [...]}')
     conversation_separator: str | dict[str, str] | None = Field(
         None, description="a line matching this ends one conversation and starts the next (transcripts)")
+    row_limit: int | None = Field(
+        None, ge=1, le=100_000_000, description="keep only the first this many rows of the files (e.g. a Hub import)")
 
 
 class MappingIn(BaseModel):
@@ -178,6 +180,32 @@ class DatasetRead(BaseModel):
     archived: bool
     versions: int
     latest_version: VersionRead | None
+
+
+class HubImportIn(BaseModel):
+    """Import a dataset from the Hugging Face Hub: its files for one config and split, read like an upload."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hub_id: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$",
+                        description="owner/name, e.g. 'HuggingFaceH4/no_robots'")
+    config: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                               description="the config (subset) folder; default: files under data/ or the top level")
+    split: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                              description="default: train (or all the files when none is named train)")
+    revision: str = Field("main", min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+                          description="branch, tag or commit sha; the version records the commit it resolved to")
+    row_limit: int | None = Field(None, ge=1, le=100_000_000, description="keep only the first this many rows")
+    name: str | None = Field(None, min_length=1, max_length=200, description="new dataset's name (default: the id)")
+    dataset_id: uuid.UUID | None = Field(None, description="add a version to this dataset instead of creating one")
+    base_model: BundledModelName = Field(DEFAULT_BASE_MODEL, description="whose tokenizer counts tokens")
+
+    @field_validator("hub_id", "revision")
+    @classmethod
+    def _no_dots(cls, value: str) -> str:
+        if ".." in value or "--" in value:
+            raise ValueError("must not contain '..' or '--'")
+        return value
 
 
 class UploadResult(BaseModel):

@@ -98,6 +98,7 @@ def _read_options(options: dict) -> ingest_lib.IngestOptions:
         max_zip_ratio=settings.dataset_max_zip_ratio,
         max_row_group_bytes=settings.dataset_max_row_group_bytes,
         max_row_bytes=settings.dataset_max_row_bytes,
+        max_rows=parsed.row_limit,
     )
 
 

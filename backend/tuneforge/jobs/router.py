@@ -18,11 +18,14 @@ from tuneforge.jobs.resolve import for_display, redact_tree
 from tuneforge.jobs.schemas import (
     ArtifactRead,
     BilledTo,
+    ConfigImportRead,
+    ConfigImportRequest,
     EstimateAccuracy,
     EstimateRead,
     EstimateRequest,
     GpuCatalogue,
     GpuRead,
+    ImportedJobConfig,
     JobCreate,
     JobEventRead,
     JobPage,
@@ -33,7 +36,8 @@ from tuneforge.jobs.schemas import (
     TemplateRead,
 )
 from tuneforge.storage import get_storage
-from tuneforge.training import catalogue
+from tuneforge.errors import BadRequest
+from tuneforge.training import catalogue, config_import
 from tuneforge.teams.models import Membership, Role
 
 router = APIRouter(tags=["jobs"])
@@ -70,6 +74,24 @@ def _spec_yaml(spec: dict[str, Any]) -> str:
 async def list_model_folders(settings: SettingsDep, user: CurrentUser) -> list[ModelFolder]:
     """Model folders on this server that any team may train from (TUNEFORGE_MODEL_DIRS)."""
     return [ModelFolder(**f) for f in await asyncio.to_thread(base_models.registered_folders, settings)]
+
+
+@router.post("/config-imports")
+async def import_training_config(data: ConfigImportRequest, user: CurrentUser) -> ConfigImportRead:
+    """Map a LLaMA-Factory or Axolotl training YAML onto a job configuration for the wizard: the config
+    (no dataset yet), every option that could not be mapped and why, and the datasets it names."""
+    try:
+        result = config_import.import_config(data.text, data.dataset_info)
+        config = ImportedJobConfig.model_validate(result.config)
+    except config_import.ConfigImportError as exc:
+        raise BadRequest(f"{exc.message}. {exc.hint}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadRequest(f"The imported {where} is not valid: {first['msg']}. Fix it in the file and import again.") from exc
+    return ConfigImportRead(
+        source=result.source, config=config, mapped=result.config, unmapped=result.unmapped, dataset_hint=result.dataset_hint
+    )
 
 
 @router.post("/teams/{team_id}/jobs", status_code=status.HTTP_201_CREATED)

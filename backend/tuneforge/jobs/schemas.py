@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tuneforge.jobs.models import Executor, JobStatus
 from tuneforge.training.catalogue import DEFAULT_BASE_MODEL
+from tuneforge.training.config_import import DatasetHint, UnmappedOption
 from tuneforge.training.spec import DataOptions, TrainingConfig
 
 # Parts of a training spec that are TuneForge's to fill: machine paths. (`debug`, the test hooks,
@@ -383,3 +384,31 @@ class ArtifactRead(BaseModel):
 class ModelFolder(BaseModel):
     name: str
     path: str
+
+
+class ConfigImportRequest(BaseModel):
+    """POST /config-imports: a LLaMA-Factory or Axolotl training YAML, and LLaMA-Factory's dataset_info.json."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=200_000, description="the training YAML, as written")
+    dataset_info: str | None = Field(
+        default=None, max_length=400_000, description="LLaMA-Factory's data/dataset_info.json (optional): names the datasets' files and columns"
+    )
+
+
+class ImportedJobConfig(JobCreate):
+    """An imported configuration: JobCreate with every mapped option set and TuneForge's defaults for the
+    rest, and no dataset yet (the user picks it in the wizard)."""
+
+    dataset_version_id: uuid.UUID | None = None  # type: ignore[assignment]
+
+
+class ConfigImportRead(BaseModel):
+    """What an imported config became (training.config_import.ImportResult, its config validated)."""
+
+    source: Literal["llamafactory", "axolotl"]
+    config: ImportedJobConfig
+    mapped: dict[str, Any] = Field(description="only the options the import set, in the config's shape")
+    unmapped: list[UnmappedOption] = Field(description="every option of the file that was not mapped, with why")
+    dataset_hint: list[DatasetHint] = Field(description="the datasets it names: what to upload and how its columns map")

@@ -18,7 +18,7 @@ import json
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from typing import Any, BinaryIO
 
 from tuneforge.datasets.ingest.detect import DOCUMENT_FORMATS, REFERENCE_SLOTS, Detection, Mapping, detect, mapping_from_user
@@ -68,6 +68,7 @@ class IngestOptions(ReadOptions):
     drop_invalid: bool = False
     drop_duplicates: bool = False
     drop_over_length: bool = False
+    max_rows: int | None = None  # read only the first this many rows (records) of the sources; None: all
 
 
 @dataclass
@@ -183,7 +184,7 @@ def ingest(
     kind = resolved.kind if resolved else None
     run.stats = Stats(kind, "tokens" if options.tokenizer is not None else "characters")
 
-    for row_number, record in enumerate(chain(sample, records), 1):
+    for row_number, record in enumerate(islice(chain(sample, records), options.max_rows), 1):
         _process(run, row_number, record, resolved, kind)
     _flush_lengths(run, kind)
 

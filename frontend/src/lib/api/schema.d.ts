@@ -107,6 +107,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/config-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Training Config
+         * @description Map a LLaMA-Factory or Axolotl training YAML onto a job configuration for the wizard: the config
+         *     (no dataset yet), every option that could not be mapped and why, and the datasets it names.
+         */
+        post: operations["import_training_config_api_config_imports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/credentials": {
         parameters: {
             query?: never;
@@ -645,6 +666,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/teams/{team_id}/datasets/hub-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import From Hub
+         * @description A new dataset (or, with `dataset_id`, a new version) from a Hugging Face Hub dataset's files, read like an upload.
+         */
+        post: operations["import_from_hub_api_teams__team_id__datasets_hub_imports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/teams/{team_id}/datasets/{dataset_id}": {
         parameters: {
             query?: never;
@@ -1136,6 +1177,51 @@ export interface components {
             /** Number */
             number: number;
         };
+        /**
+         * ConfigImportRead
+         * @description What an imported config became (training.config_import.ImportResult, its config validated).
+         */
+        ConfigImportRead: {
+            config: components["schemas"]["ImportedJobConfig"];
+            /**
+             * Dataset Hint
+             * @description the datasets it names: what to upload and how its columns map
+             */
+            dataset_hint: components["schemas"]["DatasetHint"][];
+            /**
+             * Mapped
+             * @description only the options the import set, in the config's shape
+             */
+            mapped: {
+                [key: string]: unknown;
+            };
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "llamafactory" | "axolotl";
+            /**
+             * Unmapped
+             * @description every option of the file that was not mapped, with why
+             */
+            unmapped: components["schemas"]["UnmappedOption"][];
+        };
+        /**
+         * ConfigImportRequest
+         * @description POST /config-imports: a LLaMA-Factory or Axolotl training YAML, and LLaMA-Factory's dataset_info.json.
+         */
+        ConfigImportRequest: {
+            /**
+             * Dataset Info
+             * @description LLaMA-Factory's data/dataset_info.json (optional): names the datasets' files and columns
+             */
+            dataset_info?: string | null;
+            /**
+             * Text
+             * @description the training YAML, as written
+             */
+            text: string;
+        };
         /** CredentialRead */
         CredentialRead: {
             /** Configured */
@@ -1214,6 +1300,41 @@ export interface components {
              * @default 0.1
              */
             validation_split: number;
+        };
+        /**
+         * DatasetHint
+         * @description One dataset the imported config trains on: upload it to TuneForge and map its columns so.
+         */
+        DatasetHint: {
+            /**
+             * Columns
+             * @description role -> the column (or tag) holding it
+             */
+            columns?: {
+                [key: string]: string;
+            };
+            /**
+             * Format
+             * @description alpaca, sharegpt, chat_template, completion, … as the source tool names it
+             */
+            format: string;
+            /**
+             * Kind
+             * @description the TuneForge data kind it becomes: chat, prompt_completion, preference, …
+             */
+            kind?: string | null;
+            /**
+             * Location
+             * @description the file, folder or Hub id the config reads it from
+             */
+            location?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
         };
         /** DatasetLineage */
         DatasetLineage: {
@@ -1720,6 +1841,55 @@ export interface components {
             /** Version */
             version: string;
         };
+        /**
+         * HubImportIn
+         * @description Import a dataset from the Hugging Face Hub: its files for one config and split, read like an upload.
+         */
+        HubImportIn: {
+            /**
+             * Base Model
+             * @description whose tokenizer counts tokens
+             * @default tiny-llama
+             * @enum {string}
+             */
+            base_model: "tiny-llama" | "SmolLM2-135M-Instruct";
+            /**
+             * Config
+             * @description the config (subset) folder; default: files under data/ or the top level
+             */
+            config?: string | null;
+            /**
+             * Dataset Id
+             * @description add a version to this dataset instead of creating one
+             */
+            dataset_id?: string | null;
+            /**
+             * Hub Id
+             * @description owner/name, e.g. 'HuggingFaceH4/no_robots'
+             */
+            hub_id: string;
+            /**
+             * Name
+             * @description new dataset's name (default: the id)
+             */
+            name?: string | null;
+            /**
+             * Revision
+             * @description branch, tag or commit sha; the version records the commit it resolved to
+             * @default main
+             */
+            revision: string;
+            /**
+             * Row Limit
+             * @description keep only the first this many rows
+             */
+            row_limit?: number | null;
+            /**
+             * Split
+             * @description default: train (or all the files when none is named train)
+             */
+            split?: string | null;
+        };
         /** HubModel */
         HubModel: {
             /** Downloads */
@@ -1854,6 +2024,92 @@ export interface components {
              */
             weight_decay?: number;
         };
+        /**
+         * ImportedJobConfig
+         * @description An imported configuration: JobCreate with every mapped option set and TuneForge's defaults for the
+         *     rest, and no dataset yet (the user picks it in the wizard).
+         */
+        ImportedJobConfig: {
+            /**
+             * Adapter
+             * @default lora
+             * @enum {string}
+             */
+            adapter: "full" | "lora" | "qlora";
+            /**
+             * Auto Oom Retry
+             * @default true
+             */
+            auto_oom_retry: boolean;
+            /**
+             * Auto Resume
+             * @default true
+             */
+            auto_resume: boolean;
+            /**
+             * Base Model
+             * @default tiny-llama
+             */
+            base_model: string;
+            data?: components["schemas"]["DataOptions"];
+            /** Dataset Version Id */
+            dataset_version_id?: string | null;
+            debug?: components["schemas"]["DebugSpec"];
+            eval?: components["schemas"]["EvalSpec"];
+            /** @default local */
+            executor: components["schemas"]["Executor"];
+            /**
+             * Gpu Type
+             * @description Modal GPU type, e.g. T4, L4, A10G, A100-80GB, H100
+             */
+            gpu_type?: string | null;
+            grpo?: components["schemas"]["GrpoSpec"];
+            hyperparameters?: components["schemas"]["Hyperparameters"];
+            lora?: components["schemas"]["LoraSpec"];
+            /**
+             * Merge Adapter
+             * @description Also save the LoRA merged into the base (output_dir/merged).
+             * @default false
+             */
+            merge_adapter: boolean;
+            /**
+             * Method
+             * @default sft
+             * @enum {string}
+             */
+            method: "sft" | "cpt" | "dpo" | "orpo" | "kto" | "simpo" | "cpo" | "grpo" | "reward";
+            method_options?: components["schemas"]["MethodOptions"];
+            /** Mixture */
+            mixture?: components["schemas"]["MixtureSource"][];
+            /** Name */
+            name?: string | null;
+            /** Preset */
+            preset?: ("quick" | "balanced" | "quality") | null;
+            /**
+             * Provider
+             * @default auto
+             * @enum {string}
+             */
+            provider: "auto" | "hf" | "unsloth";
+            qlora?: components["schemas"]["QLoraSpec"];
+            register_as?: components["schemas"]["RegisterAs"] | null;
+            /**
+             * Seed
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Timeout Minutes
+             * @default 1440
+             */
+            timeout_minutes: number;
+            /**
+             * Weight
+             * @description The main version's share in a mixture.
+             * @default 1
+             */
+            weight: number;
+        };
         /** Info */
         Info: {
             /** Adapters */
@@ -1931,6 +2187,11 @@ export interface components {
                     [key: string]: string;
                 })[];
             } | null;
+            /**
+             * Row Limit
+             * @description keep only the first this many rows of the files (e.g. a Hub import)
+             */
+            row_limit?: number | null;
         };
         /** IssuePage */
         IssuePage: {
@@ -3204,6 +3465,18 @@ export interface components {
             token_type: "bearer";
             user: components["schemas"]["UserRead"];
         };
+        /** UnmappedOption */
+        UnmappedOption: {
+            /** Key */
+            key: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Value
+             * @description the value as written (JSON for anything but a string)
+             */
+            value: string;
+        };
         /** UploadResult */
         UploadResult: {
             /**
@@ -3583,6 +3856,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_training_config_api_config_imports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfigImportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigImportRead"];
                 };
             };
             /** @description Validation Error */
@@ -4630,6 +4936,69 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    import_from_hub_api_teams__team_id__datasets_hub_imports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HubImportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResult"];
+                };
+            };
+            /** @description private or gated on the Hub */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such dataset or revision on the Hub */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description over the size cap */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the Hub cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -18,6 +18,7 @@ export type Info = Schemas["Info"];
 export type DatasetRead = Schemas["DatasetRead"];
 export type VersionRead = Schemas["VersionRead"];
 export type UploadResult = Schemas["UploadResult"];
+export type HubImportIn = Schemas["HubImportIn"];
 export type FormatRead = Schemas["FormatRead"];
 export type IssueRead = Schemas["IssueRead"];
 export type IssuePage = Schemas["IssuePage"];
@@ -66,3 +67,9 @@ export type VersionUpdate = Schemas["VersionUpdate"];
 export type CompareRead = Schemas["CompareRead"];
 export type CompareRow = Schemas["CompareRow"];
 export type LossCurve = Schemas["LossCurve"];
+
+// Importing LLaMA-Factory / Axolotl training configs (POST /config-imports)
+export type ConfigImportRequest = Schemas["ConfigImportRequest"];
+export type ConfigImportRead = Schemas["ConfigImportRead"];
+export type UnmappedOption = Schemas["UnmappedOption"];
+export type DatasetHint = Schemas["DatasetHint"];

@@ -10,6 +10,7 @@ import { useDatasets } from "@/lib/api/list-datasets";
 import type { DatasetRead } from "@/lib/api/types";
 import { useAllDatasets } from "../api/list-all-datasets";
 import { DatasetTable } from "../components/DatasetTable";
+import { HubImportForm } from "../components/HubImportForm";
 import { UploadForm } from "../components/UploadForm";
 
 export function DatasetsRoute() {
@@ -78,6 +79,11 @@ export function DatasetsRoute() {
         {team && team.role !== "viewer" && (
           <Card title="Upload a dataset">
             <UploadForm teamId={team.id} onUploaded={(result) => navigate(`/datasets/${result.dataset.id}`)} />
+          </Card>
+        )}
+        {team && team.role !== "viewer" && (
+          <Card title="Import from the Hugging Face Hub">
+            <HubImportForm teamId={team.id} onImported={(result) => navigate(`/datasets/${result.dataset.id}`)} />
           </Card>
         )}
         {team?.role === "viewer" && (

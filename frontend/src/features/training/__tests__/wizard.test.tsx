@@ -238,4 +238,61 @@ describe("the training wizard", () => {
     expect(screen.getByLabelText("Hugging Face model id")).toHaveAccessibleDescription(/A Hub id looks like organisation\/model-name\./);
     expect(screen.getByRole("button", { name: "Next" })).toBeDisabled();
   });
+
+  it("saves the result as a new version of a chosen model (register_as), restored from a job's config", async () => {
+    installFakeWebSocket();
+    startSession(tokenPair(1));
+    const model = (id: string, name: string, latest: number) => ({
+      id,
+      team_id: teamId,
+      name,
+      description: "",
+      created_at: "2026-11-22T01:00:00Z",
+      version_count: latest,
+      tags: {},
+      latest: { id: `v-${id}`, model_id: id, model_name: name, number: latest, tags: [] },
+    });
+    const api = installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      "GET /api/info": () => json(info),
+      "GET /api/credentials": () => json([]),
+      [`GET /api/jobs/${sourceJob}/config`]: () =>
+        json({
+          method: "sft",
+          adapter: "lora",
+          base_model: "tiny-llama",
+          dataset_version_id: chatVersion,
+          hyperparameters: { max_steps: 20 },
+          mixture: [],
+          executor: "local",
+          register_as: { model_name: "sums-bot" },
+        }),
+      [`GET /api/teams/${teamId}/models`]: () =>
+        json([model("m-old", "sums-bot", 1), model("m-prod", "support-bot", 3)]),
+      [`GET /api/teams/${teamId}/model-versions`]: () => json([]),
+      [`GET /api/teams/${teamId}/datasets`]: () => json([dataset("d-chat", "sums")]),
+      [`GET /api/teams/${teamId}/datasets/d-chat/versions`]: () => json([version(chatVersion, "d-chat", "chat")]),
+      [`GET /api/teams/${teamId}/jobs`]: () => json({ items: [], total: 0 }),
+      [`POST /api/teams/${teamId}/jobs/estimate`]: () =>
+        json({ chosen: null, targets: [], price_table_date: "2026-11-01", spec_yaml: "method: sft\n" }),
+      [`POST /api/teams/${teamId}/jobs`]: () => json(launchedJob, 201),
+      [`GET /api/teams/${teamId}/job-templates`]: () => json([]),
+      [`GET /api/jobs/${newJob}`]: () => json(launchedJob),
+      [`GET /api/jobs/${newJob}/artifacts`]: () => json([]),
+    });
+    const { user } = renderApp(`/training/new?from=${sourceJob}`);
+    expect(await screen.findByRole("heading", { name: "Step 1 of 6: Goal" })).toBeInTheDocument();
+    for (let i = 0; i < 5; i++) await user.click(await screen.findByRole("button", { name: "Next" }));
+
+    // Review: the config's model name came along; choose a new version of another model instead.
+    expect(await screen.findByRole("heading", { name: "Step 6 of 6: Review" })).toBeInTheDocument();
+    expect(screen.getByLabelText("A new model")).toBeChecked();
+    expect(screen.getByText("Named “sums-bot”.")).toBeInTheDocument();
+    await user.click(await screen.findByLabelText("A new version of a model"));
+    await user.selectOptions(screen.getByLabelText("Model"), "support-bot (latest v3)");
+    await user.click(screen.getByRole("button", { name: "Launch" }));
+    expect(await screen.findByRole("heading", { name: "SFT lora · tiny-llama · sums v1", level: 1 })).toBeInTheDocument();
+    const launched = api.callsTo("POST", `/api/teams/${teamId}/jobs`)[0]!.body as Record<string, unknown>;
+    expect(launched.register_as).toEqual({ model_id: "m-prod" });
+  });
 });

@@ -25,6 +25,11 @@ export type WizardForm = {
   executor: "local" | "modal";
   gpu_type: string;
   auto_resume: boolean;
+  /**
+   * Where the result goes (`register_as`): "new" is a new model, named `model_name` or (empty) after the
+   * job; "existing" adds a version to the registered model `model_id`.
+   */
+  register_as: { mode: "new" | "existing"; model_id: string; model_name: string };
 };
 
 export type FieldDef = {
@@ -228,6 +233,7 @@ export function emptyForm(): WizardForm {
     executor: "local",
     gpu_type: "",
     auto_resume: true,
+    register_as: { mode: "new", model_id: "", model_name: "" },
   };
 }
 
@@ -294,6 +300,9 @@ export function toJobCreate(form: WizardForm): JobCreate {
     ...(groups.run as Partial<JobCreate> | undefined),
   };
   if (form.name.trim()) body.name = form.name.trim();
+  const register = form.register_as;
+  if (register.mode === "existing" && register.model_id) body.register_as = { model_id: register.model_id };
+  else if (register.mode === "new" && register.model_name.trim()) body.register_as = { model_name: register.model_name.trim() };
   return body as JobCreate;
 }
 
@@ -320,6 +329,9 @@ export function fromConfig(config: Partial<JobSettings> & Record<string, unknown
   form.gpu_type = config.gpu_type ?? "";
   form.auto_resume = config.auto_resume ?? true;
   form.name = typeof config.name === "string" ? config.name : "";
+  const register = config.register_as;
+  if (register?.model_id) form.register_as = { mode: "existing", model_id: register.model_id, model_name: "" };
+  else if (register?.model_name) form.register_as = { mode: "new", model_id: "", model_name: register.model_name };
   const groups: Record<string, unknown> = {
     ...config,
     run: {

@@ -1,4 +1,4 @@
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { PageHeader } from "@/components/ui/Page";
@@ -7,7 +7,8 @@ import { useCurrentTeam } from "@/lib/auth/current-team";
 import { useInfo } from "@/lib/api/get-info";
 import { useJobConfig } from "../api/get-job-config";
 import { useTemplates } from "../api/list-templates";
-import type { JobCreate } from "@/lib/api/types";
+import type { ConfigImportRead, JobCreate } from "@/lib/api/types";
+import { ConfigImport, ImportNotice } from "../components/wizard/ConfigImport";
 import { TemplatePicker } from "../components/wizard/TemplatePicker";
 import { Wizard } from "../components/wizard/Wizard";
 import { emptyForm, fromConfig } from "../lib/wizard-form";
@@ -21,10 +22,12 @@ export function NewJobRoute() {
   const info = useInfo();
   const config = useJobConfig(from);
   const templates = useTemplates(templateId ? team?.id : undefined);
+  // A LLaMA-Factory / Axolotl config imported on this page: the wizard reopens on it (count = its key).
+  const [imported, setImported] = useState<{ result: ConfigImportRead; count: number } | null>(null);
 
   const template = templateId ? templates.data?.find((t) => t.id === templateId) : undefined;
   const error = info.error ?? config.error ?? templates.error ?? (templateId && templates.data && !template ? new Error("That template no longer exists.") : null);
-  const source = from ? config.data : templateId ? template?.config : undefined;
+  const source = from ? config.data : templateId ? template?.config : imported?.result.config;
   const waiting = !info.data || !team || (from && !config.data) || (templateId && !templates.data);
 
   const initial = useMemo(() => {
@@ -32,6 +35,7 @@ export function NewJobRoute() {
     const bundled = info.data.base_models.map((m) => String(m.name));
     return source ? fromConfig(source as Partial<JobCreate> & Record<string, unknown>, bundled) : emptyForm();
   }, [info.data, source]);
+  const onImported = (result: ConfigImportRead) => setImported((prev) => ({ result, count: (prev?.count ?? 0) + 1 }));
 
   const title = from ? "Run again with changes" : template ? `New job from “${template.name}”` : "New training job";
   return (
@@ -44,7 +48,14 @@ export function NewJobRoute() {
       ) : (
         <>
           {!from && !templateId && <TemplatePicker teamId={team.id} />}
-          <Wizard key={from ?? templateId ?? "new"} initial={initial} info={info.data} team={team} />
+          {!from && !templateId && <ConfigImport key={imported?.count ?? 0} onImported={onImported} />}
+          {imported && !from && !templateId && <ImportNotice result={imported.result} />}
+          <Wizard
+            key={from ?? templateId ?? (imported ? `import-${imported.count}` : "new")}
+            initial={initial}
+            info={info.data}
+            team={team}
+          />
         </>
       )}
     </>

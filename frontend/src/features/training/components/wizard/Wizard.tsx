@@ -25,6 +25,7 @@ import { formErrors, HUB_ID_HINT, HUB_ID_PATTERN, toJobCreate, type WizardForm }
 import { BaseModelStep } from "./BaseModelStep";
 import { DatasetStep, type VersionChoice } from "./DatasetStep";
 import { GoalStep } from "./GoalStep";
+import { RegisterAsField } from "./RegisterAsField";
 import { ReviewStep } from "./ReviewStep";
 import { SettingsStep } from "./SettingsStep";
 import { TargetStep } from "./TargetStep";
@@ -90,7 +91,7 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
         (Object.keys(errors).some((k) => k.startsWith("mixture")) ? "Fix the mixture rows." : null)),
     Object.keys(errors).length ? "Fix the highlighted settings." : null,
     form.executor === "modal" && !hasModalToken ? "Add a Modal token in Settings to run on Modal." : null,
-    null,
+    form.register_as.mode === "existing" && !form.register_as.model_id ? "Choose the model to add a version to." : null,
   ];
   const blocker = blockers[step];
 
@@ -168,7 +169,10 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
           />
         )}
         {step === 5 && (
-          <ReviewStep teamId={team.id} body={body} estimate={estimate.data} estimateError={estimate.error} datasets={choices} />
+          <div className="min-w-0 space-y-6">
+            <RegisterAsField teamId={team.id} form={form} update={update} />
+            <ReviewStep teamId={team.id} body={body} estimate={estimate.data} estimateError={estimate.error} datasets={choices} />
+          </div>
         )}
 
         <div className="mt-6 flex flex-wrap items-center justify-between gap-3 border-t border-slate-100 pt-4">
