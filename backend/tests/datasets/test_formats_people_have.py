@@ -108,6 +108,33 @@ def test_a_kto_job_on_messages_and_label_passes_check_spec(tmp_path):
     assert check_spec(spec, target=Target.standard_worker(), inspect_data=True)["data_kind"] == "unpaired_preference"
 
 
+def test_a_kto_job_trains_on_messages_and_label_rows(tmp_path, tmp_path_factory):
+    from tuneforge.training.event_stream import EventSink
+    from tuneforge.training.loading import build_tiny_llama
+    from tuneforge.training.runner import run as train
+
+    model_cache = tmp_path_factory.mktemp("model-cache")
+    build_tiny_llama(model_cache / "tiny-llama")
+    rows = [_kto_chat(f"Is {i} even?", "yes" if i % 2 == 0 else "no", i % 2 == 0) for i in range(16)]
+    _, _, data = run(tmp_path, {"kto.jsonl": jsonl(rows)})
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(data)
+    spec = TrainingSpec.model_validate({
+        "method": "kto", "adapter": "lora", "base_model": "tiny-llama", "model_cache_dir": str(model_cache),
+        "data": {"sources": [{"path": str(path)}], "max_length": 64, "validation_split": 0.0},
+        "hyperparameters": {"max_steps": 2, "batch_size": 4, "logging_steps": 1},
+        "eval": {"enabled": False}, "output_dir": str(tmp_path / "out"),
+    })
+    sink = EventSink()
+    result = train(spec, sink=sink)
+    assert result.status == "finished", result.error
+    [started] = sink.of_type("started")
+    assert started["data_kind"] == "unpaired_preference"
+    # KTO's own numbers reach the events: the labels were read, not dropped.
+    metrics = sink.of_type("metric")
+    assert any(any(key.startswith("rewards/") for key in m) for m in metrics), metrics
+
+
 # -- OpenAI preference fine-tuning ---------------------------------------------------------------------------
 
 

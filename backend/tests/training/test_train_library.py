@@ -21,7 +21,7 @@ def test_capabilities_say_what_runs_here_and_why_not():
     assert set(caps["methods"]) == {"sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "grpo", "reward"}
     assert caps["methods"]["kto"]["data_kinds"] == ["unpaired_preference"]
     # One vocabulary: every kind a method names is listed, with the label the SPA shows.
-    assert list(caps["data_kinds"]) == ["chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt"]
+    assert list(caps["data_kinds"]) == ["chat", "tool_chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt"]
     assert {k for m in caps["methods"].values() for k in m["data_kinds"]} == set(caps["data_kinds"])
     assert caps["data_kinds"]["chat"] == {"description": "chat conversations"}
     assert caps["providers"]["hf"]["available"]

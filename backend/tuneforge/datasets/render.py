@@ -38,14 +38,35 @@ def _as_turns(value: Any, role: str) -> list[dict]:
     return value if isinstance(value, list) else [{"role": role, "content": value}]
 
 
+def _with_tool_template(tokenizer):
+    """As training does with chat_template 'auto': a template that cannot render tools is replaced
+    by chatml-tools (on a copy: the tokenizer may be shared)."""
+    import copy
+
+    from tuneforge.training.data import template_supports_tools
+    from tuneforge.training.loading import CHAT_TEMPLATES
+
+    own = getattr(tokenizer, "chat_template", None)
+    if template_supports_tools(own if isinstance(own, str) else None):
+        return tokenizer
+    tokenizer = copy.copy(tokenizer)
+    tokenizer.chat_template = CHAT_TEMPLATES["chatml-tools"]
+    return tokenizer
+
+
 def render_row(row: dict, kind: str, tokenizer, *, max_length: int) -> list[dict]:
     from tuneforge.training.data import as_messages, assistant_char_spans
 
     if kind == "text":
         return [{"label": "document", **_tokens(tokenizer, row["text"], [(0, len(row["text"]))], max_length)}]
+    if kind == "tool_chat":
+        tokenizer = _with_tool_template(tokenizer)
     if not getattr(tokenizer, "chat_template", None):
         raise RenderError("this base model has no chat template, so chat rows cannot be rendered")
     try:
+        if kind == "tool_chat":  # the assistant's calls and answers; never tool results or definitions
+            text, spans = assistant_char_spans(tokenizer, as_messages(row), row.get("tools"))
+            return [{"label": "conversation", **_tokens(tokenizer, text, spans, max_length)}]
         if kind in ("chat", "prompt_completion"):
             text, spans = assistant_char_spans(tokenizer, as_messages(row))
             return [{"label": "conversation", **_tokens(tokenizer, text, spans, max_length)}]

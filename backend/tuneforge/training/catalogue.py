@@ -46,7 +46,8 @@ METHOD_CATALOGUE: dict[str, MethodEntry] = {
         MethodEntry(
             "sft", "Supervised fine-tuning (SFT)", "Supervised fine-tuning on conversations or prompt/completion pairs",
             "Teaches the model to answer like your examples; use it when you have good conversations or prompt/answer pairs.",
-            ("chat", "prompt_completion"), (2e-5, 2e-4), "sft", suggest_for=("chat", "prompt_completion"), unsloth=True,
+            ("chat", "prompt_completion", "tool_chat"), (2e-5, 2e-4), "sft", suggest_for=("chat", "prompt_completion", "tool_chat"),
+            unsloth=True,
         ),
         MethodEntry(
             "cpt", "Continued pre-training (CPT)", "Continued pre-training on raw text",

@@ -98,17 +98,43 @@ def as_messages(row: dict) -> list[dict]:
     return messages
 
 
+_TOOL_KEYS = ("tool_calls", "tool_call_id", "name")
+
+
 def _turn(message: dict) -> dict:
-    """role and content, and a per-message loss_weight (0: not trained) when the row has one."""
+    """role and content, tool calling's keys, and a per-message loss_weight (0: not trained) when
+    the row has one."""
     turn = {"role": message["role"], "content": message["content"]}
+    for key in _TOOL_KEYS:
+        if key in message:
+            turn[key] = message[key]
     if "loss_weight" in message:
         turn["loss_weight"] = message["loss_weight"]
     return turn
 
 
+def _template_call(call: dict) -> dict:
+    """A canonical tool call as chat templates expect it: arguments as an object (canonical rows
+    keep OpenAI's JSON text)."""
+    function = dict(call["function"])
+    if isinstance(function.get("arguments"), str):
+        try:
+            function["arguments"] = json.loads(function["arguments"])
+        except json.JSONDecodeError:
+            pass
+    return {**call, "function": function}
+
+
 def _plain(messages: list[dict]) -> list[dict]:
-    """Messages as the chat template and trl see them: role and content only."""
-    return [{"role": m["role"], "content": m["content"]} for m in messages]
+    """Messages as the chat template and trl see them: role and content (and tool calling's keys)."""
+    plain = []
+    for m in messages:
+        turn = {"role": m["role"], "content": m["content"]}
+        for key in _TOOL_KEYS:
+            if key in m:
+                turn[key] = [_template_call(c) for c in m[key]] if key == "tool_calls" else m[key]
+        plain.append(turn)
+    return plain
 
 
 def prompt_messages(row: dict) -> list[dict]:
@@ -154,22 +180,40 @@ def to_conversational_preference(row: dict) -> dict:
 # -- tokenisation with loss masks --------------------------------------------------------------
 
 
-def _render(tokenizer, messages: list[dict], add_generation_prompt: bool = False) -> str:
+def _render(tokenizer, messages: list[dict], add_generation_prompt: bool = False, tools: list[dict] | None = None) -> str:
+    if tools:
+        return tokenizer.apply_chat_template(
+            messages, tools=tools, tokenize=False, add_generation_prompt=add_generation_prompt
+        )
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
 
 
-def assistant_char_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tuple[int, int]]]:
+def render_text(tokenizer, messages: list[dict], *, tools: list[dict] | None = None,
+                add_generation_prompt: bool = False) -> str:
+    """A conversation (tool calls and results included) rendered with the chat template."""
+    return _render(tokenizer, _plain(messages), add_generation_prompt, tools)
+
+
+def template_supports_tools(template: str | None) -> bool:
+    """Whether a chat template renders tool definitions: its source uses the `tools` variable."""
+    import re
+
+    return bool(template) and re.search(r"\btools\b", template) is not None
+
+
+def assistant_char_spans(tokenizer, messages: list[dict], tools: list[dict] | None = None) -> tuple[str, list[tuple[int, int]]]:
     """The rendered conversation and the character spans of its trained assistant turns (all of
-    them but those with loss_weight 0)."""
+    them but those with loss_weight 0): the answers and tool calls, never tool results or the
+    tool definitions (those sit in the system turn or before the first message)."""
     weights = [m.get("loss_weight", 1) for m in messages]
     messages = _plain(messages)
-    text = _render(tokenizer, messages)
+    text = _render(tokenizer, messages, tools=tools)
     spans = []
     for i, message in enumerate(messages):
         if message["role"] != "assistant" or weights[i] == 0:
             continue
-        before = _render(tokenizer, messages[:i], add_generation_prompt=True)
-        through = _render(tokenizer, messages[: i + 1])
+        before = _render(tokenizer, messages[:i], add_generation_prompt=True, tools=tools)
+        through = _render(tokenizer, messages[: i + 1], tools=tools)
         if not text.startswith(before) or not text.startswith(through):
             raise DatasetError(
                 "the chat template does not render conversations incrementally, so assistant turns "
@@ -182,9 +226,11 @@ def assistant_char_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tup
     return text, spans
 
 
-def tokenize_conversation(tokenizer, messages: list[dict], *, max_length: int, loss_on: str) -> dict | None:
+def tokenize_conversation(
+    tokenizer, messages: list[dict], *, max_length: int, loss_on: str, tools: list[dict] | None = None
+) -> dict | None:
     """input_ids and labels (-100 outside assistant spans). None when nothing is left to train."""
-    text, spans = assistant_char_spans(tokenizer, messages)
+    text, spans = assistant_char_spans(tokenizer, messages, tools)
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     input_ids = encoded["input_ids"]
     if loss_on == "all":
@@ -203,7 +249,9 @@ def tokenize_conversation(tokenizer, messages: list[dict], *, max_length: int, l
 def tokenize_sft(tokenizer, rows: list[dict], *, max_length: int, loss_on: str, packing: bool) -> list[dict]:
     examples = []
     for row in rows:
-        example = tokenize_conversation(tokenizer, as_messages(row), max_length=max_length, loss_on=loss_on)
+        example = tokenize_conversation(
+            tokenizer, as_messages(row), max_length=max_length, loss_on=loss_on, tools=row.get("tools")
+        )
         if example is not None:
             examples.append(example)
     if not examples:

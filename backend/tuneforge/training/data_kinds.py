@@ -3,6 +3,7 @@
 A kind names a row shape; the row keys themselves are the canonical ones:
 
     chat                 {"messages": [{"role", "content"}, ...]}
+    tool_chat            {"messages": [... assistant "tool_calls", "tool" results ...], "tools": [...]}  (OpenAI shape)
     prompt_completion    {"prompt", "completion"}
     preference           {"prompt", "chosen", "rejected"}
     unpaired_preference  {"prompt", "completion", "label": true/false}   (KTO)
@@ -21,13 +22,14 @@ from typing import Literal, get_args
 from tuneforge.training.catalogue import METHOD_CATALOGUE
 from tuneforge.training.exceptions import DatasetError
 
-DataKind = Literal["chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt"]
+DataKind = Literal["chat", "tool_chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt"]
 DATA_KINDS: tuple[DataKind, ...] = get_args(DataKind)
 
 # One label per kind: shown by the wizard and used in the training library's error messages
 # ("KTO needs labelled completions (good or bad); this dataset is chat conversations").
 DATA_KIND_DESCRIPTIONS: dict[str, str] = {
     "chat": "chat conversations",
+    "tool_chat": "conversations with tool calls",
     "prompt_completion": "prompt/completion pairs",
     "preference": "preference pairs (prompt/chosen/rejected)",
     "unpaired_preference": "labelled completions (good or bad)",
@@ -53,7 +55,7 @@ def row_kind(row: dict) -> DataKind:
     """The kind of one canonical row."""
     keys = set(row)
     if "messages" in keys:
-        return "chat"
+        return "tool_chat" if "tools" in keys else "chat"
     if {"prompt", "chosen", "rejected"} <= keys:
         return "preference"
     if {"prompt", "completion", "label"} <= keys:

@@ -18,7 +18,9 @@ answers generated.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,6 +97,69 @@ def prompt_and_reference(row: dict) -> tuple[list[dict], str] | None:
     return prompt_messages(row), reference
 
 
+# -- tool calls -----------------------------------------------------------------------------------------
+
+_TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
+
+
+def tool_call_prompt(row: dict) -> list[dict] | None:
+    """A tool row's conversation up to its first assistant tool call (what the model should call
+    a tool from), or None when it has none."""
+    from tuneforge.training.data import as_messages, _plain
+
+    if "tools" not in row or "messages" not in row:
+        return None
+    messages = as_messages(row)
+    for index, message in enumerate(messages):
+        if message["role"] == "assistant" and message.get("tool_calls"):
+            return _plain(messages[:index]) if index else None
+    return None
+
+
+def tool_call_validity(text: str, tools: list[dict]) -> tuple[int, int]:
+    """(valid, total) over the <tool_call>...</tool_call> blocks of a generation: valid when the block
+    is JSON {"name", "arguments"} naming a defined tool, with arguments a JSON object (or JSON text of one)."""
+    defined = {t.get("function", t).get("name") for t in tools if isinstance(t, dict)}
+    blocks = _TOOL_CALL.findall(text)
+    valid = 0
+    for block in blocks:
+        try:
+            call = json.loads(block.strip())
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(call, dict) or call.get("name") not in defined:
+            continue
+        arguments = call.get("arguments", {})
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except json.JSONDecodeError:
+                continue
+        valid += isinstance(arguments, dict)
+    return valid, len(blocks)
+
+
+def _tool_call_report(model, tokenizer, rows: list[dict], settings: EvalSettings, phase) -> dict | None:
+    """The share of generated tool calls that parse and name a defined tool with valid JSON arguments."""
+    cases = [(p, r["tools"]) for r in rows if (p := tool_call_prompt(r)) is not None][: settings.generation_samples]
+    if not cases:
+        return None
+    answers = generate_answers(
+        model, tokenizer, [p for p, _ in cases], max_new_tokens=settings.max_new_tokens, batch_size=settings.batch_size,
+        progress=_progress(phase, "Generating the fine-tuned model's tool calls", "samples"),
+        tools=[t for _, t in cases], skip_special_tokens=False,
+    )
+    valid = total = 0
+    for answer, (_, tools) in zip(answers, cases, strict=True):
+        v, n = tool_call_validity(answer, tools)
+        valid, total = valid + v, total + n
+    return {
+        "tool_call_valid_rate": valid / total if total else 0.0,
+        "tool_calls_generated": total,
+        "tool_call_prompts": len(cases),
+    }
+
+
 # -- eval loss ----------------------------------------------------------------------------------------
 
 
@@ -110,7 +175,7 @@ def _loss_examples(tokenizer, rows: list[dict], settings: EvalSettings) -> list[
         if messages is None:
             continue
         example = tokenize_conversation(
-            tokenizer, messages, max_length=settings.max_length, loss_on=settings.loss_on
+            tokenizer, messages, max_length=settings.max_length, loss_on=settings.loss_on, tools=row.get("tools")
         )
         if example is not None:
             examples.append(example)
@@ -174,13 +239,19 @@ def generate_answers(
     max_new_tokens: int,
     batch_size: int,
     progress: Progress | None = None,
+    tools: list[list[dict] | None] | None = None,
+    skip_special_tokens: bool = True,
 ) -> list[str]:
     """Greedy answers, batched with left padding (decoder-only models continue from the right);
-    `progress(answers done, prompts)` before each batch and at the end."""
+    `progress(answers done, prompts)` before each batch and at the end. `tools`: each prompt's tool
+    definitions (tool calling rows), rendered by the chat template."""
     import torch
 
+    from tuneforge.training.data import render_text
+
     device = next(model.parameters()).device
-    texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
+    tools = tools or [None] * len(prompts)
+    texts = [render_text(tokenizer, p, tools=t, add_generation_prompt=True) for p, t in zip(prompts, tools, strict=True)]
     answers: list[str] = []
     padding_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
@@ -202,7 +273,7 @@ def generate_answers(
                     eos_token_id=tokenizer.eos_token_id,
                 )
                 new_tokens = output[:, encoded["input_ids"].shape[1] :]
-                answers += [t.strip() for t in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+                answers += [t.strip() for t in tokenizer.batch_decode(new_tokens, skip_special_tokens=skip_special_tokens)]
         if progress is not None:
             progress(len(texts), len(texts))
     finally:
@@ -262,15 +333,17 @@ def _evaluate(
     )
     summary: dict[str, Any] = {"eval_loss": loss, "perplexity": perplexity(loss), "loss_examples": len(loss_examples)}
 
-    pairs = [p for p in (prompt_and_reference(r) for r in rows) if p is not None]
-    pairs = pairs[: settings.generation_samples]
+    picked = [(p, r.get("tools")) for r in rows if (p := prompt_and_reference(r)) is not None]
+    picked = picked[: settings.generation_samples]
+    pairs = [p for p, _ in picked]
+    pair_tools = [t for _, t in picked]  # tool calling rows: their definitions, rendered by the template
     prompts = [p for p, _ in pairs]
     references = [r for _, r in pairs]
     samples: list[dict] = []
     if pairs:
         tuned = generate_answers(
             model, tokenizer, prompts, max_new_tokens=settings.max_new_tokens, batch_size=settings.batch_size,
-            progress=_progress(phase, "Generating the fine-tuned model's answers", "samples"),
+            progress=_progress(phase, "Generating the fine-tuned model's answers", "samples"), tools=pair_tools,
         )
         summary["fine_tuned"] = text_metrics.score_predictions(tuned, references)
         samples = [
@@ -283,6 +356,9 @@ def _evaluate(
             for prompt, reference, answer in zip(prompts, references, tuned, strict=True)
         ]
     summary["generation_samples"] = len(pairs)
+    tool_calls = _tool_call_report(model, tokenizer, rows, settings, phase)
+    if tool_calls is not None:
+        summary.update(tool_calls)
 
     if settings.compare_base and (pairs or loss_examples):
         if phase is not None:
@@ -300,6 +376,7 @@ def _evaluate(
                         base, tokenizer, prompts, max_new_tokens=settings.max_new_tokens,
                         batch_size=settings.batch_size,
                         progress=_progress(phase, "Generating the base model's answers", "samples"),
+                        tools=pair_tools,
                     )
                     summary["base"] = text_metrics.score_predictions(base_answers, references)
                     for sample, answer, reference in zip(samples, base_answers, references, strict=True):

@@ -45,10 +45,40 @@ CHAT_TEMPLATES: dict[str, str] = {
         "{% for message in messages %}{{ '<|' + message['role'] + '|>\n' + message['content'] + eos_token + '\n' }}"
         "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}"
     ),
+    # Hermes/Qwen-style ChatML with tool calling: the definitions in the system turn inside <tools></tools>,
+    # calls as <tool_call>{"name": ..., "arguments": ...}</tool_call> in the assistant turn, each result a
+    # `tool` turn inside <tool_response></tool_response>.
+    "chatml-tools": (
+        "{%- if tools %}{{ '<|im_start|>system\n' }}"
+        "{%- if messages and messages[0]['role'] == 'system' %}{{ messages[0]['content'] + '\n\n' }}{%- endif %}"
+        "{{ '# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+        "You are provided with function signatures within <tools></tools> XML tags:\n<tools>' }}"
+        "{%- for tool in tools %}{{ '\n' }}{{ tool | tojson }}{%- endfor %}"
+        "{{ '\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
+        "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}"
+        "\n</tool_call><|im_end|>\n' }}"
+        "{%- endif %}"
+        "{%- for message in messages %}"
+        "{%- if not (tools and loop.first and message['role'] == 'system') %}"
+        "{{ '<|im_start|>' + message['role'] + '\n' }}"
+        "{%- if message['role'] == 'tool' %}{{ '<tool_response>\n' + message['content'] + '\n</tool_response>' }}"
+        "{%- else %}{{ message['content'] }}"
+        "{%- for call in message.get('tool_calls') or [] %}"
+        "{%- set function = call['function'] if call['function'] is defined else call %}"
+        "{%- if not loop.first or message['content'] %}{{ '\n' }}{%- endif %}"
+        "{{ '<tool_call>\n{\"name\": \"' + function['name'] + '\", \"arguments\": ' }}"
+        "{%- if function['arguments'] is string %}{{ function['arguments'] }}{%- else %}{{ function['arguments'] | tojson }}{%- endif %}"
+        "{{ '}\n</tool_call>' }}"
+        "{%- endfor %}{%- endif %}"
+        "{{ '<|im_end|>\n' }}"
+        "{%- endif %}"
+        "{%- endfor %}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{%- endif %}"
+    ),
 }
 # Special tokens a named template needs in the vocabulary, and the token that ends an assistant turn.
 TEMPLATE_TOKENS: dict[str, tuple[list[str], str | None]] = {
     "chatml": (["<|im_start|>", "<|im_end|>"], "<|im_end|>"),
+    "chatml-tools": (["<|im_start|>", "<|im_end|>"], "<|im_end|>"),
     "llama-3": (["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"], "<|eot_id|>"),
     "alpaca": ([], None),
     "zephyr": ([], None),
@@ -262,17 +292,24 @@ def resolve_base_model(name_or_path: str, cache_dir: Path | None = None) -> Path
 # -- tokenizer and model loading ----------------------------------------------------------------
 
 
-def load_tokenizer(path: Path, chat_template: str = "auto"):
+def load_tokenizer(path: Path, chat_template: str = "auto", *, tools: bool = False):
     """The tokenizer with a chat template (its own, or the named fallback) and a pad token.
 
+    `tools`: the data has tool calls; with chat_template 'auto', a tokenizer template that does not
+    render tools is replaced by 'chatml-tools' (the returned name says so).
     Returns (tokenizer, template_name, added_tokens) - added_tokens > 0 means the model's
     embeddings must be resized.
     """
     from transformers import AutoTokenizer
 
+    from tuneforge.training.data import template_supports_tools
+
     tokenizer = AutoTokenizer.from_pretrained(path)
     added = 0
     name = "tokenizer"
+    own = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else None
+    if chat_template == "auto" and tools and not template_supports_tools(own):
+        chat_template = "chatml-tools"
     if chat_template != "auto" or not tokenizer.chat_template:
         name = "chatml" if chat_template == "auto" else chat_template
         if name not in CHAT_TEMPLATES:

@@ -439,7 +439,11 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     sink.log(f"{len(train_rows)} training rows, {len(eval_rows)} held out; loading base model {spec.base_model}")
     sink.phase("loading_model", f"Loading the base model {spec.base_model}")
     base_path = resolve_base_model(spec.base_model, cache_dir)
-    tokenizer, template_name, added_tokens = load_tokenizer(base_path, spec.data.chat_template)
+    tools = facts.get("data_kind") == "tool_chat"
+    tokenizer, template_name, added_tokens = load_tokenizer(base_path, spec.data.chat_template, tools=tools)
+    if tools and spec.data.chat_template == "auto" and template_name == "chatml-tools":
+        facts["chat_template_note"] = "the base model's chat template does not render tools; using chatml-tools"
+        sink.log(facts["chat_template_note"])
     _write_json(output_dir / "spec.json", spec.model_dump(mode="json"))
 
     resume = spec.resume_from_checkpoint

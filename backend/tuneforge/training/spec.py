@@ -84,7 +84,8 @@ class DataOptions(_Strict):
         "assistant", description="Train on assistant/completion tokens only, or on every token."
     )
     chat_template: str = Field(
-        "auto", description="'auto' (the tokenizer's, else chatml) or a named one: chatml, llama-3, alpaca, zephyr."
+        "auto", description="'auto' (the tokenizer's, else chatml; chatml-tools for tool calling when the tokenizer's cannot render tools) "
+        "or a named one: chatml, chatml-tools, llama-3, alpaca, zephyr."
     )
     max_rows: int | None = Field(None, ge=1)
 
@@ -600,6 +601,16 @@ def check_spec(spec: TrainingSpec, *, target: Target | None = None, inspect_data
             )
         if method == "grpo":
             _check_reference_columns(spec, kind)
+        if kind == "tool_chat" and spec.data.chat_template != "auto":
+            from tuneforge.training.data import template_supports_tools
+            from tuneforge.training.loading import CHAT_TEMPLATES
+
+            if not template_supports_tools(CHAT_TEMPLATES.get(spec.data.chat_template)):
+                raise SpecError(
+                    f"the chat template {spec.data.chat_template!r} does not support tools, so the tool definitions, "
+                    "calls and results of this dataset cannot be rendered",
+                    "use chat_template: chatml-tools (or 'auto': the model's own template when it supports tools).",
+                )
         facts["data_kind"] = kind
     return facts
 

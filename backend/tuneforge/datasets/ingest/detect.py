@@ -15,7 +15,7 @@ from typing import Any
 from tuneforge.training.data_kinds import DataKind
 
 # The kinds a dataset can be: every data kind (prompt-only rows come from the prompt_only format).
-KINDS: tuple[DataKind, ...] = ("chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt")
+KINDS: tuple[DataKind, ...] = ("chat", "tool_chat", "prompt_completion", "preference", "unpaired_preference", "text", "prompt")
 # The reference slots of prompt-only (RL) rows: kept under these names, for GRPO rewards
 # (grpo.rewards[].reference_column).
 REFERENCE_SLOTS: tuple[str, ...] = ("solution", "answer", "ground_truth", "reference")
@@ -39,6 +39,14 @@ FORMATS: dict[str, Format] = {
                {"system": ("system", "system_prompt")}),
         Format("sharegpt", "chat", "ShareGPT conversations (from/value)",
                {"messages": ("conversations", "conversation", "messages", "chat", "dialog", "turns")},
+               {"system": ("system", "system_prompt")}),
+        Format("openai_tools", "tool_chat", "OpenAI chat with tool calls (messages with tool_calls/tool + tools)",
+               {"messages": ("messages", "conversation", "conversations", "chat", "dialog", "dialogue", "turns"),
+                "tools": ("tools", "functions")},
+               {"system": ("system", "system_prompt")}),
+        Format("sharegpt_tools", "tool_chat", "ShareGPT conversations with tool calls (function_call/observation + tools)",
+               {"messages": ("conversations", "conversation", "messages", "chat", "dialog", "turns"),
+                "tools": ("tools", "functions")},
                {"system": ("system", "system_prompt")}),
         Format("preference", "preference", "Preference pairs (prompt/chosen/rejected)",
                {"prompt": ("prompt", "question", "instruction"), "chosen": ("chosen",), "rejected": ("rejected",)}),
@@ -76,10 +84,10 @@ FORMATS: dict[str, Format] = {
 }
 # Formats whose rows do not come from columns: documents and markdown transcripts.
 DOCUMENT_FORMATS: dict[str, DataKind] = {"documents": "text", "markdown_chat": "chat"}
-DEFAULT_FORMAT_FOR_KIND: dict[str, str] = {"chat": "openai", "prompt_completion": "prompt_completion",
+DEFAULT_FORMAT_FOR_KIND: dict[str, str] = {"chat": "openai", "tool_chat": "openai_tools", "prompt_completion": "prompt_completion",
                                            "preference": "preference", "unpaired_preference": "kto", "text": "text",
                                            "prompt": "prompt_only"}
-_PRIORITY = ["kto_chat", "openai", "sharegpt", "preference", "sharegpt_preference", "openai_preference", "anthropic_hh",
+_PRIORITY = ["openai_tools", "sharegpt_tools", "kto_chat", "openai", "sharegpt", "preference", "sharegpt_preference", "openai_preference", "anthropic_hh",
              "implicit_preference", "kto", "alpaca", "dolly", "prompt_completion", "question_answer", "text",
              "prompt_only"]
 
@@ -178,8 +186,8 @@ def _match(fmt: Format, by_lower: dict[str, str], sample: list[dict]) -> Mapping
         if found is not None:
             columns[slot] = found
     # Content checks where the column names alone are not enough.
-    if fmt.kind == "chat":
-        if _turn_style(_first_value(sample, columns["messages"])) != fmt.name:
+    if fmt.kind in ("chat", "tool_chat"):
+        if _turn_style(_first_value(sample, columns["messages"])) != fmt.name.removesuffix("_tools"):
             return None
     if fmt.name == "kto_chat" and _turn_style(_first_value(sample, columns["messages"])) is None:
         return None

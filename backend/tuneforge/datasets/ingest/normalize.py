@@ -7,6 +7,7 @@ so nothing is lost, and reports the problem.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -103,6 +104,123 @@ def normalize_messages(value: Any, column: str, problems: list[Problem]) -> list
                     "Set loss_weight to 0 or 1, or remove it.", column))
                 return None
             canonical["loss_weight"] = weight
+        turns.append(canonical)
+    return turns
+
+
+# -- tool calling ----------------------------------------------------------------------------------
+# Canonical tool rows are OpenAI's shape: {"messages": [...], "tools": [{"type": "function", "function": {...}}]};
+# an assistant turn may carry "tool_calls": [{"type": "function", "function": {"name", "arguments"}}] (arguments
+# as JSON text, as OpenAI writes them) and tool results are {"role": "tool", "content", "tool_call_id"?, "name"?}.
+_TOOL_CALL_ROLES = frozenset({"function_call", "tool_call", "tool_calls"})
+_TOOL_RESULT_ROLES = frozenset({"observation", "tool", "function", "tool_response", "ipython"})
+
+
+def normalize_tools(value: Any, column: str, problems: list[Problem]) -> list[dict] | None:
+    """tools as a list (or JSON text) of OpenAI {"type": "function", "function": {...}} or bare
+    {"name", "description", "parameters"} definitions -> the OpenAI shape."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem("error", "invalid_tools", f"{column!r} is not valid JSON ({exc.msg})",
+                                    'Write the tool definitions as a JSON list: [{"name": ..., "parameters": {...}}].',
+                                    column))
+            return None
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        problems.append(Problem("error", "invalid_tools", f"{column!r} must be a list of tool definitions",
+                                'Write [{"name": ..., "description": ..., "parameters": {...}}].', column))
+        return None
+    tools = []
+    for index, tool in enumerate(value, 1):
+        function = tool.get("function") if isinstance(tool, dict) and isinstance(tool.get("function"), dict) else tool
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str) or not function["name"].strip():
+            problems.append(Problem("error", "invalid_tools", f"tool definition {index} has no name",
+                                    'Every tool needs {"name": ..., "parameters": {...}}.', column))
+            return None
+        tools.append({"type": "function", "function": function})
+    return tools
+
+
+def _tool_call(call: Any) -> dict | None:
+    """{"name", "arguments"} or OpenAI's {"type", "id"?, "function": {...}} -> the canonical call
+    (arguments as JSON text; text that is not JSON is kept as it is, for validation to report)."""
+    if not isinstance(call, dict):
+        return None
+    function = call.get("function") if isinstance(call.get("function"), dict) else call
+    name = function.get("name")
+    if not isinstance(name, str):
+        return None
+    arguments = function.get("arguments", function.get("parameters", {}))
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    out: dict = {"type": "function", "function": {"name": name, "arguments": arguments}}
+    if isinstance(call.get("id"), str):
+        out["id"] = call["id"]
+    return out
+
+
+def normalize_tool_messages(value: Any, column: str, problems: list[Problem]) -> list[dict] | None:
+    """A tool conversation in OpenAI's (tool_calls / role tool) or ShareGPT's (function_call /
+    observation) shape -> canonical turns."""
+    value = as_list(value)
+    if not isinstance(value, list):
+        problems.append(Problem("error", "wrong_type", f"{column!r} must be a list of turns",
+                                'Each row needs a list like [{"role": "user", "content": "..."}, ...].', column))
+        return None
+    turns: list[dict] = []
+    for index, turn in enumerate(value, 1):
+        if not isinstance(turn, dict):
+            problems.append(Problem("error", "wrong_type", f"turn {index} is not an object with a role and content",
+                                    'Write each turn as {"role": "user", "content": "..."}.', column))
+            return None
+        role_text = str(turn.get("role", turn.get("from"))).strip()
+        lower = role_text.lower()
+        content = _content(turn.get("content", turn.get("value", turn.get("text"))))
+        if lower in _TOOL_CALL_ROLES:  # ShareGPT: the call is the turn's value, a JSON object (or list of them)
+            try:
+                parsed = json.loads(content) if isinstance(content, str) else content
+            except json.JSONDecodeError as exc:
+                problems.append(Problem("error", "invalid_tool_call",
+                                        f"turn {index} ({role_text}) is not valid JSON ({exc.msg})",
+                                        'Write the call as {"name": "tool", "arguments": {...}}.', column))
+                return None
+            calls = [_tool_call(c) for c in (parsed if isinstance(parsed, list) else [parsed])]
+            if not calls or None in calls:
+                problems.append(Problem("error", "invalid_tool_call", f"turn {index} ({role_text}) names no tool",
+                                        'Write the call as {"name": "tool", "arguments": {...}}.', column))
+                return None
+            turns.append({"role": "assistant", "content": "", "tool_calls": calls})
+            continue
+        if lower in _TOOL_RESULT_ROLES:
+            result = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+            canonical = {"role": "tool", "content": result if result is not None else ""}
+            for key in ("tool_call_id", "name"):
+                if isinstance(turn.get(key), str):
+                    canonical[key] = turn[key]
+            turns.append(canonical)
+            continue
+        canonical_role = ROLE_ALIASES.get(lower, role_text)
+        if content is not None and not isinstance(content, str):
+            problems.append(Problem("error", "wrong_type", f"turn {index} ({canonical_role}) has content that is not text",
+                                    "Only text conversations can be trained on.", column))
+            return None
+        canonical = {"role": canonical_role, "content": content if content is not None else ""}
+        raw_calls = turn.get("tool_calls")
+        if raw_calls:
+            calls = [_tool_call(c) for c in (raw_calls if isinstance(raw_calls, list) else [raw_calls])]
+            if None in calls:
+                problems.append(Problem("error", "invalid_tool_call", f"turn {index} ({canonical_role}) has a tool call without a name",
+                                        'Write each call as {"type": "function", "function": {"name": ..., "arguments": "{...}"}}.',
+                                        column))
+                return None
+            canonical["tool_calls"] = calls
+        if "loss_weight" in turn and _loss_weight(turn["loss_weight"]) is not None:
+            canonical["loss_weight"] = _loss_weight(turn["loss_weight"])
         turns.append(canonical)
     return turns
 
@@ -218,7 +336,14 @@ def normalize(data: Any, mapping: Mapping) -> tuple[dict | None, list[Problem]]:
 
     fmt = mapping.format
     row: dict | None
-    if mapping.kind == "chat":
+    if mapping.kind == "tool_chat":
+        tools = normalize_tools(data.get(cols["tools"]), cols["tools"], problems)
+        turns = normalize_tool_messages(data.get(cols["messages"]), cols["messages"], problems)
+        if tools is None or turns is None:
+            return None, problems
+        system = text("system") if "system" in cols else ""
+        row = {"messages": _with_system(turns, system), "tools": tools}
+    elif mapping.kind == "chat":
         turns = normalize_messages(data.get(cols.get("messages", "messages")), cols.get("messages", "messages"), problems)
         system = text("system") if "system" in cols else ""
         if turns is not None and system:

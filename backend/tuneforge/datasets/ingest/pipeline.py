@@ -42,6 +42,7 @@ from tuneforge.training.data_kinds import DataKind
 # How to re-read a canonical file of each kind (the slots are the canonical row keys).
 CANONICAL_MAPPINGS: dict[str, Mapping] = {
     "chat": Mapping("openai", {"messages": "messages"}),
+    "tool_chat": Mapping("openai_tools", {"messages": "messages", "tools": "tools"}),
     "prompt_completion": Mapping("prompt_completion", {"prompt": "prompt", "completion": "completion"}),
     "preference": Mapping("preference", {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}),
     "unpaired_preference": Mapping("kto", {"prompt": "prompt", "completion": "completion", "label": "label"}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+import json
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,15 @@ def length_text(row: dict, kind: str, tokenizer: Any = None) -> str:
 
     if kind == "chat":
         return render(row["messages"])
+    if kind == "tool_chat":
+        from tuneforge.training.data import render_text  # tool calls and definitions count too
+
+        if tokenizer is not None and getattr(tokenizer, "chat_template", None):
+            try:
+                return render_text(tokenizer, row["messages"], tools=row.get("tools"))
+            except Exception:  # a template without tool support: count the JSON
+                pass
+        return json.dumps(row, ensure_ascii=False)
     if kind == "prompt_completion":
         return row["prompt"] + row["completion"]
     if kind == "preference":
@@ -88,7 +98,7 @@ class Stats:
         self.rows_with_warnings += warnings
         if row is None:
             return
-        if self.kind == "chat":
+        if self.kind in ("chat", "tool_chat"):
             turns = row["messages"]
             self.turns[sum(1 for t in turns if t["role"] != "system")] += 1
             for turn in turns:
@@ -143,7 +153,7 @@ class Stats:
             },
             "sources": list(self.sources.values()),
         }
-        if self.kind == "chat":
+        if self.kind in ("chat", "tool_chat"):
             total = sum(self.turns.values())
             stats["turns"] = {
                 "histogram": {str(k): v for k, v in sorted(self.turns.items())},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tuneforge.datasets.ingest.detect import REFERENCE_SLOTS
@@ -97,7 +98,65 @@ def _check_side(value: Any, name: str) -> list[Problem]:
     return []
 
 
+def check_tool_messages(turns: list[dict], tools: list[dict]) -> list[Problem]:
+    """A tool conversation: system/user/assistant/tool turns; every call names a defined tool with
+    JSON-object arguments; every tool result follows a call; something assistant-written to train on."""
+    if not turns:
+        return [Problem("error", "empty_conversation", "the conversation has no turns", _DROP, "messages")]
+    defined = {t["function"]["name"] for t in tools if isinstance(t.get("function"), dict)}
+    problems: list[Problem] = []
+    pending = 0  # calls not yet answered by a tool result
+    for index, turn in enumerate(turns, 1):
+        role = turn["role"]
+        if role not in ("system", "user", "assistant", "tool"):
+            problems.append(Problem("error", "unknown_role",
+                                    f"turn {index} has the role {short(role)}; expected system, user, assistant or tool",
+                                    "Rename the role (ShareGPT function_call/observation are understood).", "messages"))
+            continue
+        calls = turn.get("tool_calls") or []
+        if role == "assistant":
+            if not calls and _blank(turn["content"]):
+                problems.append(Problem("error", "empty_turn", f"the assistant turn {index} is empty and makes no tool call",
+                                        _DROP, "messages"))
+            for call in calls:
+                name = call["function"]["name"]
+                if name not in defined:
+                    problems.append(Problem(
+                        "error", "undefined_tool", f"turn {index} calls the tool {short(name)}, which the tools do not define",
+                        f"Add its definition to the tools, or fix the name (defined: {', '.join(sorted(defined)) or 'none'}).",
+                        "messages"))
+                arguments = call["function"]["arguments"]
+                try:
+                    parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
+                except json.JSONDecodeError as exc:
+                    problems.append(Problem("error", "invalid_arguments",
+                                            f"turn {index} calls {short(name)} with arguments that are not valid JSON ({exc.msg})",
+                                            "Write the arguments as a JSON object.", "messages"))
+                    continue
+                if not isinstance(parsed, dict):
+                    problems.append(Problem("error", "invalid_arguments",
+                                            f"turn {index} calls {short(name)} with arguments that are not a JSON object",
+                                            "Write the arguments as a JSON object.", "messages"))
+            pending = len(calls)
+        elif role == "tool":
+            if pending <= 0:
+                problems.append(Problem("error", "orphan_tool_result",
+                                        f"turn {index} is a tool result without a preceding tool call",
+                                        "Put the assistant's tool call before its result, or drop the row.", "messages"))
+            pending -= 1
+        else:
+            if role == "user" and _blank(turn["content"]):
+                problems.append(Problem("error", "empty_turn", f"the user turn {index} is empty", _DROP, "messages"))
+            pending = 0
+    if not any(t["role"] == "assistant" and t.get("loss_weight", 1) for t in turns):
+        problems.append(Problem("error", "no_assistant_turn", "the conversation has no assistant turn to learn from",
+                                "Add the assistant's call or answer.", "messages"))
+    return problems
+
+
 def validate(row: dict, kind: str) -> list[Problem]:
+    if kind == "tool_chat":
+        return check_tool_messages(row["messages"], row.get("tools") or [])
     if kind == "chat":
         return check_messages(row["messages"])
     if kind == "prompt_completion":

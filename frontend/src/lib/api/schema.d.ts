@@ -1263,7 +1263,7 @@ export interface components {
              * Name
              * @enum {string}
              */
-            name: "chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
+            name: "chat" | "tool_chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
         };
         /**
          * DataOptions
@@ -1272,7 +1272,7 @@ export interface components {
         DataOptions: {
             /**
              * Chat Template
-             * @description 'auto' (the tokenizer's, else chatml) or a named one: chatml, llama-3, alpaca, zephyr.
+             * @description 'auto' (the tokenizer's, else chatml; chatml-tools for tool calling when the tokenizer's cannot render tools) or a named one: chatml, chatml-tools, llama-3, alpaca, zephyr.
              * @default auto
              */
             chat_template: string;
@@ -1753,7 +1753,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
+            kind: "chat" | "tool_chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
             /** Name */
             name: string;
             /** Optional */
@@ -2749,7 +2749,7 @@ export interface components {
              * Kind
              * @description use this kind's default format (any kind but 'prompt')
              */
-            kind?: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
+            kind?: ("chat" | "tool_chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
         };
         /** MeUpdate */
         MeUpdate: {
@@ -2783,7 +2783,7 @@ export interface components {
             /** Available */
             available: boolean;
             /** Data Kinds */
-            data_kinds: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt")[];
+            data_kinds: ("chat" | "tool_chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt")[];
             /** Description */
             description: string;
             /**
@@ -3139,7 +3139,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
+            kind: "chat" | "tool_chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt";
             /** Max Length */
             max_length: number;
             /** Row */
@@ -3256,7 +3256,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /** Kind */
-            kind: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
+            kind: ("chat" | "tool_chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
             /** Rows */
             rows: number;
             /** Split */
@@ -3574,7 +3574,7 @@ export interface components {
              * Kind
              * @description the training library's data kind of the rows; null: not recognised
              */
-            kind: ("chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
+            kind: ("chat" | "tool_chat" | "prompt_completion" | "preference" | "unpaired_preference" | "text" | "prompt") | null;
             /** Mapping */
             mapping: {
                 [key: string]: unknown;
