@@ -299,23 +299,10 @@ def _import_llamafactory(raw: dict[str, Any], dataset_info: dict[str, Any] | Non
     m.flag("train_on_prompt", "data.loss_on", true="all", false="assistant")
     m.take("val_size", "data.validation_split", float, low=0, high=0.89)
     m.take("max_samples", "data.max_rows", int, low=1)
-    m.take("per_device_train_batch_size", "hyperparameters.batch_size", int, low=1, high=4096)
-    m.take("gradient_accumulation_steps", "hyperparameters.gradient_accumulation", int, low=1, high=4096)
-    m.take("learning_rate", "hyperparameters.learning_rate", float, low=1e-12, high=1)
-    m.take("num_train_epochs", "hyperparameters.epochs", float, low=1e-6)
-    m.take("max_steps", "hyperparameters.max_steps", int, low=1)
+    _hyperparameters(m, batch="per_device_train_batch_size", epochs="num_train_epochs",
+                     scheduler="lr_scheduler_type", optimizer="optim")
     if raw.get("max_steps") in (-1, "-1"):  # the HF default: no limit
         m.unmapped = [u for u in m.unmapped if u.key != "max_steps"]
-    m.choice("lr_scheduler_type", "hyperparameters.scheduler", SCHEDULERS, "TuneForge's schedulers are {names}, not {value}")
-    m.take("warmup_ratio", "hyperparameters.warmup_ratio", float, low=0, high=0.99)
-    m.take("warmup_steps", "hyperparameters.warmup_steps", int, low=0)
-    m.take("weight_decay", "hyperparameters.weight_decay", float, low=0, high=10)
-    m.take("max_grad_norm", "hyperparameters.max_grad_norm", float, low=0)
-    m.take("logging_steps", "hyperparameters.logging_steps", int, low=1)
-    m.take("save_steps", "hyperparameters.save_steps", int, low=1)
-    m.take("eval_steps", "hyperparameters.eval_steps", int, low=1)
-    m.take("save_total_limit", "hyperparameters.save_total_limit", int, low=1)
-    m.choice("optim", "hyperparameters.optimizer", OPTIMIZERS, "TuneForge's optimizers are {names}, not {value}")
     _precision(m, ("bf16", "fp16"))
     if "disable_gradient_checkpointing" in raw:
         m.flag("disable_gradient_checkpointing", "hyperparameters.gradient_checkpointing", true=False, false=True)
@@ -380,6 +367,26 @@ def _lf_hint(name: str, entry: Any) -> DatasetHint:
     if given or tags:
         note += " (map the columns as listed if it asks)"
     return DatasetHint(name=name, location=location, format=fmt, kind=kind, columns={k: str(v) for k, v in columns.items()}, note=note)
+
+
+def _hyperparameters(m: _Mapper, *, batch: str, epochs: str, scheduler: str, optimizer: str) -> None:
+    """The training-loop settings both tools share (Hugging Face Trainer names), under each tool's own
+    names for batch size, epochs, scheduler and optimizer."""
+    m.take(batch, "hyperparameters.batch_size", int, low=1, high=4096)
+    m.take("gradient_accumulation_steps", "hyperparameters.gradient_accumulation", int, low=1, high=4096)
+    m.take("learning_rate", "hyperparameters.learning_rate", float, low=1e-12, high=1)
+    m.take(epochs, "hyperparameters.epochs", float, low=1e-6)
+    m.take("max_steps", "hyperparameters.max_steps", int, low=1)
+    m.choice(scheduler, "hyperparameters.scheduler", SCHEDULERS, "TuneForge's schedulers are {names}, not {value}")
+    m.take("warmup_ratio", "hyperparameters.warmup_ratio", float, low=0, high=0.99)
+    m.take("warmup_steps", "hyperparameters.warmup_steps", int, low=0)
+    m.take("weight_decay", "hyperparameters.weight_decay", float, low=0, high=10)
+    m.take("max_grad_norm", "hyperparameters.max_grad_norm", float, low=0)
+    m.take("logging_steps", "hyperparameters.logging_steps", int, low=1)
+    m.take("save_steps", "hyperparameters.save_steps", int, low=1)
+    m.take("eval_steps", "hyperparameters.eval_steps", int, low=1)
+    m.take("save_total_limit", "hyperparameters.save_total_limit", int, low=1)
+    m.choice(optimizer, "hyperparameters.optimizer", OPTIMIZERS, "TuneForge's optimizers are {names}, not {value}")
 
 
 def _precision(m: _Mapper, keys: tuple[str, ...]) -> None:
@@ -482,22 +489,8 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
             m.set("data.validation_split", size)
         else:
             m.skip("val_set_size", "TuneForge holds out a fraction below 0.9 (data.validation_split), not a row count")
-    m.take("micro_batch_size", "hyperparameters.batch_size", int, low=1, high=4096)
-    m.take("gradient_accumulation_steps", "hyperparameters.gradient_accumulation", int, low=1, high=4096)
-    m.take("learning_rate", "hyperparameters.learning_rate", float, low=1e-12, high=1)
-    m.take("num_epochs", "hyperparameters.epochs", float, low=1e-6)
-    m.take("max_steps", "hyperparameters.max_steps", int, low=1)
-    m.choice("lr_scheduler", "hyperparameters.scheduler", SCHEDULERS, "TuneForge's schedulers are {names}, not {value}")
-    m.take("warmup_ratio", "hyperparameters.warmup_ratio", float, low=0, high=0.99)
-    m.take("warmup_steps", "hyperparameters.warmup_steps", int, low=0)
-    m.take("weight_decay", "hyperparameters.weight_decay", float, low=0, high=10)
-    m.take("max_grad_norm", "hyperparameters.max_grad_norm", float, low=0)
-    m.take("logging_steps", "hyperparameters.logging_steps", int, low=1)
-    m.take("save_steps", "hyperparameters.save_steps", int, low=1)
-    m.take("eval_steps", "hyperparameters.eval_steps", int, low=1)
-    m.take("save_total_limit", "hyperparameters.save_total_limit", int, low=1)
+    _hyperparameters(m, batch="micro_batch_size", epochs="num_epochs", scheduler="lr_scheduler", optimizer="optimizer")
     m.take("early_stopping_patience", "hyperparameters.early_stopping_patience", int, low=1)
-    m.choice("optimizer", "hyperparameters.optimizer", OPTIMIZERS, "TuneForge's optimizers are {names}, not {value}")
     m.flag("gradient_checkpointing", "hyperparameters.gradient_checkpointing")
     _precision(m, ("bf16", "fp16"))
     m.take("seed", "seed", int, low=0, high=2**32 - 1)
