@@ -7,14 +7,17 @@ import { formatValue, visibleRows } from "../lib";
 
 const LossCurvesChart = lazy(() => import("./LossCurvesChart").then((m) => ({ default: m.LossCurvesChart })));
 
-function RowsTable({ data, rows, label }: { data: CompareRead; rows: CompareRow[]; label: string }) {
+// `missing`: what an absent value means in this table (a setting left out of a spec is its default).
+function RowsTable(
+  { data, rows, label, column, missing }: { data: CompareRead; rows: CompareRow[]; label: string; column: string; missing: string },
+) {
   if (rows.length === 0) return <p className="text-sm text-slate-600">Nothing differs.</p>;
   return (
     <div className="overflow-x-auto">
       <table className="min-w-full text-sm" aria-label={label}>
         <thead>
           <tr className="text-left text-slate-600">
-            <th className="py-1 pr-4 font-medium">Setting</th>
+            <th className="py-1 pr-4 font-medium">{column}</th>
             {data.versions.map((v) => (
               <th key={v.id} className="py-1 pr-4 font-medium">
                 <Link className="text-indigo-700 hover:underline" to={`/models/versions/${v.id}`}>
@@ -30,7 +33,7 @@ function RowsTable({ data, rows, label }: { data: CompareRead; rows: CompareRow[
               <td className="py-1 pr-4 font-mono text-xs text-slate-700">{row.key}</td>
               {row.values.map((value, index) => (
                 <td key={index} className="py-1 pr-4 font-mono text-xs">
-                  {formatValue(value)}
+                  {value === null || value === undefined ? missing : formatValue(value)}
                 </td>
               ))}
             </tr>
@@ -53,10 +56,10 @@ export function CompareView({ data }: { data: CompareRead }) {
         hint="Hide the settings and metrics that are the same in every version."
       />
       <Card title="Configuration">
-        <RowsTable data={data} rows={visibleRows(data.config, differencesOnly)} label="Configuration" />
+        <RowsTable data={data} rows={visibleRows(data.config, differencesOnly)} label="Configuration" column="Setting" missing="default" />
       </Card>
       <Card title="Metrics">
-        <RowsTable data={data} rows={visibleRows(data.metrics, differencesOnly)} label="Metrics" />
+        <RowsTable data={data} rows={visibleRows(data.metrics, differencesOnly)} label="Metrics" column="Metric" missing="—" />
       </Card>
       <Card title="Loss curves" description="Train loss solid, eval loss dashed.">
         <Suspense fallback={<p className="text-sm text-slate-600">Loading charts…</p>}>

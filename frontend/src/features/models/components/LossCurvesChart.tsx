@@ -24,7 +24,8 @@ export function LossCurvesChart({ data }: { data: CompareRead }) {
         <LineChart data={sorted}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} />
-          <YAxis />
+          {/* Around the losses, not from 0: small differences between runs are what a comparison is for. */}
+          <YAxis domain={["auto", "auto"]} tickFormatter={(v: number) => v.toPrecision(3)} width={56} />
           <Tooltip />
           <Legend />
           {data.versions.map((version, index) => [
