@@ -1,6 +1,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { Pill } from "@/components/ui/Pill";
 import type { TeamAnalytics } from "@/lib/api/types";
+import { TOOLTIP_ITEM_STYLE, TOOLTIP_LABEL_STYLE } from "@/lib/chart-tooltip";
 
 function Stat({ label, value, detail }: { label: string; value: string; detail?: string }) {
   return (
@@ -41,7 +42,7 @@ export function AnalyticsPanel({ analytics }: { analytics: TeamAnalytics }) {
               <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
               <XAxis dataKey="label" tick={{ fontSize: 11 }} />
               <YAxis allowDecimals={false} tick={{ fontSize: 11 }} />
-              <Tooltip />
+              <Tooltip itemStyle={TOOLTIP_ITEM_STYLE} labelStyle={TOOLTIP_LABEL_STYLE} />
               <Legend wrapperStyle={{ fontSize: 12 }} />
               <Bar maxBarSize={40} dataKey="succeeded" stackId="jobs" fill="#10b981" name="succeeded" isAnimationActive={false} />
               <Bar maxBarSize={40} dataKey="failed" stackId="jobs" fill="#ef4444" name="failed" isAnimationActive={false} />

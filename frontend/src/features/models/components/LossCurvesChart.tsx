@@ -1,5 +1,6 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { CompareRead } from "@/lib/api/types";
+import { TOOLTIP_ITEM_STYLE, TOOLTIP_LABEL_STYLE } from "@/lib/chart-tooltip";
 
 const COLORS = ["#4f46e5", "#f59e0b", "#16a34a", "#dc2626", "#0891b2", "#9333ea", "#db2777", "#475569"];
 
@@ -26,7 +27,7 @@ export function LossCurvesChart({ data }: { data: CompareRead }) {
           <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} />
           {/* Around the losses, not from 0: small differences between runs are what a comparison is for. */}
           <YAxis domain={["auto", "auto"]} tickFormatter={(v: number) => v.toPrecision(3)} width={56} />
-          <Tooltip />
+          <Tooltip itemStyle={TOOLTIP_ITEM_STYLE} labelStyle={TOOLTIP_LABEL_STYLE} />
           <Legend />
           {data.versions.map((version, index) => [
             <Line

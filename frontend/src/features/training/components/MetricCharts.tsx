@@ -2,6 +2,7 @@ import { memo, useMemo } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { MetricPoint } from "../lib/job-stream";
 import { formatMetric } from "../lib/format";
+import { TOOLTIP_ITEM_STYLE, TOOLTIP_LABEL_STYLE } from "@/lib/chart-tooltip";
 
 type Row = { step: number } & Partial<Record<string, number>>;
 /** `key`: a train metric's name, or `eval_<name>` for the same metric of an evaluation. */
@@ -215,7 +216,12 @@ export const MetricCharts = memo(function MetricCharts({
                   <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
                   <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} tick={{ fontSize: 11 }} allowDecimals={false} />
                   <YAxis tick={{ fontSize: 11 }} width={56} domain={["auto", "auto"]} tickFormatter={(v: number) => formatMetric(v)} />
-                  <Tooltip formatter={(v) => formatMetric(v)} labelFormatter={(step) => `step ${String(step)}`} />
+                  <Tooltip
+                    formatter={(v) => formatMetric(v)}
+                    labelFormatter={(step) => `step ${String(step)}`}
+                    itemStyle={TOOLTIP_ITEM_STYLE}
+                    labelStyle={TOOLTIP_LABEL_STYLE}
+                  />
                   {points.filter(Boolean).length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
                   {chart.series.filter((_, i) => points[i]).map((s) => (
                     <Line
