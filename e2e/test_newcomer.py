@@ -332,11 +332,17 @@ def test_newcomers_first_hour(
     expect(page.get_by_role("progressbar", name="Training progress")).to_be_visible()
     # The named phase (loading the model, training, evaluating k of N, saving) under the progress.
     phase = page.get_by_test_id("job-phase")
-    expect(phase).to_be_visible(timeout=60_000)
-    expect(phase.get_by_role("progressbar", name="Current phase")).to_be_attached()
-    assert phase.inner_text().strip(), "the phase line says nothing"
+    status = page.get_by_label("Status", exact=True)
+    # A four-step tiny-llama run can finish before the page first shows it running (a fast, idle CI
+    # machine): then its phases are read from the log instead of the live phase line.
+    expect(phase.or_(status.filter(has_text="succeeded"))).to_be_visible(timeout=60_000)
+    if phase.count():
+        expect(phase.get_by_role("progressbar", name="Current phase")).to_be_attached()
+        assert phase.inner_text().strip(), "the phase line says nothing"
+    else:
+        expect(page.get_by_text(re.compile(r"Saving the adapter|Evaluating on the held-out rows")).first).to_be_visible()
     journey.check("job-running")
-    expect(page.get_by_label("Status", exact=True)).to_have_text("succeeded", timeout=180_000)
+    expect(status).to_have_text("succeeded", timeout=180_000)
     expect(page.get_by_test_id("step-counter")).to_have_text(f"Step {MAX_STEPS} of {MAX_STEPS}")
     expect(phase).to_have_count(0)
 
