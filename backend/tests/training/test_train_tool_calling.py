@@ -65,9 +65,10 @@ def test_the_mask_trains_calls_and_answers_never_results_or_definitions(model_ca
 
 
 def test_the_mask_on_smollm2():
-    path = default_cache_dir() / "SmolLM2-135M-Instruct"
-    if not (path / "config.json").exists():
-        pytest.skip("SmolLM2 is not bootstrapped here (converting its GGUF takes ~40 s; see test_estimate)")
+    from tuneforge.training.loading import resolve_base_model
+
+    # Converted from its GGUF once per machine (~40 s), then cached.
+    path = resolve_base_model("SmolLM2-135M-Instruct", default_cache_dir())
     tokenizer, name, _ = load_tokenizer(path, tools=True)
     assert name == "chatml-tools"  # SmolLM2's template has no tool support
     _check_mask(tokenizer)

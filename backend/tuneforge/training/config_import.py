@@ -142,7 +142,7 @@ class _Mapper:
             node = node[part]
         return node
 
-    def skip(self, key: str, reason: str) -> None:
+    def not_mapped(self, key: str, reason: str) -> None:
         self.used.add(key)
         self.unmapped.append(UnmappedOption(key=key, value=_shown(self.raw[key]), reason=reason))
 
@@ -154,10 +154,10 @@ class _Mapper:
         try:
             number = _number(value, kind)
         except (TypeError, ValueError):
-            self.skip(key, f"expected a number, got {_shown(value)!r}")
+            self.not_mapped(key, f"expected a number, got {_shown(value)!r}")
             return
         if (low is not None and number < low) or (high is not None and number > high):
-            self.skip(key, f"out of TuneForge's range ({low} to {high})")
+            self.not_mapped(key, f"out of TuneForge's range ({low} to {high})")
             return
         self.set(path, number)
 
@@ -167,7 +167,7 @@ class _Mapper:
         self.used.add(key)
         value = self.raw[key]
         if not isinstance(value, bool):
-            self.skip(key, f"expected true or false, got {_shown(value)!r}")
+            self.not_mapped(key, f"expected true or false, got {_shown(value)!r}")
             return
         self.set(path, true if value else false)
 
@@ -180,7 +180,7 @@ class _Mapper:
         if value in table:
             self.set(path, table[value])
         else:
-            self.skip(key, reason.format(value=value, names=", ".join(sorted(set(table)))))
+            self.not_mapped(key, reason.format(value=value, names=", ".join(sorted(set(table)))))
 
     def template(self, key: str) -> None:
         if key not in self.raw:
@@ -224,7 +224,7 @@ def _lf_method(m: _Mapper) -> None:
     if "stage" in m.raw:
         m.used.add("stage")
     if stage not in LF_STAGES:
-        m.skip("stage", f"the '{stage}' stage is not supported (TuneForge trains: {', '.join(LF_STAGES)}); using sft")
+        m.not_mapped("stage", f"the '{stage}' stage is not supported (TuneForge trains: {', '.join(LF_STAGES)}); using sft")
         stage = "sft"
     method = LF_STAGES[stage]
     m.set("method", method)
@@ -237,7 +237,7 @@ def _lf_method(m: _Mapper) -> None:
             if dpo_loss and dpo_loss != "sigmoid":
                 m.set("method_options.dpo_loss", dpo_loss)
         elif not (method in ("orpo", "simpo") and loss == method) and not (method == "kto" and loss == "sigmoid"):
-            m.skip("pref_loss", f"the '{loss}' preference loss is not supported for {method}")
+            m.not_mapped("pref_loss", f"the '{loss}' preference loss is not supported for {method}")
 
 
 def _lf_adapter(m: _Mapper) -> None:
@@ -245,7 +245,7 @@ def _lf_adapter(m: _Mapper) -> None:
     if "finetuning_type" in m.raw:
         m.used.add("finetuning_type")
     if kind not in ("lora", "full"):
-        m.skip("finetuning_type", f"'{kind}' tuning is not supported (TuneForge: lora, qlora, full); using lora")
+        m.not_mapped("finetuning_type", f"'{kind}' tuning is not supported (TuneForge: lora, qlora, full); using lora")
         kind = "lora"
     m.set("adapter", kind)
     if "quantization_bit" in m.raw:
@@ -256,12 +256,12 @@ def _lf_adapter(m: _Mapper) -> None:
         elif bits is None:
             m.used.add("quantization_bit")
         else:
-            m.skip("quantization_bit", "TuneForge quantises only to 4 bits, for QLoRA")
+            m.not_mapped("quantization_bit", "TuneForge quantises only to 4 bits, for QLoRA")
     if "quantization_method" in m.raw:
         if str(m.raw["quantization_method"]) in ("bnb", "bitsandbytes") and m.config["adapter"] == "qlora":
             m.used.add("quantization_method")
         else:
-            m.skip("quantization_method", "TuneForge quantises with bitsandbytes (QLoRA) only")
+            m.not_mapped("quantization_method", "TuneForge quantises with bitsandbytes (QLoRA) only")
     if "double_quantization" in m.raw:
         m.flag("double_quantization", "qlora.double_quant")
     m.choice("quantization_type", "qlora.quant_type", ("nf4", "fp4"), "TuneForge quantises to {names}, not {value}")
@@ -278,7 +278,7 @@ def _lf_lora_target(m: _Mapper) -> None:
     elif modules and all(isinstance(s, str) for s in modules):
         m.set("lora.target_modules", modules)
     else:
-        m.skip("lora_target", "expected 'all' or module names")
+        m.not_mapped("lora_target", "expected 'all' or module names")
 
 
 def _import_llamafactory(raw: dict[str, Any], dataset_info: dict[str, Any] | None) -> tuple[dict[str, Any], list[UnmappedOption], list[DatasetHint]]:
@@ -321,10 +321,10 @@ def _import_llamafactory(raw: dict[str, Any], dataset_info: dict[str, Any] | Non
     for key in ("dataset", "eval_dataset"):
         if key in raw:
             names = [s.strip() for s in str(raw[key]).split(",") if s.strip()] if not isinstance(raw[key], list) else [str(s) for s in raw[key]]
-            m.skip(key, UPLOAD_FIRST.format(", ".join(f"'{n}'" for n in names)))
+            m.not_mapped(key, UPLOAD_FIRST.format(", ".join(f"'{n}'" for n in names)))
             hints += [_lf_hint(name, (dataset_info or {}).get(name)) for name in names]
     if "dataset_dir" in raw:
-        m.skip("dataset_dir", "TuneForge reads datasets uploaded to it, not a folder of the machine")
+        m.not_mapped("dataset_dir", "TuneForge reads datasets uploaded to it, not a folder of the machine")
     m.rest()
     return m.finish(), m.unmapped, hints
 
@@ -400,7 +400,7 @@ def _precision(m: _Mapper, keys: tuple[str, ...]) -> None:
         elif value == "auto":
             pass  # TuneForge's default
         elif value not in (False, None):
-            m.skip(key, "expected true, false or auto")
+            m.not_mapped(key, "expected true, false or auto")
 
 
 # -- Axolotl ------------------------------------------------------------------------------------
@@ -423,7 +423,7 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
             m.used.add("rl")
             method, dpo_loss = AX_RL[rl]
         else:
-            m.skip("rl", f"the '{rl}' method is not supported (TuneForge: {', '.join(AX_RL)}); using sft")
+            m.not_mapped("rl", f"the '{rl}' method is not supported (TuneForge: {', '.join(AX_RL)}); using sft")
     hints: list[DatasetHint] = []
     datasets = raw.get("datasets")
     if isinstance(datasets, list):
@@ -432,12 +432,12 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
         if method == "sft" and hints and all(h.format == "completion" for h in hints):
             method = "cpt"
         names = ", ".join(f"'{h.name}'" for h in hints)
-        m.skip("datasets", UPLOAD_FIRST.format(names or "none"))
+        m.not_mapped("datasets", UPLOAD_FIRST.format(names or "none"))
     if "pretraining_dataset" in raw:
         method = "cpt" if method == "sft" else method
-        m.skip("pretraining_dataset", UPLOAD_FIRST.format(f"'{_shown(raw['pretraining_dataset'])}'"))
+        m.not_mapped("pretraining_dataset", UPLOAD_FIRST.format(f"'{_shown(raw['pretraining_dataset'])}'"))
     if "test_datasets" in raw:
-        m.skip("test_datasets", "TuneForge holds out a validation split of the uploaded dataset (data.validation_split)")
+        m.not_mapped("test_datasets", "TuneForge holds out a validation split of the uploaded dataset (data.validation_split)")
     m.set("method", method)
     if dpo_loss:
         m.set("method_options.dpo_loss", dpo_loss)
@@ -451,25 +451,25 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
         elif value in (None, ""):
             m.used.add("adapter")
         else:
-            m.skip("adapter", f"the '{value}' adapter is not supported (TuneForge: lora, qlora)")
+            m.not_mapped("adapter", f"the '{value}' adapter is not supported (TuneForge: lora, qlora)")
     if raw.get("load_in_4bit") is True and adapter in ("lora", "qlora"):
         m.used.add("load_in_4bit")
         adapter = "qlora"
     elif "load_in_4bit" in raw and raw["load_in_4bit"] in (False, None):
         m.used.add("load_in_4bit")
     elif "load_in_4bit" in raw:
-        m.skip("load_in_4bit", "TuneForge loads in 4 bits only for QLoRA (adapter: qlora)")
+        m.not_mapped("load_in_4bit", "TuneForge loads in 4 bits only for QLoRA (adapter: qlora)")
     if raw.get("load_in_8bit") in (False, None) and "load_in_8bit" in raw:
         m.used.add("load_in_8bit")
     elif "load_in_8bit" in raw:
-        m.skip("load_in_8bit", "TuneForge does not train on an 8-bit base; use qlora (4 bits) or lora")
+        m.not_mapped("load_in_8bit", "TuneForge does not train on an 8-bit base; use qlora (4 bits) or lora")
     m.set("adapter", adapter)
     if "base_model" in raw:
         m.used.add("base_model")
         m.set("base_model", str(raw["base_model"]))
     for key in ("base_model_config", "model_type", "tokenizer_type", "tokenizer_config", "is_llama_derived_model"):
         if key in raw:
-            m.skip(key, "TuneForge reads the model and tokenizer types from the base model")
+            m.not_mapped(key, "TuneForge reads the model and tokenizer types from the base model")
     if "wandb_name" in raw:
         m.used.add("wandb_name")
         m.set("name", str(raw["wandb_name"])[:200])
@@ -477,7 +477,7 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
     m.take("sequence_len", "data.max_length", int, low=8, high=131072)
     m.flag("sample_packing", "data.packing")
     if "pad_to_sequence_len" in raw:
-        m.skip("pad_to_sequence_len", "TuneForge pads each batch to its longest row")
+        m.not_mapped("pad_to_sequence_len", "TuneForge pads each batch to its longest row")
     m.flag("train_on_inputs", "data.loss_on", true="all", false="assistant")
     if "val_set_size" in raw:
         try:
@@ -488,7 +488,7 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
             m.used.add("val_set_size")
             m.set("data.validation_split", size)
         else:
-            m.skip("val_set_size", "TuneForge holds out a fraction below 0.9 (data.validation_split), not a row count")
+            m.not_mapped("val_set_size", "TuneForge holds out a fraction below 0.9 (data.validation_split), not a row count")
     _hyperparameters(m, batch="micro_batch_size", epochs="num_epochs", scheduler="lr_scheduler", optimizer="optimizer")
     m.take("early_stopping_patience", "hyperparameters.early_stopping_patience", int, low=1)
     m.flag("gradient_checkpointing", "hyperparameters.gradient_checkpointing")
@@ -501,7 +501,7 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
         m.used.add("lora_target_linear")
         m.set("lora.target_modules", "all-linear")
         if "lora_target_modules" in raw:
-            m.skip("lora_target_modules", "lora_target_linear already targets every linear layer")
+            m.not_mapped("lora_target_modules", "lora_target_linear already targets every linear layer")
     else:
         if "lora_target_linear" in raw:
             m.used.add("lora_target_linear")
@@ -510,7 +510,7 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
             m.used.add("lora_target_modules")
             m.set("lora.target_modules", modules)
         elif "lora_target_modules" in raw:
-            m.skip("lora_target_modules", "expected a list of module names")
+            m.not_mapped("lora_target_modules", "expected a list of module names")
     m.flag("peft_use_rslora", "lora.use_rslora")
     m.flag("peft_use_dora", "lora.use_dora")
     for key in ("rl_beta", "dpo_beta", "orpo_alpha"):
@@ -521,14 +521,14 @@ def _import_axolotl(raw: dict[str, Any]) -> tuple[dict[str, Any], list[UnmappedO
     m.take("kto_undesirable_weight", "method_options.undesirable_weight", float, low=1e-9)
     for key in ("wandb_project", "wandb_entity", "wandb_watch", "wandb_log_model", "wandb_run_id", "mlflow_tracking_uri", "use_wandb"):
         if key in raw:
-            m.skip(key, METRICS)
+            m.not_mapped(key, METRICS)
     if "special_tokens" in raw or "tokens" in raw:
         for key in ("special_tokens", "tokens"):
             if key in raw:
-                m.skip(key, "TuneForge does not add tokens to the tokenizer; the chat template sets the special tokens")
+                m.not_mapped(key, "TuneForge does not add tokens to the tokenizer; the chat template sets the special tokens")
     for key in ("evals_per_epoch", "saves_per_epoch"):
         if key in raw:
-            m.skip(key, f"TuneForge counts in steps: set hyperparameters.{'eval' if key.startswith('eval') else 'save'}_steps")
+            m.not_mapped(key, f"TuneForge counts in steps: set hyperparameters.{'eval' if key.startswith('eval') else 'save'}_steps")
     m.rest()
     return m.finish(), m.unmapped, hints
 
