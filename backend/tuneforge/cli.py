@@ -55,7 +55,7 @@ def _cmd_worker(args: argparse.Namespace) -> None:
     from tuneforge.worker.main import run_worker
 
     configure_logging(os.environ.get("TUNEFORGE_LOG_LEVEL", "INFO"))
-    asyncio.run(run_worker(name=args.name, max_concurrent_jobs=args.max_concurrent_jobs))
+    asyncio.run(run_worker(name=args.name, max_concurrent_jobs=args.max_concurrent_jobs, playground=not args.no_playground))
 
 
 def _database_url() -> str:
@@ -277,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="run a worker that trains jobs on this host")
     p.add_argument("--name")
     p.add_argument("--max-concurrent-jobs", type=int, default=1)
+    p.add_argument("--no-playground", action="store_true",
+                   help="do not answer playground chats and batch comparisons (they load models into this worker's memory)")
     p.set_defaults(func=_cmd_worker)
 
     p = sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     spa_dir: Path | None = REPO_ROOT / "frontend" / "dist"
     log_level: str = "INFO"
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    # Memory a worker's playground may keep loaded models in (bytes; least recently used ones are
+    # unloaded past it). Unset: a third of the machine's memory.
+    playground_cache_bytes: int | None = Field(default=None, ge=64 << 20)
     # Largest dataset upload accepted, in bytes (nginx's client_max_body_size must allow it too).
     dataset_max_upload_bytes: int = Field(default=2 << 30, ge=1 << 20)
     # Bounds on reading an upload (docs/security.md, "Hostile dataset files"): what its zips and

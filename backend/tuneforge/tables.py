@@ -15,6 +15,7 @@ TABLE_MODULES = [
     "tuneforge.datasets.models",
     "tuneforge.jobs.models",
     "tuneforge.registry.models",
+    "tuneforge.playground.models",
 ]
 
 

@@ -25,6 +25,7 @@ class Operation(StrEnum):
     mapping = "mapping"
     split = "split"
     fill = "fill"  # template placeholders ({{name}}) filled in (migration 0009)
+    feedback = "feedback"  # playground feedback saved as a new version (migration 0011)
 
 
 class Dataset(UUIDPrimaryKey, CreatedAt, Base):

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneforge.auth.revocation import SESSION_REVOKED_CHANNEL
 from tuneforge.jobs.event_store import JOB_EVENTS_CHANNEL, TEAM_JOBS_CHANNEL
 from tuneforge.jobs import repository
+from tuneforge.playground.stream import PLAYGROUND_CHANNEL
 from tuneforge.teams.repository import NOT_A_MEMBER
 
 log = logging.getLogger("tuneforge.jobs.fanout")
@@ -91,6 +92,8 @@ class EventFanout:
         self.job_watchers: dict[uuid.UUID, set[Watcher]] = defaultdict(set)
         self.team_watchers: dict[uuid.UUID, set[Watcher]] = defaultdict(set)
         self.holders: dict[uuid.UUID, set[Holder]] = defaultdict(set)  # by session id
+        # Playground answers: each notification is handed to the answer's sockets as it came (playground/ws.py).
+        self.generation_watchers: dict[uuid.UUID, set[Watcher]] = defaultdict(set)
         self._connection: asyncpg.Connection | None = None
         self._task: asyncio.Task | None = None
         self._pending: dict[uuid.UUID, asyncio.Task] = {}
@@ -124,6 +127,7 @@ class EventFanout:
                 await self._connection.add_listener(JOB_EVENTS_CHANNEL, self._on_job_event)
                 await self._connection.add_listener(TEAM_JOBS_CHANNEL, self._on_team_event)
                 await self._connection.add_listener(SESSION_REVOKED_CHANNEL, self._on_session_revoked)
+                await self._connection.add_listener(PLAYGROUND_CHANNEL, self._on_generation)
                 self.connected.set()
                 delay = 0.5
                 # A revocation published while we were not listening is found by a re-check.
@@ -132,6 +136,10 @@ class EventFanout:
                 # Anything published while we were not listening is read now.
                 for job_id in list(self.job_watchers):
                     self._schedule(job_id)
+                for watchers in list(self.generation_watchers.values()):
+                    for watcher in list(watchers):
+                        watcher.lagging = True  # they re-read their answer's row
+                        watcher.offer((None, "{}"))
                 while not lost.is_set():
                     try:
                         await asyncio.wait_for(lost.wait(), timeout=10)
@@ -179,6 +187,18 @@ class EventFanout:
             watchers.discard(watcher)
             if not watchers:
                 self.team_watchers.pop(team_id, None)
+
+    def watch_generation(self, generation_id: uuid.UUID) -> Watcher:
+        watcher = Watcher(cursor=0)
+        self.generation_watchers[generation_id].add(watcher)
+        return watcher
+
+    def unwatch_generation(self, generation_id: uuid.UUID, watcher: Watcher) -> None:
+        watchers = self.generation_watchers.get(generation_id)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers:
+                self.generation_watchers.pop(generation_id, None)
 
     def hold(self, *, user_id: uuid.UUID, session_id: uuid.UUID, team_id: uuid.UUID | None = None) -> Holder:
         holder = Holder(user_id=user_id, session_id=session_id, team_id=team_id)
@@ -255,6 +275,15 @@ class EventFanout:
                     watcher.offer((seq, text))
             watcher.cursor = max(watcher.cursor, last_seq)
         return True
+
+    def _on_generation(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        """Payload: `{"g": <generation id>, "seq": n, "d": piece or null, "s": status or null}`."""
+        try:
+            generation_id = uuid.UUID(json.loads(payload)["g"])
+        except (ValueError, KeyError, TypeError):
+            return
+        for watcher in list(self.generation_watchers.get(generation_id, ())):
+            watcher.offer((None, payload))
 
     def _on_team_event(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:

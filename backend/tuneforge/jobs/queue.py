@@ -44,8 +44,18 @@ async def defer_run(
     *, session: AsyncSession, job_id: uuid.UUID, queue: str, priority: int = 0, delay_seconds: float = 0
 ) -> int:
     """Enqueue "run job X" in the caller's transaction, so the queue entry appears exactly when the
-    job row does (a worker can never pick up a job it cannot see yet). This calls the same SQL
-    function procrastinate's own `defer_async` calls (schema pinned by migration 0003)."""
+    job row does (a worker can never pick up a job it cannot see yet)."""
+    # One run of a given job at a time, whatever happens to workers.
+    return await defer_task(session=session, task=RUN_JOB_TASK, queue=queue, args={"job_id": str(job_id)},
+                            lock=f"job-{job_id}", priority=priority, delay_seconds=delay_seconds)
+
+
+async def defer_task(
+    *, session: AsyncSession, task: str, queue: str, args: dict, lock: str | None = None, priority: int = 0,
+    delay_seconds: float = 0,
+) -> int:
+    """Enqueue a task in the caller's transaction (it appears exactly when the rows it names do). This
+    calls the same SQL function procrastinate's own `defer_async` calls (schema pinned by migration 0003)."""
     scheduled_at = None
     if delay_seconds:
         scheduled_at = datetime.fromtimestamp(datetime.now(UTC).timestamp() + delay_seconds, UTC)
@@ -54,15 +64,8 @@ async def defer_run(
             "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, NULL, "
             "CAST(:args AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1])) AS id"
         ),
-        {
-            "queue": queue,
-            "task": RUN_JOB_TASK,
-            "priority": priority,
-            # One run of a given job at a time, whatever happens to workers.
-            "lock": f"job-{job_id}",
-            "args": json.dumps({"job_id": str(job_id)}),
-            "scheduled_at": scheduled_at,
-        },
+        {"queue": queue, "task": task, "priority": priority, "lock": lock, "args": json.dumps(args),
+         "scheduled_at": scheduled_at},
     )
     return int(result.scalar_one())
 

@@ -27,10 +27,8 @@ def reference(version_id: uuid.UUID) -> str:
 
 
 async def _member(session: AsyncSession, user_id: uuid.UUID, team_id: uuid.UUID, min_role: Role, message: str) -> None:
-    try:
-        await teams_repository.require_membership(session=session, user_id=user_id, team_id=team_id, min_role=min_role)
-    except NotFound as exc:
-        raise NotFound(message) from exc
+    await teams_repository.require_membership(session=session, user_id=user_id, team_id=team_id, min_role=min_role,
+                                              not_found=message)
 
 
 async def model_for_member(*, session: AsyncSession, model_id: uuid.UUID, user_id: uuid.UUID, min_role: Role = Role.viewer) -> RegisteredModel:

@@ -29,12 +29,14 @@ async def get_membership(*, session: AsyncSession, user_id: uuid.UUID, team_id: 
 
 
 async def require_membership(
-    *, session: AsyncSession, user_id: uuid.UUID, team_id: uuid.UUID, min_role: Role = Role.viewer
+    *, session: AsyncSession, user_id: uuid.UUID, team_id: uuid.UUID, min_role: Role = Role.viewer,
+    not_found: str = NOT_A_MEMBER,
 ) -> Membership:
-    """Load the caller's membership or refuse. Non-members get 404 so ids of other teams leak nothing."""
+    """Load the caller's membership or refuse. Non-members get 404 (with `not_found`, e.g. "No such model
+    version, or it belongs to a team you are not in.") so ids of other teams leak nothing."""
     membership = await get_membership(session=session, user_id=user_id, team_id=team_id)
     if membership is None:
-        raise NotFound(NOT_A_MEMBER)
+        raise NotFound(not_found)
     if membership.role.rank < min_role.rank:
         raise Forbidden(
             f"This needs the {min_role.value} role in this team; you are a {membership.role.value}. "

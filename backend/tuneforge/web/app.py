@@ -27,6 +27,8 @@ from tuneforge.jobs.queue import psycopg_conninfo
 from tuneforge.jobs.router import router as jobs_router
 from tuneforge.jobs.ws import router as live_router
 from tuneforge.registry.router import router as registry_router
+from tuneforge.playground.router import router as playground_router
+from tuneforge.playground.ws import router as playground_live_router
 from tuneforge.log import configure_logging
 from tuneforge.web.body_limit import BodyLimitMiddleware
 from tuneforge.web.ratelimit import limiter
@@ -42,7 +44,9 @@ ROUTERS: list[APIRouter] = [
     dataset_formats_router,
     jobs_router,
     registry_router,
+    playground_router,
     live_router,
+    playground_live_router,
     huggingface_router,
 ]
 

@@ -27,6 +27,8 @@ from tuneforge.config import get_settings
 from tuneforge.db import make_engine, make_sessionmaker
 from tuneforge.jobs import lifecycle, queue
 from tuneforge.jobs.models import Job, JobStatus
+from tuneforge.playground import service as playground_service
+from tuneforge.worker.playground import PlaygroundServer, default_cache_bytes
 from tuneforge.worker.queue_worker import QueueWorker, transient
 from tuneforge.worker.supervisor import JobRunner
 from tuneforge.storage import get_storage
@@ -93,8 +95,39 @@ async def reap_stalled_jobs(
     return reaped
 
 
+async def reap_stalled_playground(*, app, sessionmaker: async_sessionmaker[AsyncSession], stalled_after_s: float,
+                                  running_here: Collection[int] = ()) -> int:
+    """Playground answers and batch comparisons whose worker stopped heartbeating: they end as failed,
+    saying so (the user asks again; nothing is resumed)."""
+    from procrastinate.jobs import Status
+
+    from tuneforge.playground import stream
+    from tuneforge.playground.models import BatchCompare, BatchStatus, Generation
+
+    reaped = 0
+    for task_name in (playground_service.GENERATE_TASK, playground_service.BATCH_TASK):
+        for queue_job in await app.job_manager.get_stalled_jobs(task_name=task_name, seconds_since_heartbeat=stalled_after_s):
+            if queue_job.id in running_here:
+                continue
+            async with sessionmaker() as session:
+                if task_name == playground_service.GENERATE_TASK:
+                    row = await session.get(Generation, uuid.UUID(queue_job.task_kwargs["generation_id"]))
+                    if row is not None and not row.status.terminal:
+                        await stream.append(session=session, generation_id=row.id, status="failed",
+                                            error="The worker answering this stopped responding; send the message again.")
+                else:
+                    batch = await session.get(BatchCompare, uuid.UUID(queue_job.task_kwargs["batch_id"]))
+                    if batch is not None and batch.status in (BatchStatus.queued, BatchStatus.running):
+                        batch.status = BatchStatus.failed
+                        batch.error = "The worker running this comparison stopped responding; start it again."
+                await session.commit()
+            await app.job_manager.finish_job(queue_job, status=Status.FAILED, delete_job=False)
+            reaped += 1
+    return reaped
+
+
 async def run_worker(
-    *, name: str | None = None, max_concurrent_jobs: int = 1, executors: list[str] | None = None
+    *, name: str | None = None, max_concurrent_jobs: int = 1, executors: list[str] | None = None, playground: bool = True,
 ) -> None:
     from tuneforge.tables import import_all_tables
 
@@ -115,6 +148,9 @@ async def run_worker(
     hostname = socket.gethostname()
     worker_name = name or f"{hostname}-{os.getpid()}"
     capabilities = await asyncio.to_thread(detect_capabilities)
+    playground_bytes = settings.playground_cache_bytes or default_cache_bytes()
+    if playground:
+        capabilities["playground"] = {"max_bytes": playground_bytes}
 
     async def register(session: AsyncSession):
         return await workers_service.register(
@@ -147,6 +183,17 @@ async def run_worker(
     async def run_job(context: JobContext, job_id: str) -> None:
         await runner.run(uuid.UUID(job_id))
 
+    answers = PlaygroundServer(sessionmaker=sessionmaker, storage=get_storage(), worker_name=worker_name,
+                               max_bytes=playground_bytes)
+
+    @app.task(name=playground_service.GENERATE_TASK)
+    async def playground_generate(generation_id: str) -> None:
+        await answers.generate(uuid.UUID(generation_id))
+
+    @app.task(name=playground_service.BATCH_TASK)
+    async def batch_compare(batch_id: str) -> None:
+        await answers.batch(uuid.UUID(batch_id))
+
     heartbeat = settings.worker_heartbeat_seconds
     stalled_after = heartbeat * workers_service.STALE_AFTER_HEARTBEATS
     stop = asyncio.Event()
@@ -154,23 +201,29 @@ async def run_worker(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    def start_queue_worker() -> tuple[QueueWorker, asyncio.Task]:
+    def start_queue_worker(which: list[str] = queues, concurrency: int = max_concurrent_jobs,
+                           suffix: str = "") -> tuple[QueueWorker, asyncio.Task]:
         # procrastinate's worker, made to survive a database outage or being declared dead.
         queue_worker = QueueWorker(
             app=app,
-            queues=queues,
-            concurrency=max_concurrent_jobs,
-            name=worker_name,
+            queues=which,
+            concurrency=concurrency,
+            name=worker_name + suffix,
             install_signal_handlers=False,
             update_heartbeat_interval=heartbeat,
             stalled_worker_timeout=stalled_after,
             abort_job_polling_interval=min(5.0, heartbeat),
             fetch_job_polling_interval=min(5.0, heartbeat),
         )
-        return queue_worker, asyncio.create_task(queue_worker.run(), name="queue-worker")
+        return queue_worker, asyncio.create_task(queue_worker.run(), name="queue-worker" + suffix)
+
+    def start_playground_worker() -> tuple[QueueWorker, asyncio.Task] | None:
+        # Answers run apart from training jobs (a chat must not wait for a training run to end).
+        return start_queue_worker([playground_service.QUEUE], 1, "-playground") if playground else None
 
     async with app.open_async():
         queue_worker, procrastinate_worker = start_queue_worker()
+        playground_worker = start_playground_worker()
         print(
             f"TuneForge worker {worker_name} ready on queues {', '.join(queues)} "
             f"({', '.join(d.get('name', '?') for d in devices)})",
@@ -196,6 +249,9 @@ async def run_worker(
                     # SIGSTOP, a suspended VM, a frozen host: others may have declared it dead meanwhile.
                     log.warning("worker %s was paused for %.0f s; rejoining", worker_name, now - last_tick)
                     trusted_since = None
+                if playground_worker is not None and playground_worker[1].done():
+                    log.warning("worker %s: its playground queue loop ended; restarting it", worker_name)
+                    playground_worker = start_playground_worker()
                 if procrastinate_worker.done():
                     # It ended although nobody asked it to: the worker stays, with a fresh queue loop.
                     failure = None if procrastinate_worker.cancelled() else procrastinate_worker.exception()
@@ -214,6 +270,8 @@ async def run_worker(
                             worker = await register(session)  # its row is gone: register anew
                         await session.commit()
                     await queue_worker.beat()
+                    if playground_worker is not None:
+                        await playground_worker[0].beat()
                 except Exception as exc:  # noqa: BLE001 — the database is away: running jobs go on, beat again
                     if not database_away and not transient(exc):
                         log.exception("worker %s: heartbeat failed; retrying", worker_name)
@@ -234,16 +292,21 @@ async def run_worker(
                         app=app, sessionmaker=sessionmaker, stalled_after_s=stalled_after,
                         running_here=queue_worker.running_job_ids(),
                     )
+                    await reap_stalled_playground(
+                        app=app, sessionmaker=sessionmaker, stalled_after_s=stalled_after,
+                        running_here=playground_worker[0].running_job_ids() if playground_worker else (),
+                    )
                 except Exception:  # noqa: BLE001 — a failed sweep is retried on the next beat
                     log.exception("stalled-job sweep failed")
         finally:
             log.info("worker %s stopping: running trainers save a checkpoint first", worker_name)
             await runner.stop_all()
-            procrastinate_worker.cancel()
-            try:
-                await procrastinate_worker
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+            for task in (procrastinate_worker, *([playground_worker[1]] if playground_worker else [])):
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                    pass
             try:
                 async with sessionmaker() as session:
                     await workers_service.mark_stopped(session=session, worker_id=worker.id)

@@ -43,6 +43,15 @@ export const routes: RouteObject[] = [
                 lazy: async () => ({ Component: (await import("@/features/models/routes/ModelVersionRoute")).ModelVersionRoute }),
               },
               { path: "/models/compare", lazy: async () => ({ Component: (await import("@/features/models/routes/CompareRoute")).CompareRoute }) },
+              { path: "/playground", lazy: async () => ({ Component: (await import("@/features/playground/routes/PlaygroundRoute")).PlaygroundRoute }) },
+              {
+                path: "/playground/batch",
+                lazy: async () => ({ Component: (await import("@/features/playground/routes/BatchCompareRoute")).BatchCompareRoute }),
+              },
+              {
+                path: "/playground/batch/:batchId",
+                lazy: async () => ({ Component: (await import("@/features/playground/routes/BatchDetailRoute")).BatchDetailRoute }),
+              },
               { path: "/training", element: <TrainingRoute /> },
               // The wizard and the job page are the biggest screens: loaded when first opened, so the first page is small.
               { path: "/training/new", lazy: async () => ({ Component: (await import("@/features/training/routes/NewJobRoute")).NewJobRoute }) },

@@ -32,6 +32,7 @@ describe("app shell", () => {
       "Dashboard",
       "Datasets",
       "Models",
+      "Playground",
       "Training",
       "Team",
       "Settings",

@@ -107,6 +107,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/batch-compares/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Batch */
+        get: operations["get_batch_api_batch_compares__batch_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/batch-compares/{batch_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel Batch */
+        post: operations["cancel_batch_api_batch_compares__batch_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/batch-compares/{batch_id}/picks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pick Batch Row
+         * @description The better answer of one row: saved as preference rows (chosen over each other answer).
+         */
+        post: operations["pick_batch_row_api_batch_compares__batch_id__picks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/config-imports": {
         parameters: {
             query?: never;
@@ -631,6 +685,121 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/playground/generations/{generation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Generation */
+        get: operations["get_generation_api_playground_generations__generation_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playground/generations/{generation_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Generation
+         * @description Stop an answer: a queued one at once, a running one at its next token (the text so far is kept).
+         */
+        post: operations["cancel_generation_api_playground_generations__generation_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playground/generations/{generation_id}/edit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edit
+         * @description Keep a corrected answer: saved as an SFT row (a new version of the team's edits dataset).
+         */
+        post: operations["edit_api_playground_generations__generation_id__edit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playground/generations/{generation_id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate
+         * @description Thumbs up or down: saved as a KTO row (a new version of the team's ratings dataset).
+         */
+        post: operations["rate_api_playground_generations__generation_id__rating_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playground/turns/{turn_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Turn */
+        get: operations["get_turn_api_playground_turns__turn_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playground/turns/{turn_id}/pick": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pick
+         * @description The better answer: saved as a preference row (a new version of the team's preference dataset);
+         *     a blind turn shows its models now. A tie saves no row.
+         */
+        post: operations["pick_api_playground_turns__turn_id__pick_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/teams/{team_id}/analytics": {
         parameters: {
             query?: never;
@@ -642,6 +811,27 @@ export interface paths {
         get: operations["analytics_api_teams__team_id__analytics_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/batch-compares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Batches */
+        get: operations["list_batches_api_teams__team_id__batch_compares_get"];
+        put?: never;
+        /**
+         * Create Batch
+         * @description Answer a dataset version's prompts with two or more model versions on a worker, then score them.
+         */
+        post: operations["create_batch_api_teams__team_id__batch_compares_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1029,6 +1219,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/teams/{team_id}/playground/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Feedback Datasets
+         * @description The team's feedback datasets (preferences, ratings, edits) with their latest versions.
+         */
+        get: operations["feedback_datasets_api_teams__team_id__playground_feedback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/playground/turns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Turns
+         * @description Your most recent turns in this team, newest first.
+         */
+        get: operations["list_turns_api_teams__team_id__playground_turns_get"];
+        put?: never;
+        /**
+         * Create Turn
+         * @description Ask one model, or two side by side, to answer the conversation. The answers are written by a
+         *     worker: follow them on /api/ws/generations/{id}. 503 when no online worker can load the model.
+         */
+        post: operations["create_turn_api_teams__team_id__playground_turns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/playground/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Playground Workers
+         * @description Whether a worker can answer now, and the biggest model its cache holds.
+         */
+        get: operations["playground_workers_api_teams__team_id__playground_workers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1108,6 +1363,134 @@ export interface components {
              */
             version_id?: string | null;
         };
+        /** BatchCreate */
+        BatchCreate: {
+            /**
+             * Dataset Version Id
+             * Format: uuid
+             */
+            dataset_version_id: string;
+            /**
+             * Max Rows
+             * @description how many prompts of the dataset to answer
+             * @default 20
+             */
+            max_rows: number;
+            params?: components["schemas"]["GenerationParams"];
+            /** Targets */
+            targets: components["schemas"]["Target"][];
+        };
+        /** BatchPickIn */
+        BatchPickIn: {
+            /**
+             * Choice
+             * @description the index of the better target
+             */
+            choice: number;
+            /** Row */
+            row: number;
+        };
+        /** BatchRead */
+        BatchRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dataset Name */
+            dataset_name: string | null;
+            /** Dataset Version Id */
+            dataset_version_id: string | null;
+            /** Dataset Version Number */
+            dataset_version_number: number | null;
+            /** Done Rows */
+            done_rows: number;
+            /** Error */
+            error: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Max Rows */
+            max_rows: number;
+            /** Metrics */
+            metrics: {
+                [key: string]: unknown;
+            }[];
+            params: components["schemas"]["GenerationParams"];
+            /** Rows */
+            rows: components["schemas"]["BatchRow"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed" | "cancelled";
+            /** Targets */
+            targets: components["schemas"]["BatchTarget"][];
+            /** Total Rows */
+            total_rows: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Worker Name */
+            worker_name: string | null;
+        };
+        /** BatchRow */
+        BatchRow: {
+            /** Answers */
+            answers: (string | null)[];
+            /** Pick */
+            pick?: number | null;
+            /** Prompt */
+            prompt: components["schemas"]["ChatMessage"][];
+            /** Reference */
+            reference: string | null;
+            /** Scores */
+            scores: ({
+                [key: string]: number;
+            } | null)[];
+        };
+        /** BatchSummary */
+        BatchSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dataset Name */
+            dataset_name: string | null;
+            /** Done Rows */
+            done_rows: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed" | "cancelled";
+            /** Targets */
+            targets: components["schemas"]["BatchTarget"][];
+            /** Total Rows */
+            total_rows: number;
+        };
+        /** BatchTarget */
+        BatchTarget: {
+            /** Base */
+            base: boolean;
+            /** Label */
+            label: string;
+            /**
+             * Version Id
+             * Format: uuid
+             */
+            version_id: string;
+        };
         /**
          * BilledTo
          * @description Whose Modal token pays for a Modal job's runs: a name and a token hint, never the secret.
@@ -1125,6 +1508,16 @@ export interface components {
              * Format: uuid
              */
             user_id: string;
+        };
+        /** ChatMessage */
+        ChatMessage: {
+            /** Content */
+            content: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "system" | "user" | "assistant";
         };
         /** CompareAnswers */
         CompareAnswers: {
@@ -1497,6 +1890,14 @@ export interface components {
              */
             notes: string;
         };
+        /** EditIn */
+        EditIn: {
+            /**
+             * Text
+             * @description the corrected answer
+             */
+            text: string;
+        };
         /**
          * EstimateAccuracy
          * @description How close estimates were to what the team's last succeeded jobs took: actual / estimated wall
@@ -1725,6 +2126,72 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** FeedbackDatasetRead */
+        FeedbackDatasetRead: {
+            /** Data Kind */
+            data_kind: string;
+            /**
+             * Dataset Id
+             * Format: uuid
+             */
+            dataset_id: string;
+            /** Dataset Name */
+            dataset_name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "preference" | "rating" | "edit";
+            /** Latest Version Id */
+            latest_version_id: string | null;
+            /** Latest Version Number */
+            latest_version_number: number | null;
+            /** Method */
+            method: string;
+            /** Rows */
+            rows: number;
+        };
+        /**
+         * FeedbackResult
+         * @description The turn after the feedback (revealed, picked, rated or edited), and the dataset version it made
+         *     (null for a tie, which saves no row).
+         */
+        FeedbackResult: {
+            saved?: components["schemas"]["FeedbackSaved"] | null;
+            turn?: components["schemas"]["TurnRead"] | null;
+        };
+        /**
+         * FeedbackSaved
+         * @description What a piece of feedback became: a row in a new version of the team's feedback dataset.
+         */
+        FeedbackSaved: {
+            /**
+             * Dataset Id
+             * Format: uuid
+             */
+            dataset_id: string;
+            /** Dataset Name */
+            dataset_name: string;
+            /**
+             * Dataset Version Id
+             * Format: uuid
+             */
+            dataset_version_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "preference" | "rating" | "edit";
+            /**
+             * Method
+             * @description the training method this data suits: dpo, kto or sft
+             */
+            method: string;
+            /** Rows */
+            rows: number;
+            /** Version Number */
+            version_number: number;
+        };
         /**
          * FillPlaceholdersIn
          * @description Values for the template placeholders left in the rows ("{{name}}" -> "Ada"), as a new version.
@@ -1766,6 +2233,138 @@ export interface components {
             };
             /** Title */
             title: string;
+        };
+        /**
+         * GenerationParams
+         * @description How the model answers. Temperature 0 is greedy decoding (the same answer every time).
+         */
+        GenerationParams: {
+            /**
+             * Max New Tokens
+             * @default 256
+             */
+            max_new_tokens: number;
+            /**
+             * Seed
+             * @description sampling seed (temperature > 0)
+             */
+            seed?: number | null;
+            /**
+             * Stop
+             * @description stop strings: the answer ends before one
+             */
+            stop?: string[];
+            /**
+             * System
+             * @description a system prompt put before the conversation
+             */
+            system?: string | null;
+            /**
+             * Temperature
+             * @default 0
+             */
+            temperature: number;
+            /**
+             * Top P
+             * @default 1
+             */
+            top_p: number;
+        };
+        /** GenerationRead */
+        GenerationRead: {
+            /** Base */
+            base: boolean | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Edited Text */
+            edited_text: string | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Finish Reason
+             * @description stop (end of turn), stop_string, length (max new tokens), cancelled
+             */
+            finish_reason: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Label
+             * @description which model answered; null while blind
+             */
+            label: string | null;
+            /** Rating */
+            rating: ("up" | "down") | null;
+            /**
+             * Rendered Prompt
+             * @description the prompt as the model saw it (its chat template); null while blind
+             */
+            rendered_prompt: string | null;
+            /** Seq */
+            seq: number;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "A" | "B";
+            /** Slot */
+            slot: number;
+            stats: components["schemas"]["GenerationStats"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "loading" | "running" | "done" | "failed" | "cancelled";
+            /** Text */
+            text: string;
+            /**
+             * Turn Id
+             * Format: uuid
+             */
+            turn_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version Id */
+            version_id: string | null;
+            /** Worker Name */
+            worker_name: string | null;
+        };
+        /** GenerationStats */
+        GenerationStats: {
+            /**
+             * Cold
+             * @description the model had to be loaded for this answer
+             */
+            cold?: boolean | null;
+            /**
+             * First Token Ms
+             * @description from the worker starting the answer to its first token
+             */
+            first_token_ms?: number | null;
+            /**
+             * Load Ms
+             * @description time spent loading the model (0 when it was already loaded)
+             */
+            load_ms?: number | null;
+            /** New Tokens */
+            new_tokens?: number | null;
+            /** Prompt Tokens */
+            prompt_tokens?: number | null;
+            /**
+             * Queue Ms
+             * @description from the request to a worker starting it
+             */
+            queue_ms?: number | null;
+            /** Tokens Per S */
+            tokens_per_s?: number | null;
         };
         /** GpuCatalogue */
         GpuCatalogue: {
@@ -3024,6 +3623,27 @@ export interface components {
             /** Seconds */
             seconds: number;
         };
+        /** PickIn */
+        PickIn: {
+            /**
+             * Choice
+             * @description the better answer, or tie (no preference row is saved)
+             * @enum {string}
+             */
+            choice: "a" | "b" | "tie";
+        };
+        /**
+         * PlaygroundWorkers
+         * @description Whether a worker serves the playground now, and the biggest model it can hold.
+         */
+        PlaygroundWorkers: {
+            /** Max Model Bytes */
+            max_model_bytes: number | null;
+            /** Note */
+            note: string | null;
+            /** Online */
+            online: number;
+        };
         /** PreviewPage */
         PreviewPage: {
             /** Items */
@@ -3099,6 +3719,14 @@ export interface components {
              * @enum {string}
              */
             quant_type: "nf4" | "fp4";
+        };
+        /** RatingIn */
+        RatingIn: {
+            /**
+             * Rating
+             * @enum {string}
+             */
+            rating: "up" | "down";
         };
         /** RefreshIn */
         RefreshIn: {
@@ -3269,6 +3897,23 @@ export interface components {
             };
             /** Status */
             status: string;
+        };
+        /**
+         * Target
+         * @description A side of the playground: a model version, or the base model it was trained from.
+         */
+        Target: {
+            /**
+             * Base
+             * @description the base model of this version instead of the version itself
+             * @default false
+             */
+            base: boolean;
+            /**
+             * Version Id
+             * Format: uuid
+             */
+            version_id: string;
         };
         /**
          * TargetEstimate
@@ -3464,6 +4109,53 @@ export interface components {
              */
             token_type: "bearer";
             user: components["schemas"]["UserRead"];
+        };
+        /** TurnCreate */
+        TurnCreate: {
+            /**
+             * Blind
+             * @description hide which side is which until the user picks (two sides only)
+             * @default false
+             */
+            blind: boolean;
+            /**
+             * Messages
+             * @description the conversation so far, ending with the user's message
+             */
+            messages: components["schemas"]["ChatMessage"][];
+            params?: components["schemas"]["GenerationParams"];
+            /**
+             * Targets
+             * @description one side, or two side by side
+             */
+            targets: components["schemas"]["Target"][];
+        };
+        /** TurnRead */
+        TurnRead: {
+            /** Answers */
+            answers: components["schemas"]["GenerationRead"][];
+            /** Blind */
+            blind: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Messages */
+            messages: components["schemas"]["ChatMessage"][];
+            params: components["schemas"]["GenerationParams"];
+            /** Pick */
+            pick: ("a" | "b" | "tie") | null;
+            /**
+             * Revealed
+             * @description whether the sides' models are shown (always, unless blind and not picked)
+             */
+            revealed: boolean;
         };
         /** UnmappedOption */
         UnmappedOption: {
@@ -3856,6 +4548,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_batch_api_batch_compares__batch_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_batch_api_batch_compares__batch_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    pick_batch_row_api_batch_compares__batch_id__picks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchPickIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackResult"];
                 };
             };
             /** @description Validation Error */
@@ -4820,6 +5609,204 @@ export interface operations {
             };
         };
     };
+    get_generation_api_playground_generations__generation_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                generation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_generation_api_playground_generations__generation_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                generation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    edit_api_playground_generations__generation_id__edit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                generation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rate_api_playground_generations__generation_id__rating_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                generation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_turn_api_playground_turns__turn_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                turn_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    pick_api_playground_turns__turn_id__pick_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                turn_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PickIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     analytics_api_teams__team_id__analytics_get: {
         parameters: {
             query?: {
@@ -4840,6 +5827,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TeamAnalytics"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_batches_api_teams__team_id__batch_compares_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchSummary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_batch_api_teams__team_id__batch_compares_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchRead"];
                 };
             };
             /** @description Validation Error */
@@ -5835,6 +6888,136 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    feedback_datasets_api_teams__team_id__playground_feedback_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackDatasetRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_turns_api_teams__team_id__playground_turns_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_turn_api_teams__team_id__playground_turns_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TurnCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    playground_workers_api_teams__team_id__playground_workers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaygroundWorkers"];
                 };
             };
             /** @description Validation Error */

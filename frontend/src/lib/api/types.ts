@@ -73,3 +73,23 @@ export type ConfigImportRequest = Schemas["ConfigImportRequest"];
 export type ConfigImportRead = Schemas["ConfigImportRead"];
 export type UnmappedOption = Schemas["UnmappedOption"];
 export type DatasetHint = Schemas["DatasetHint"];
+
+// Playground: chat turns answered by workers, feedback saved as dataset versions, batch comparisons
+export type GenerationParams = Schemas["GenerationParams"];
+export type ChatMessage = Schemas["ChatMessage"];
+export type PlaygroundTarget = Schemas["Target"];
+export type TurnCreate = Schemas["TurnCreate"];
+export type TurnRead = Schemas["TurnRead"];
+/** One side's answer of a turn; label, version and rendered prompt are null while a blind turn has no pick. */
+export type GenerationRead = Schemas["GenerationRead"];
+export type GenerationStats = Schemas["GenerationStats"];
+export type FeedbackResult = Schemas["FeedbackResult"];
+/** What a piece of feedback became: a new version of the team's feedback dataset. */
+export type FeedbackSaved = Schemas["FeedbackSaved"];
+export type FeedbackDatasetRead = Schemas["FeedbackDatasetRead"];
+export type PlaygroundWorkers = Schemas["PlaygroundWorkers"];
+export type BatchCreate = Schemas["BatchCreate"];
+export type BatchRead = Schemas["BatchRead"];
+export type BatchRow = Schemas["BatchRow"];
+export type BatchSummary = Schemas["BatchSummary"];
+export type BatchTarget = Schemas["BatchTarget"];

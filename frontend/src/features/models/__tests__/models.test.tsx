@@ -74,6 +74,7 @@ describe("Models page", () => {
     expect(within(table).getByText("candidate: v1")).toBeInTheDocument();
     expect(within(table).getByText("eval_loss 1.250")).toBeInTheDocument();
 
+    expect(screen.getByRole("link", { name: "Batch compare on a dataset" })).toHaveAttribute("href", "/playground/batch");
     const compare = screen.getByRole("button", { name: /Compare/ });
     expect(compare).toBeDisabled();
     await user.click(screen.getByRole("checkbox", { name: "Select support-bot v1" }));
@@ -109,9 +110,60 @@ describe("Compare", () => {
     await user.click(screen.getByRole("checkbox", { name: /Differences only/ }));
     expect(within(screen.getByRole("table", { name: "Configuration" })).getByText("method")).toBeInTheDocument();
 
+    expect(screen.getByRole("link", { name: "Batch compare their answers on a dataset" })).toHaveAttribute(
+      "href",
+      `/playground/batch?targets=${v1},${v2}`,
+    );
     const metrics = screen.getByRole("table", { name: "Metrics" });
     expect(within(metrics).getByText("1.500")).toBeInTheDocument();
     expect(screen.getByText("What is 2 plus 2?")).toBeInTheDocument();
     expect(screen.getByText("four")).toBeInTheDocument();
+  });
+});
+
+describe("a model version's page", () => {
+  const version = {
+    id: v2,
+    model_id: modelId,
+    model_name: "support-bot",
+    number: 2,
+    created_at: "2026-11-22T01:00:00Z",
+    archived: false,
+    tags: ["production"],
+    job_id: null,
+    base_model: "tiny-llama",
+    notes: "",
+    reference: `version:${v2}`,
+    files_missing: false,
+    used_by: [],
+    lineage: { recorded: "at_finish", base_model: { reference: "tiny-llama", kind: "bundled" } },
+  };
+
+  it("opens the version in the playground next to its base model, or in a batch comparison", async () => {
+    installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      [`GET /api/model-versions/${v2}`]: () => json(version),
+    });
+    startSession(tokenPair(1));
+    renderApp(`/models/versions/${v2}`);
+    expect(await screen.findByRole("link", { name: "Open in playground" })).toHaveAttribute(
+      "href",
+      `/playground?version=${v2}&compare=base`,
+    );
+    expect(screen.getByRole("link", { name: "Batch compare with its base" })).toHaveAttribute(
+      "href",
+      `/playground/batch?targets=${v2},base:${v2}`,
+    );
+  });
+
+  it("offers no playground for a version whose files are missing", async () => {
+    installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      [`GET /api/model-versions/${v2}`]: () => json({ ...version, files_missing: true }),
+    });
+    startSession(tokenPair(1));
+    renderApp(`/models/versions/${v2}`);
+    expect(await screen.findByText(/This version's files are missing/)).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "Open in playground" })).not.toBeInTheDocument();
   });
 });

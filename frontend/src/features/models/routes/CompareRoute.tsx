@@ -14,7 +14,16 @@ export function CompareRoute() {
   const header = (
     <PageHeader
       title="Compare model versions"
-      actions={<Link className="text-sm text-indigo-700 hover:underline" to="/models">All models</Link>}
+      actions={
+        <div className="flex flex-wrap gap-3 text-sm">
+          {ids.length >= 2 && (
+            <Link className="text-indigo-700 hover:underline" to={`/playground/batch?targets=${ids.slice(0, 4).join(",")}`}>
+              Batch compare their answers on a dataset
+            </Link>
+          )}
+          <Link className="text-indigo-700 hover:underline" to="/models">All models</Link>
+        </div>
+      }
     />
   );
   if (ids.length < 2) return <>{header}<p className="text-sm text-slate-600">Pick two or more versions on the Models page.</p></>;

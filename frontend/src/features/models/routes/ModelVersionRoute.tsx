@@ -111,7 +111,25 @@ export function ModelVersionRoute() {
       <PageHeader
         title={`${v.model_name} v${v.number}`}
         description={`Use it as a base model: ${v.reference}`}
-        actions={<Link className="text-sm text-indigo-700 hover:underline" to="/models">All models</Link>}
+        actions={
+          <div className="flex flex-wrap items-center gap-3">
+            {/* A version without its files cannot answer (the playground would refuse it with 409). */}
+            {!v.files_missing && (
+              <>
+                <Link
+                  className="inline-flex items-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
+                  to={`/playground?version=${v.id}&compare=base`}
+                >
+                  Open in playground
+                </Link>
+                <Link className="text-sm text-indigo-700 hover:underline" to={`/playground/batch?targets=${v.id},base:${v.id}`}>
+                  Batch compare with its base
+                </Link>
+              </>
+            )}
+            <Link className="text-sm text-indigo-700 hover:underline" to="/models">All models</Link>
+          </div>
+        }
       />
       <div className="space-y-6">
         {v.files_missing && (

@@ -18,7 +18,16 @@ export function ModelsRoute() {
   const navigate = useNavigate();
 
   const header = (
-    <PageHeader title="Models" description="Each finished training run adds a version to a model of your team, with its lineage." />
+    <PageHeader
+      title="Models"
+      description="Each finished training run adds a version to a model of your team, with its lineage."
+      actions={
+        <div className="flex flex-wrap gap-3 text-sm">
+          <Link className="text-indigo-700 hover:underline" to="/playground">Playground</Link>
+          <Link className="text-indigo-700 hover:underline" to="/playground/batch">Batch compare on a dataset</Link>
+        </div>
+      }
+    />
   );
   if (models.isPending || versions.isPending) return <>{header}<PageLoader label="Loading" /></>;
   if (models.isError) return <>{header}<ErrorAlert error={models.error} /></>;

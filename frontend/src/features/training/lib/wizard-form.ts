@@ -306,6 +306,57 @@ export function toJobCreate(form: WizardForm): JobCreate {
   return body as JobCreate;
 }
 
+/** Where a base model reference comes from, as the base model step shows it. */
+export function baseModelSourceOf(reference: string, bundled: string[]): BaseModelSource {
+  return bundled.includes(reference)
+    ? "bundled"
+    : reference.startsWith("/")
+      ? "folder"
+      : reference.startsWith("version:")
+        ? "version"
+        : reference.startsWith("storage:")
+          ? "job"
+          : "hub";
+}
+
+/**
+ * What a link may choose for a new job (`?dataset_version=&method=&base_model=`, e.g. the playground's
+ * "Train on this feedback"): the rest is the new-job defaults.
+ */
+export type WizardPrefill = { dataset_version_id?: string; method?: string; base_model?: string };
+
+export function prefillFromQuery(params: URLSearchParams): WizardPrefill | null {
+  const prefill: WizardPrefill = {};
+  const datasetVersion = params.get("dataset_version");
+  const method = params.get("method");
+  const baseModel = params.get("base_model");
+  if (datasetVersion) prefill.dataset_version_id = datasetVersion;
+  if (method) prefill.method = method;
+  if (baseModel) prefill.base_model = baseModel;
+  return Object.keys(prefill).length ? prefill : null;
+}
+
+/** A new job's form with the prefilled choices; a method's adapter is kept only if the method takes it. */
+export function withPrefill(
+  form: WizardForm,
+  prefill: WizardPrefill,
+  bundled: string[],
+  methods: { name: string; adapters?: string[] | null }[],
+): WizardForm {
+  const next = { ...form };
+  const method = methods.find((m) => m.name === prefill.method);
+  if (method) {
+    next.method = method.name;
+    if (method.adapters?.length && !method.adapters.includes(next.adapter)) next.adapter = method.adapters[0]!;
+  }
+  if (prefill.dataset_version_id) next.dataset_version_id = prefill.dataset_version_id;
+  if (prefill.base_model) {
+    next.base_model = prefill.base_model;
+    next.baseModelSource = baseModelSourceOf(prefill.base_model, bundled);
+  }
+  return next;
+}
+
 /** The wizard's state for a saved config (a job's `/config`, or a template's `config`). */
 export function fromConfig(config: Partial<JobSettings> & Record<string, unknown>, bundled: string[]): WizardForm {
   const form = emptyForm();
@@ -313,15 +364,7 @@ export function fromConfig(config: Partial<JobSettings> & Record<string, unknown
   form.adapter = config.adapter ?? form.adapter;
   form.provider = config.provider ?? form.provider;
   form.base_model = config.base_model ?? form.base_model;
-  form.baseModelSource = bundled.includes(form.base_model)
-    ? "bundled"
-    : form.base_model.startsWith("/")
-      ? "folder"
-      : form.base_model.startsWith("version:")
-        ? "version"
-        : form.base_model.startsWith("storage:")
-          ? "job"
-          : "hub";
+  form.baseModelSource = baseModelSourceOf(form.base_model, bundled);
   form.dataset_version_id = config.dataset_version_id ?? "";
   form.mixture = (config.mixture ?? []).map((m) => ({ dataset_version_id: m.dataset_version_id, weight: String(m.weight) }));
   form.preset = (config.preset as WizardForm["preset"]) ?? "";

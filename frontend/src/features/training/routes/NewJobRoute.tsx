@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
-import { ErrorAlert } from "@/components/ui/Feedback";
+import { ErrorAlert, Notice } from "@/components/ui/Feedback";
 import { PageHeader } from "@/components/ui/Page";
 import { PageLoader } from "@/components/ui/Spinner";
 import { useCurrentTeam } from "@/lib/auth/current-team";
@@ -11,13 +11,19 @@ import type { ConfigImportRead, JobCreate } from "@/lib/api/types";
 import { ConfigImport, ImportNotice } from "../components/wizard/ConfigImport";
 import { TemplatePicker } from "../components/wizard/TemplatePicker";
 import { Wizard } from "../components/wizard/Wizard";
-import { emptyForm, fromConfig } from "../lib/wizard-form";
+import { emptyForm, fromConfig, prefillFromQuery, withPrefill } from "../lib/wizard-form";
 
-/** /training/new, optionally prefilled: `?from=<jobId>` (run again with changes) or `?template=<id>`. */
+/**
+ * /training/new, optionally prefilled: `?from=<jobId>` (run again with changes), `?template=<id>`, or
+ * some choices of a new job: `?dataset_version=<id>&method=<m>&base_model=<ref>` (the playground's
+ * "Train on this feedback").
+ */
 export function NewJobRoute() {
   const [params] = useSearchParams();
   const from = params.get("from");
   const templateId = params.get("template");
+  const prefill = from || templateId ? null : prefillFromQuery(params);
+  const prefillKey = prefill ? JSON.stringify(prefill) : null;
   const { team } = useCurrentTeam();
   const info = useInfo();
   const config = useJobConfig(from);
@@ -33,8 +39,10 @@ export function NewJobRoute() {
   const initial = useMemo(() => {
     if (!info.data) return null;
     const bundled = info.data.base_models.map((m) => String(m.name));
-    return source ? fromConfig(source as Partial<JobCreate> & Record<string, unknown>, bundled) : emptyForm();
-  }, [info.data, source]);
+    if (source) return fromConfig(source as Partial<JobCreate> & Record<string, unknown>, bundled);
+    if (prefillKey) return withPrefill(emptyForm(), JSON.parse(prefillKey), bundled, info.data.methods);
+    return emptyForm();
+  }, [info.data, source, prefillKey]);
   const onImported = (result: ConfigImportRead) => setImported((prev) => ({ result, count: (prev?.count ?? 0) + 1 }));
 
   const title = from ? "Run again with changes" : template ? `New job from “${template.name}”` : "New training job";
@@ -47,11 +55,23 @@ export function NewJobRoute() {
         <PageLoader label="Loading the wizard…" />
       ) : (
         <>
+          {prefill && !imported && (
+            <Notice className="mb-4">
+              Prefilled from the link: {[
+                prefill.method && `method ${prefill.method.toUpperCase()}`,
+                prefill.base_model && "the base model",
+                prefill.dataset_version_id && "the dataset version",
+              ]
+                .filter(Boolean)
+                .join(", ")}{" "}
+              are chosen. Check each step, then launch.
+            </Notice>
+          )}
           {!from && !templateId && <TemplatePicker teamId={team.id} />}
           {!from && !templateId && <ConfigImport key={imported?.count ?? 0} onImported={onImported} />}
           {imported && !from && !templateId && <ImportNotice result={imported.result} />}
           <Wizard
-            key={from ?? templateId ?? (imported ? `import-${imported.count}` : "new")}
+            key={from ?? templateId ?? (imported ? `import-${imported.count}` : (prefillKey ?? "new"))}
             initial={initial}
             info={info.data}
             team={team}

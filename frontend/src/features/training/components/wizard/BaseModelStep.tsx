@@ -2,7 +2,7 @@ import { RadioCard } from "@/components/ui/RadioCard";
 import { SelectField } from "@/components/ui/SelectField";
 import type { BaseModelInfo, JobRead } from "@/lib/api/types";
 import { useCurrentTeam } from "@/lib/auth/current-team";
-import { useTeamModelVersions } from "../../api/list-model-versions";
+import { useTeamModelVersions } from "@/lib/api/list-model-versions";
 import type { BaseModelSource, WizardForm } from "../../lib/wizard-form";
 import { FolderPicker } from "./FolderPicker";
 import { HubModelSearch } from "./HubModelSearch";
