@@ -119,6 +119,10 @@ async def test_a_succeeded_job_records_its_lineage_exactly(app, client, register
     assert lineage["evaluation"] == json.loads((output / "evaluation.json").read_text())
     files = {f["path"]: f["size_bytes"] for f in lineage["files"]}
     assert files["adapter_model.safetensors"] == (output / "adapter_model.safetensors").stat().st_size
+    hashes = {f["path"]: f["sha256"] for f in lineage["files"]}
+    assert hashes["adapter_model.safetensors"] == _sha(output / "adapter_model.safetensors")
+    assert hashes["adapter_config.json"] == _sha(output / "adapter_config.json")
+    assert hashes["evaluation.json"] is None  # reports are listed, not hashed
     assert not any(path.startswith("checkpoint-") for path in files)
     assert got["key_metric"] == {"name": "eval_loss", "value": pytest.approx(0.18)}
 
@@ -190,6 +194,12 @@ async def test_a_version_whose_files_are_missing_says_so(app, client, register):
     first = await _launch(client, alice, version)
     await _run(app, first)
     v1 = await _version_of(client, alice, first)
+    assert v1["files_missing"] is False
+    # A weight file cut short (a copy that did not finish) is noticed too.
+    weights = get_storage().path(output_key(first)) / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:10])
+    got = (await client.get(f"/api/model-versions/{v1['id']}", headers=alice.headers)).json()
+    assert got["files_missing"] is True
     shutil.rmtree(get_storage().path(output_key(first)))
     got = (await client.get(f"/api/model-versions/{v1['id']}", headers=alice.headers)).json()
     assert got["files_missing"] is True

@@ -52,6 +52,7 @@ class Hardware(BaseModel):
 class VersionFile(BaseModel):
     path: str
     size_bytes: int
+    sha256: str | None = Field(default=None, description="config and weight files: sha256 when the version was recorded")
 
 
 class Lineage(BaseModel):
@@ -104,7 +105,9 @@ class UsedBy(BaseModel):
 class ModelVersionRead(ModelVersionSummary):
     notes: str
     lineage: Lineage
-    files_missing: bool = Field(description="its output folder is gone (the job was deleted, or storage lost it): it can only be deleted")
+    files_missing: bool = Field(
+        description="its output folder is gone, or a recorded file is missing or has changed size (the job was deleted, "
+                    "storage lost it, a copy was cut short): it cannot be used and can only be deleted")
     used_by: list[UsedBy] = Field(description="jobs that start from this version: while any exists it cannot be deleted")
     reference: str = Field(description="how a job names it as its base model: version:<id>")
 

@@ -92,7 +92,8 @@ def output_files(folder: Path) -> list[VersionFile]:
         relative = path.relative_to(folder).as_posix()
         first = relative.split("/", 1)[0]
         if path.is_file() and not first.startswith("checkpoint-") and first != "checkpoints":
-            files.append(VersionFile(path=relative, size_bytes=path.stat().st_size))
+            hashed = path.name in _HASHED_NAMES or path.suffix in _HASHED_SUFFIXES
+            files.append(VersionFile(path=relative, size_bytes=path.stat().st_size, sha256=sha256_file(path) if hashed else None))
     return files
 
 
@@ -306,10 +307,16 @@ async def summaries(*, session: AsyncSession, versions: Sequence[ModelVersion]) 
 
 
 def files_missing(storage: Storage, version: ModelVersion) -> bool:
+    """The output folder is gone, or a recorded file is missing or no longer has its recorded size (a
+    truncated copy). Sizes only: hashing every weight file on each page view would cost too much."""
     folder = storage.path(version.output_key)
     if not folder.is_dir():
         return True
-    return any(not (folder / f["path"]).is_file() for f in version.lineage.get("files") or [])
+    for recorded in version.lineage.get("files") or []:
+        path = folder / recorded["path"]
+        if not path.is_file() or ("size_bytes" in recorded and path.stat().st_size != recorded["size_bytes"]):
+            return True
+    return False
 
 
 async def read_version(*, session: AsyncSession, storage: Storage, version: ModelVersion) -> ModelVersionRead:

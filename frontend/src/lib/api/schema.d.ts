@@ -3542,7 +3542,7 @@ export interface components {
             created_at: string;
             /**
              * Files Missing
-             * @description its output folder is gone (the job was deleted, or storage lost it): it can only be deleted
+             * @description its output folder is gone, or a recorded file is missing or has changed size (the job was deleted, storage lost it, a copy was cut short): it cannot be used and can only be deleted
              */
             files_missing: boolean;
             /**
@@ -4232,6 +4232,11 @@ export interface components {
         VersionFile: {
             /** Path */
             path: string;
+            /**
+             * Sha256
+             * @description config and weight files: sha256 when the version was recorded
+             */
+            sha256?: string | null;
             /** Size Bytes */
             size_bytes: number;
         };

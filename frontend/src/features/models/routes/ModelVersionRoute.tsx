@@ -134,8 +134,8 @@ export function ModelVersionRoute() {
       <div className="space-y-6">
         {v.files_missing && (
           <Notice tone="warning">
-            This version's files are missing (its job's output was deleted or lost). It cannot be used as a base model;
-            delete it from the registry.{" "}
+            This version's files are missing or damaged (its job's output was deleted, lost, or a file was cut short). It
+            cannot be used as a base model, in the playground or for publishing; delete it from the registry.{" "}
             <Button variant="danger" onClick={deleteVersion} pending={remove.isPending}>Delete this version</Button>
           </Notice>
         )}
