@@ -34,10 +34,12 @@ from stack import (
     VENV_BIN,
     ManagedProcess,
     Stack,
+    TrainedModel,
     User,
     free_port,
     run_checked,
     start_nginx,
+    train_sums_model,
     wait_http_ok,
     wait_until,
 )
@@ -96,25 +98,38 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-# Screenshots a test takes for a reviewer (test_newcomer.py): one folder per run, named at the end.
-SCREENSHOTS = pytest.StashKey[Path]()
+# Screenshots a test takes for a reviewer (test_newcomer.py, test_playground_flow.py): one folder per
+# journey and run, each named at the end.
+SCREENSHOTS = pytest.StashKey[dict[str, Path]]()
+
+
+def _screenshot_folder(request: pytest.FixtureRequest, journey: str) -> Path:
+    """TUNEFORGE_E2E_SCREENSHOTS, else e2e/artifacts/<journey>-<time>; its path is printed at the end."""
+    folder = Path(os.environ.get("TUNEFORGE_E2E_SCREENSHOTS") or ARTIFACTS / f"{journey}-{time.strftime('%Y%m%d-%H%M%S')}")
+    folder.mkdir(parents=True, exist_ok=True)
+    request.config.stash.setdefault(SCREENSHOTS, {})[journey] = folder.resolve()
+    return folder
 
 
 @pytest.fixture(scope="session")
 def screenshot_folder(request: pytest.FixtureRequest) -> Path:
-    """TUNEFORGE_E2E_SCREENSHOTS, else e2e/artifacts/newcomer-<time>; its path is printed at the end."""
-    folder = Path(os.environ.get("TUNEFORGE_E2E_SCREENSHOTS") or ARTIFACTS / f"newcomer-{time.strftime('%Y%m%d-%H%M%S')}")
-    folder.mkdir(parents=True, exist_ok=True)
-    request.config.stash[SCREENSHOTS] = folder.resolve()
-    return folder
+    """Where test_newcomer.py saves the newcomer's journey."""
+    return _screenshot_folder(request, "newcomer")
+
+
+@pytest.fixture(scope="session")
+def playground_screenshot_folder(request: pytest.FixtureRequest) -> Path:
+    """Where test_playground_flow.py saves the playground after a pick."""
+    return _screenshot_folder(request, "playground")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
-    folder = config.stash.get(SCREENSHOTS, None)
-    if folder is not None:
-        shots = len(list(folder.glob("*.png")))
+    folders = config.stash.get(SCREENSHOTS, {})
+    if folders:
         terminalreporter.write_sep("-", "screenshots")
-        terminalreporter.write_line(f"{shots} screenshots of the newcomer's journey in {folder}")
+    for journey, folder in folders.items():
+        shots = len(list(folder.glob("*.png")))
+        terminalreporter.write_line(f"{shots} screenshots of the {journey} journey in {folder}")
 
 
 @pytest.fixture(autouse=True)
@@ -357,13 +372,55 @@ REFRESH_TOKEN_KEY = "tuneforge.refresh_token"
 @pytest.fixture
 def signed_in_page(page: Page, user: User) -> Page:
     """The SPA signed in as `user` without going through the form (test_auth_flow covers that)."""
+    return sign_in(page, user.refresh_token)
+
+
+def sign_in(page: Page, refresh_token: str) -> Page:
     page.goto("/login")
     # Set once, not in an init script: the SPA rotates the token, and re-sending an old one would
     # (rightly) revoke the session.
-    page.evaluate("([key, value]) => localStorage.setItem(key, value)", [REFRESH_TOKEN_KEY, user.refresh_token])
+    page.evaluate("([key, value]) => localStorage.setItem(key, value)", [REFRESH_TOKEN_KEY, refresh_token])
     page.goto("/dashboard")
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     return page
+
+
+# ---------------------------------------------------------------------------------------------
+# A trained model several tests share (training is most of the suite's time)
+
+
+@pytest.fixture(scope="session")
+def sums_model(stack: Stack, worker: ManagedProcess) -> TrainedModel:
+    """v1 and v2 of the model "sums-bot" (two tiny-llama SFT+LoRA runs, 16 steps each), owned by a user of
+    their own: test_models_flow.py tags, compares and trains from them, test_playground_flow.py chats with
+    them. Sign in as the owner with `sums_model_page`."""
+    suffix = uuid.uuid4().hex[:8]
+    details = {"name": f"Sums Owner {suffix}", "email": f"sums-{suffix}@example.com", "password": f"Correct-horse-{suffix}"}
+    with httpx.Client(base_url=stack.base_url, timeout=30, trust_env=False) as client:
+        response = client.post(
+            "/api/auth/register",
+            json={"email": details["email"], "password": details["password"], "display_name": details["name"]},
+        )
+        assert response.status_code == 201, response.text
+        tokens = response.json()
+        owner = User(**details, access_token=tokens["access_token"], refresh_token=tokens["refresh_token"])
+        return train_sums_model(client, owner)
+
+
+@pytest.fixture
+def sums_model_owner(sums_model: TrainedModel, api_client: httpx.Client) -> User:
+    """The owner of `sums_model`, signed in afresh (tokens of its own for this test)."""
+    owner = sums_model.user
+    response = api_client.post("/api/auth/login", json={"email": owner.email, "password": owner.password})
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    return User(owner.name, owner.email, owner.password, tokens["access_token"], tokens["refresh_token"])
+
+
+@pytest.fixture
+def sums_model_page(page: Page, sums_model_owner: User) -> Page:
+    """The SPA signed in as the owner of `sums_model`."""
+    return sign_in(page, sums_model_owner.refresh_token)
 
 
 expect.set_options(timeout=15_000)

@@ -7,6 +7,7 @@ them. Nothing here knows about pytest.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import re
 import signal
@@ -239,3 +240,103 @@ def _nginx_binary() -> str:
         if Path(candidate).exists():
             return candidate
     raise StackError("nginx is not installed. Install it with `apt-get install -y nginx` (make test does).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Trained models a test can share (conftest's `sums_model`): plain API calls, nothing of pytest
+
+SUMS_MODEL = "sums-bot"
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """Two short tiny-llama SFT+LoRA runs of one user, registered as v1 and v2 of one model."""
+
+    user: User
+    team_id: str
+    dataset_version_id: str  # "sums" v1, what both runs trained on
+    jobs: tuple[str, str]  # the runs that made v1 and v2
+    v1: dict  # GET /api/jobs/{id}/model-version of each
+    v2: dict
+
+
+def sums_rows(n: int = 64) -> bytes:
+    """Chats "What is a plus b?" → "The sum is K.": every answer starts alike, so a few steps teach
+    tiny-llama to write something before it ends its turn (trained on bare "K" answers, a short run
+    learns the end of the turn first and answers with an empty string, which cannot be picked)."""
+    rows = [
+        {"messages": [{"role": "user", "content": f"What is {a} plus {b}?"}, {"role": "assistant", "content": f"The sum is {a + b}."}]}
+        for a in range(8)
+        for b in range(8)
+    ][:n]
+    return "\n".join(json.dumps(r) for r in rows).encode() + b"\n"
+
+
+def launch_job(client: httpx.Client, user: User, team_id: str, body: dict) -> str:
+    response = client.post(f"/api/teams/{team_id}/jobs", headers=user.headers, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def wait_succeeded(client: httpx.Client, user: User, job_id: str, timeout: float = 150) -> None:
+    deadline = time.monotonic() + timeout
+    status = ""
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/jobs/{job_id}", headers=user.headers).json()["status"]
+        if status == "succeeded":
+            return
+        assert status not in ("failed", "cancelled"), f"job {job_id} ended {status}"
+        time.sleep(1)
+    raise AssertionError(f"job {job_id} still {status} after {timeout} s")
+
+
+def model_version_of(client: httpx.Client, user: User, job_id: str) -> dict:
+    response = client.get(f"/api/jobs/{job_id}/model-version", headers=user.headers)
+    assert response.status_code == 200, response.text
+    version = response.json()
+    assert version, f"job {job_id} made no model version"
+    return version
+
+
+def personal_team(client: httpx.Client, user: User) -> str:
+    me = client.get("/api/auth/me", headers=user.headers).json()
+    return next(t["id"] for t in me["teams"] if t["personal"])
+
+
+def train_sums_model(client: httpx.Client, user: User, *, max_steps: int = 16) -> TrainedModel:
+    """Uploads "sums", then trains v1 (learning rate 2e-4, a model named after the job) and v2 (5e-3,
+    a new version of the same model through `register_as.model_id`) on a running worker.
+
+    Greedy answers of tiny-llama after 16 steps, 12 new tokens at most: v1 still writes the base's
+    gibberish ("ap fr was…"), v2 "The sum is is is is"; both have text, so either can be picked (at 1e-3
+    it answers twelve spaces, which the playground refuses to pick)."""
+    team_id = personal_team(client, user)
+    upload = client.post(
+        f"/api/teams/{team_id}/datasets",
+        headers=user.headers,
+        files={"files": ("sums.jsonl", sums_rows(), "application/x-ndjson")},
+        data={"name": "sums"},
+    )
+    assert upload.status_code == 201, upload.text
+    dataset_version_id = upload.json()["version"]["id"]
+
+    def body(learning_rate: float, **extra: object) -> dict:
+        return {
+            "name": SUMS_MODEL,
+            "method": "sft",
+            "adapter": "lora",
+            "base_model": "tiny-llama",
+            "dataset_version_id": dataset_version_id,
+            "preset": None,
+            "hyperparameters": {"max_steps": max_steps, "learning_rate": learning_rate, "logging_steps": 1},
+            "eval": {"enabled": False},
+            **extra,
+        }
+
+    first = launch_job(client, user, team_id, body(2e-4))
+    wait_succeeded(client, user, first)
+    v1 = model_version_of(client, user, first)
+    second = launch_job(client, user, team_id, body(5e-3, register_as={"model_id": v1["model_id"]}))
+    wait_succeeded(client, user, second)
+    v2 = model_version_of(client, user, second)
+    return TrainedModel(user=user, team_id=team_id, dataset_version_id=dataset_version_id, jobs=(first, second), v1=v1, v2=v2)

@@ -1,93 +1,27 @@
 """The model registry end to end in Chromium, through nginx: two short tiny-llama SFT+LoRA jobs launched through
-the API become v1 and v2 of one model (the second with `register_as.model_id`) → the Models page → v1's lineage
-→ tag v2 "production" → compare v1 and v2 → train from v2 in the wizard, saved as v3 of the same model."""
+the API (conftest's `sums_model`, shared with test_playground_flow.py) become v1 and v2 of one model (the second
+with `register_as.model_id`) → the Models page → v1's lineage → tag v2 "production" → compare v1 and v2 → train
+from v2 in the wizard, saved as v3 of the same model."""
 
 from __future__ import annotations
 
-import json
 import re
-import time
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from stack import ManagedProcess, User
-
-MODEL = "sums-bot"
-
-
-def chat_rows(n: int = 40) -> bytes:
-    rows = [
-        {"messages": [{"role": "user", "content": f"What is {i} plus {i}?"}, {"role": "assistant", "content": str(2 * i)}]}
-        for i in range(n)
-    ]
-    return "\n".join(json.dumps(r) for r in rows).encode() + b"\n"
+from stack import SUMS_MODEL as MODEL
+from stack import TrainedModel
 
 
-def launch(api_client: httpx.Client, user: User, team_id: str, body: dict) -> str:
-    response = api_client.post(f"/api/teams/{team_id}/jobs", headers=user.headers, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-def wait_succeeded(api_client: httpx.Client, user: User, job_id: str, timeout: float = 150) -> None:
-    deadline = time.monotonic() + timeout
-    status = ""
-    while time.monotonic() < deadline:
-        status = api_client.get(f"/api/jobs/{job_id}", headers=user.headers).json()["status"]
-        if status == "succeeded":
-            return
-        assert status not in ("failed", "cancelled"), f"job {job_id} ended {status}"
-        time.sleep(1)
-    raise AssertionError(f"job {job_id} still {status} after {timeout} s")
-
-
-def model_version_of(api_client: httpx.Client, user: User, job_id: str) -> dict:
-    response = api_client.get(f"/api/jobs/{job_id}/model-version", headers=user.headers)
-    assert response.status_code == 200, response.text
-    version = response.json()
-    assert version, f"job {job_id} made no model version"
-    return version
-
-
-@pytest.mark.timeout(300)
-def test_two_runs_become_versions_of_one_model_compared_and_trained_from(
-    signed_in_page: Page, user: User, api_client: httpx.Client, worker: ManagedProcess
-) -> None:
-    page = signed_in_page
-    me = api_client.get("/api/auth/me", headers=user.headers).json()
-    team_id = next(t["id"] for t in me["teams"] if t["personal"])
-    upload = api_client.post(
-        f"/api/teams/{team_id}/datasets",
-        headers=user.headers,
-        files={"files": ("sums.jsonl", chat_rows(), "application/x-ndjson")},
-        data={"name": "sums"},
-    )
-    assert upload.status_code == 201, upload.text
-    dataset_version_id = upload.json()["version"]["id"]
-
-    def body(learning_rate: float, **extra: object) -> dict:
-        return {
-            "name": MODEL,
-            "method": "sft",
-            "adapter": "lora",
-            "base_model": "tiny-llama",
-            "dataset_version_id": dataset_version_id,
-            "preset": None,
-            "hyperparameters": {"max_steps": 4, "learning_rate": learning_rate, "logging_steps": 1},
-            "eval": {"enabled": False},
-            **extra,
-        }
-
+@pytest.mark.timeout(300)  # the first test to ask for `sums_model` waits for its two runs too
+def test_two_runs_become_versions_of_one_model_compared_and_trained_from(sums_model_page: Page, sums_model: TrainedModel) -> None:
+    page = sums_model_page
+    dataset_version_id = sums_model.dataset_version_id
+    first = sums_model.jobs[0]
+    v1, v2 = sums_model.v1, sums_model.v2
     # v1: the model named after the job; v2: a new version of that model, with another learning rate.
-    first = launch(api_client, user, team_id, body(2e-4))
-    wait_succeeded(api_client, user, first)
-    v1 = model_version_of(api_client, user, first)
     assert (v1["model_name"], v1["number"]) == (MODEL, 1)
-    second = launch(api_client, user, team_id, body(1e-3, register_as={"model_id": v1["model_id"]}))
-    wait_succeeded(api_client, user, second)
-    v2 = model_version_of(api_client, user, second)
     assert (v2["model_id"], v2["number"]) == (v1["model_id"], 2)
 
     # The Models page: the model, its latest version v2.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 import json
 import uuid
 from datetime import UTC, datetime
@@ -207,6 +208,9 @@ async def create_turn(
     versions = await _versions(session=session, storage=storage, team_id=team_id, targets=body.targets)
     await _require_capacity(session=session, settings=settings, storage=storage, versions=versions)
     labels = await _labels(session, versions)
+    sides = list(zip(body.targets, versions, strict=True))
+    if body.blind:
+        secrets.SystemRandom().shuffle(sides)  # which model is A is chance, not the order the user chose them in
     turn = PlaygroundTurn(
         id=uuid.uuid4(), team_id=team_id, user_id=user.id, messages=[m.model_dump() for m in body.messages],
         params=body.params.model_dump(), blind=body.blind,
@@ -214,7 +218,7 @@ async def create_turn(
     session.add(turn)
     await session.flush()
     answers = []
-    for slot, (target, version) in enumerate(zip(body.targets, versions, strict=True)):
+    for slot, (target, version) in enumerate(sides):
         generation = Generation(
             id=uuid.uuid4(), team_id=team_id, turn_id=turn.id, slot=slot, status=GenerationStatus.queued, text="", seq=0,
             stats={}, cancel_requested=False,
@@ -340,7 +344,12 @@ async def pick(*, session: AsyncSession, storage: Storage, turn: PlaygroundTurn,
     answers = (await repository.answers_of(session=session, turn_ids=[turn_id]))[turn_id]
     if len(answers) != 2:
         raise BadRequest("Picking needs two answers side by side; rate a single answer with thumbs up or down.")
-    texts = [_finished_text(g) for g in answers]
+    if choice == "tie":
+        if not all(g.status.terminal for g in answers):
+            raise Conflict("Both answers are still being written; wait for them (or stop them) first.")
+        texts: list[str] = []
+    else:
+        texts = [_finished_text(g) for g in answers]
     conversation = _conversation(turn)
 
     async def record(session: AsyncSession, version: DatasetVersion | None) -> None:

@@ -195,6 +195,30 @@ describe("the playground", () => {
     expect(within(card).getByRole("button", { name: "Thumbs up" })).toHaveAttribute("aria-pressed", "true");
   });
 
+  it("says an answer of only spaces has no text, and why neither side can then be picked", async () => {
+    const blankTurn = turn({
+      blind: true,
+      revealed: false,
+      answers: [
+        answer({ id: genA, ...hiddenSide, text: "            ", seq: 12, finish_reason: "length" }),
+        answer({ id: genB, slot: 1, side: "B", ...hiddenSide, text: "The sum is 7.", seq: 5, finish_reason: "stop" }),
+      ],
+    });
+    fakePlaygroundApi({ [`POST /api/teams/${teamId}/playground/turns`]: () => json(blankTurn, 201) });
+    const { user } = renderApp(`/playground?version=${v2}&compare=${v1}`);
+    await user.click(await screen.findByLabelText("Blind"));
+    await user.type(screen.getByLabelText("Your message"), "What is 3 plus 4?");
+    await user.click(screen.getByRole("button", { name: "Send" }));
+
+    const conversation = await screen.findByRole("list", { name: "Conversation" });
+    expect(within(conversation).getByRole("article", { name: "Answer A" })).toHaveTextContent("(no text)");
+    expect(within(conversation).getByRole("article", { name: "Answer B" })).not.toHaveTextContent("(no text)");
+    const picks = within(conversation).getByRole("group", { name: "Which answer is better?" });
+    for (const name of ["A is better", "B is better", "Tie"]) expect(within(picks).getByRole("button", { name })).toBeDisabled();
+    expect(picks).toHaveTextContent("An answer without text cannot be picked: ask again.");
+    expect(picks).not.toHaveTextContent("Pick once both answers are finished.");
+  });
+
   it("says in plain words why a turn was refused, with the server's detail, and lists the feedback datasets", async () => {
     const note = "No worker is online to run the model: start one with `tuneforge worker`.";
     fakePlaygroundApi({

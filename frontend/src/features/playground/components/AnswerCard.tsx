@@ -85,8 +85,9 @@ export function AnswerCard({
       {stream.problem && live && <p className="mt-2 text-xs text-amber-800">{stream.problem}</p>}
       {live && stream.connection === "reconnecting" && <p className="mt-2 text-xs text-amber-800">Reconnecting to the live answer…</p>}
 
-      <div className="mt-3 whitespace-pre-wrap break-words text-sm text-slate-900" aria-busy={live || undefined}>
-        {answer.text || (live ? <span className="text-slate-500">…</span> : <span className="text-slate-500">(no text)</span>)}
+      <div className="mt-3 whitespace-pre-wrap break-words text-sm text-slate-900" aria-busy={live || undefined} data-testid="answer-text">
+        {/* Only spaces or line breaks read as nothing on screen: say so (such an answer cannot be picked or rated). */}
+        {answer.text.trim() ? answer.text : live ? <span className="text-slate-500">…</span> : <span className="text-slate-500">(no text)</span>}
       </div>
       {answer.edited_text !== null && answer.edited_text !== undefined && (
         <div className="mt-3 rounded-md border border-indigo-200 bg-indigo-50 p-2 text-sm">

@@ -4,6 +4,7 @@ import { ErrorAlert } from "@/components/ui/Feedback";
 import type { FeedbackResult, FeedbackSaved, TurnRead } from "@/lib/api/types";
 import { useAnswer } from "../api/get-generation";
 import { usePickAnswer, type PickChoice } from "../api/pick-answer";
+import { isTerminal } from "../lib/generation-stream";
 import { AnswerCard } from "./AnswerCard";
 import { SavedNotice } from "./SavedNotice";
 
@@ -27,7 +28,11 @@ export function TurnView({ turn, teamId, onTurn }: { turn: TurnRead; teamId: str
   const paired = answers.length === 2;
   const hidden = turn.blind && !turn.revealed;
   const bothDone = [a, b].every((g) => g.status === "done" && g.text.trim() !== "");
+  const bothEnded = [a, b].every((g) => isTerminal(g));
   const userMessage = turn.messages[turn.messages.length - 1]?.content ?? "";
+  // Train on top of the picked answer's version (a base side has none of its own: then the other side's).
+  const preferred = turn.pick === "b" ? [answers[1], answers[0]] : [answers[0], answers[1]];
+  const trainFrom = preferred.find((g) => g?.version_id && !g.base)?.version_id ?? a.version_id;
   const onFeedback = (result: FeedbackResult) => {
     if (result.turn) onTurn(result.turn);
     if (result.saved) setSaved(result.saved);
@@ -59,18 +64,22 @@ export function TurnView({ turn, teamId, onTurn }: { turn: TurnRead; teamId: str
             <Button
               key={choice}
               variant="secondary"
-              disabled={!bothDone || pick.isPending}
+              disabled={!(choice === "tie" ? bothEnded : bothDone) || pick.isPending}
               onClick={() => pick.mutate({ turnId: turn.id, choice }, { onSuccess: onFeedback })}
             >
               {choice === "tie" ? "Tie" : `${choice.toUpperCase()} is better`}
             </Button>
           ))}
-          {!bothDone && <span className="text-xs text-slate-600">Pick once both answers are finished.</span>}
+          {!bothDone && (
+            <span className="text-xs text-slate-600">
+              {bothEnded ? "An answer without text cannot be picked (a tie still can): ask again." : "Pick once both answers are finished."}
+            </span>
+          )}
         </div>
       )}
       {paired && turn.pick !== null && <p className="text-sm text-slate-700">{PICKED[turn.pick]}</p>}
       <ErrorAlert error={pick.error} />
-      {saved && <SavedNotice saved={saved} versionId={a.version_id} />}
+      {saved && <SavedNotice saved={saved} versionId={trainFrom} />}
     </li>
   );
 }

@@ -33,7 +33,9 @@ export function statsInWords(stats: GenerationStats): string[] {
   if (stats.tokens_per_s != null) parts.push(`${stats.tokens_per_s.toFixed(1)} tokens/s`);
   if (stats.new_tokens != null) parts.push(`${stats.new_tokens} new tokens`);
   if (stats.cold === true) {
-    parts.push(stats.load_ms ? `cold (model loaded in ${(stats.load_ms / 1000).toFixed(1)} s)` : "cold (model loaded)");
+    // An adapter attached to a base already loaded takes milliseconds: "0.0 s" would read as nothing.
+    const took = stats.load_ms && (stats.load_ms < 1000 ? `${Math.round(stats.load_ms)} ms` : `${(stats.load_ms / 1000).toFixed(1)} s`);
+    parts.push(took ? `cold (model loaded in ${took})` : "cold (model loaded)");
   } else if (stats.cold === false) parts.push("warm (model already loaded)");
   return parts;
 }
