@@ -96,7 +96,8 @@ describe("the playground", () => {
     expect(confirmation).toHaveTextContent("Saved to Playground preferences v3 (3 rows)");
     expect(within(confirmation).getByRole("link", { name: "Train on this feedback" })).toHaveAttribute(
       "href",
-      `/training/new?dataset_version=${feedbackVersion}&method=dpo&base_model=version:${v2}`,
+      // The picked answer (B, support-bot v1) is what training continues from.
+      `/training/new?dataset_version=${feedbackVersion}&method=dpo&base_model=version:${v1}`,
     );
 
     // The next message goes on from the picked answer (B's).
@@ -214,8 +215,10 @@ describe("the playground", () => {
     expect(within(conversation).getByRole("article", { name: "Answer A" })).toHaveTextContent("(no text)");
     expect(within(conversation).getByRole("article", { name: "Answer B" })).not.toHaveTextContent("(no text)");
     const picks = within(conversation).getByRole("group", { name: "Which answer is better?" });
-    for (const name of ["A is better", "B is better", "Tie"]) expect(within(picks).getByRole("button", { name })).toBeDisabled();
-    expect(picks).toHaveTextContent("An answer without text cannot be picked: ask again.");
+    for (const name of ["A is better", "B is better"]) expect(within(picks).getByRole("button", { name })).toBeDisabled();
+    // A tie saves no row, so it needs no text: the turn can still be resolved (and a blind one revealed).
+    expect(within(picks).getByRole("button", { name: "Tie" })).toBeEnabled();
+    expect(picks).toHaveTextContent("An answer without text cannot be picked (a tie still can): ask again.");
     expect(picks).not.toHaveTextContent("Pick once both answers are finished.");
   });
 
