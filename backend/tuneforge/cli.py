@@ -312,10 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     try:
         from tuneforge.training.commands import register as register_training
+        from tuneforge.publishing.commands import register as register_publishing
     except ImportError:  # the training extra is not installed (e.g. an API-only image)
         pass
     else:
         register_training(sub)
+        register_publishing(sub)
     return parser
 
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # (which stream to storage and have their own cap, dataset_max_upload_bytes).
     max_request_bytes: int = Field(default=1 << 20, ge=1024)
     hf_endpoint: str = "https://huggingface.co"
+    # Ollama servers models may be published to (comma-separated; the first is the default). Only these:
+    # the worker sends model files to the URL, so a free-form one would let anyone make it call any address.
+    ollama_urls: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["http://localhost:11434"])
     # Comma-separated directories whose model folders (config.json inside) teams may train from.
     # Any other path is refused, so a job cannot read the server's files or another team's models.
     model_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
@@ -97,7 +100,7 @@ class Settings(BaseSettings):
     # Serve /api/docs and /api/openapi.json. Unset: on, except in production.
     api_docs: bool | None = None
 
-    @field_validator("encryption_keys", "cors_origins", "model_dirs", mode="before")
+    @field_validator("encryption_keys", "cors_origins", "model_dirs", "ollama_urls", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -16,6 +16,7 @@ TABLE_MODULES = [
     "tuneforge.jobs.models",
     "tuneforge.registry.models",
     "tuneforge.playground.models",
+    "tuneforge.publishing.models",
 ]
 
 

@@ -40,6 +40,11 @@ async def _get(*, session: AsyncSession, user_id: uuid.UUID, provider: Provider)
     )
 
 
+async def describe(*, session: AsyncSession, user_id: uuid.UUID, provider: Provider) -> CredentialRead:
+    """Whether a token is saved, its last 4 characters and whose it is — never the secret."""
+    return to_read(provider, await _get(session=session, user_id=user_id, provider=provider))
+
+
 async def list_credentials(*, session: AsyncSession, user_id: uuid.UUID) -> list[CredentialRead]:
     stored = {c.provider: c for c in await session.scalars(select(Credential).where(Credential.user_id == user_id))}
     return [to_read(p, stored.get(p)) for p in Provider]

@@ -22,6 +22,7 @@ from tuneforge.errors import BadRequest, Conflict, NotFound
 from tuneforge.jobs.models import Job, JobStatus
 from tuneforge.jobs.resolve import STORAGE_PREFIX, model_cache_dir, output_key, version_files
 from tuneforge.jobs.schemas import JobConfig, RegisterAs
+from tuneforge.publishing import repository as publications
 from tuneforge.registry import repository
 from tuneforge.registry.models import ModelTag, ModelVersion, RegisteredModel
 from tuneforge.registry.schemas import (
@@ -397,13 +398,20 @@ async def remove_tag(*, session: AsyncSession, version: ModelVersion, name: str)
 
 async def delete_version(*, session: AsyncSession, version: ModelVersion) -> None:
     """Removes the version from the registry (its tags with it); the job's output stays with the job.
-    Refused while a job names it as a model."""
+    Refused while a job names it as a model, or a publication depends on it."""
     used = await repository.jobs_using(session=session, team_id=version.team_id, version_id=version.id)
     if used:
         names = ", ".join(f"'{j.name}'" for j in used[:5]) + (f" and {len(used) - 5} more" if len(used) > 5 else "")
         raise Conflict(
             f"This version cannot be deleted: {len(used)} job(s) start from it ({names}). Delete those jobs first, "
             "or archive the version to hide it."
+        )
+    published = await publications.count_kept(session=session, version_id=version.id)
+    if published:
+        raise Conflict(
+            f"This version cannot be deleted: {published} publication(s) depend on it (GGUF files, Hub or Ollama "
+            "uploads in its publishing history). Delete those publications from the version page first, or archive "
+            "the version to hide it."
         )
     await session.delete(version)
     await session.flush()

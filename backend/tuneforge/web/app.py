@@ -29,6 +29,7 @@ from tuneforge.jobs.ws import router as live_router
 from tuneforge.registry.router import router as registry_router
 from tuneforge.playground.router import router as playground_router
 from tuneforge.playground.ws import router as playground_live_router
+from tuneforge.publishing.router import router as publishing_router
 from tuneforge.log import configure_logging
 from tuneforge.web.body_limit import BodyLimitMiddleware
 from tuneforge.web.ratelimit import limiter
@@ -45,6 +46,7 @@ ROUTERS: list[APIRouter] = [
     jobs_router,
     registry_router,
     playground_router,
+    publishing_router,
     live_router,
     playground_live_router,
     huggingface_router,

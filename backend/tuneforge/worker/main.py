@@ -28,7 +28,9 @@ from tuneforge.db import make_engine, make_sessionmaker
 from tuneforge.jobs import lifecycle, queue
 from tuneforge.jobs.models import Job, JobStatus
 from tuneforge.playground import service as playground_service
+from tuneforge.publishing import service as publishing_service
 from tuneforge.worker.playground import PlaygroundServer, default_cache_bytes
+from tuneforge.worker.publisher import Publisher, gguf_available
 from tuneforge.worker.queue_worker import QueueWorker, transient
 from tuneforge.worker.supervisor import JobRunner
 from tuneforge.storage import get_storage
@@ -97,15 +99,17 @@ async def reap_stalled_jobs(
 
 async def reap_stalled_playground(*, app, sessionmaker: async_sessionmaker[AsyncSession], stalled_after_s: float,
                                   running_here: Collection[int] = ()) -> int:
-    """Playground answers and batch comparisons whose worker stopped heartbeating: they end as failed,
-    saying so (the user asks again; nothing is resumed)."""
+    """Playground answers, batch comparisons and publications whose worker stopped heartbeating: they end
+    as failed, saying so (the user asks again; nothing is resumed)."""
     from procrastinate.jobs import Status
 
     from tuneforge.playground import stream
     from tuneforge.playground.models import BatchCompare, BatchStatus, Generation
 
+    from tuneforge.publishing.models import Publication, PublicationStatus
+
     reaped = 0
-    for task_name in (playground_service.GENERATE_TASK, playground_service.BATCH_TASK):
+    for task_name in (playground_service.GENERATE_TASK, playground_service.BATCH_TASK, publishing_service.PUBLISH_TASK):
         for queue_job in await app.job_manager.get_stalled_jobs(task_name=task_name, seconds_since_heartbeat=stalled_after_s):
             if queue_job.id in running_here:
                 continue
@@ -115,6 +119,11 @@ async def reap_stalled_playground(*, app, sessionmaker: async_sessionmaker[Async
                     if row is not None and not row.status.terminal:
                         await stream.append(session=session, generation_id=row.id, status="failed",
                                             error="The worker answering this stopped responding; send the message again.")
+                elif task_name == publishing_service.PUBLISH_TASK:
+                    publication = await session.get(Publication, uuid.UUID(queue_job.task_kwargs["publication_id"]))
+                    if publication is not None and not publication.status.terminal:
+                        publication.status = PublicationStatus.failed
+                        publication.error = "The worker publishing this stopped responding; publish again."
                 else:
                     batch = await session.get(BatchCompare, uuid.UUID(queue_job.task_kwargs["batch_id"]))
                     if batch is not None and batch.status in (BatchStatus.queued, BatchStatus.running):
@@ -132,6 +141,8 @@ async def run_worker(
     from tuneforge.tables import import_all_tables
 
     import_all_tables()  # foreign keys between domains resolve only when every table is known
+    # huggingface_hub 2.x reports telemetry to huggingface.co whatever endpoint it is given: not from here.
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     settings = get_settings()
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set: the worker needs the same database as the API.")
@@ -151,6 +162,7 @@ async def run_worker(
     playground_bytes = settings.playground_cache_bytes or default_cache_bytes()
     if playground:
         capabilities["playground"] = {"max_bytes": playground_bytes}
+    capabilities["publishing"] = {"gguf": await asyncio.to_thread(gguf_available)}
 
     async def register(session: AsyncSession):
         return await workers_service.register(
@@ -194,6 +206,12 @@ async def run_worker(
     async def batch_compare(batch_id: str) -> None:
         await answers.batch(uuid.UUID(batch_id))
 
+    publisher = Publisher(sessionmaker=sessionmaker, storage=get_storage(), worker_name=worker_name)
+
+    @app.task(name=publishing_service.PUBLISH_TASK)
+    async def publish(publication_id: str) -> None:
+        await publisher.publish(uuid.UUID(publication_id))
+
     heartbeat = settings.worker_heartbeat_seconds
     stalled_after = heartbeat * workers_service.STALE_AFTER_HEARTBEATS
     stop = asyncio.Event()
@@ -221,9 +239,14 @@ async def run_worker(
         # Answers run apart from training jobs (a chat must not wait for a training run to end).
         return start_queue_worker([playground_service.QUEUE], 1, "-playground") if playground else None
 
+    def start_publishing_worker() -> tuple[QueueWorker, asyncio.Task]:
+        # Publications too: a GGUF conversion must not hold up chats or training.
+        return start_queue_worker([publishing_service.QUEUE], 1, "-publishing")
+
     async with app.open_async():
         queue_worker, procrastinate_worker = start_queue_worker()
         playground_worker = start_playground_worker()
+        publishing_worker = start_publishing_worker()
         print(
             f"TuneForge worker {worker_name} ready on queues {', '.join(queues)} "
             f"({', '.join(d.get('name', '?') for d in devices)})",
@@ -252,6 +275,9 @@ async def run_worker(
                 if playground_worker is not None and playground_worker[1].done():
                     log.warning("worker %s: its playground queue loop ended; restarting it", worker_name)
                     playground_worker = start_playground_worker()
+                if publishing_worker[1].done():
+                    log.warning("worker %s: its publishing queue loop ended; restarting it", worker_name)
+                    publishing_worker = start_publishing_worker()
                 if procrastinate_worker.done():
                     # It ended although nobody asked it to: the worker stays, with a fresh queue loop.
                     failure = None if procrastinate_worker.cancelled() else procrastinate_worker.exception()
@@ -272,6 +298,7 @@ async def run_worker(
                     await queue_worker.beat()
                     if playground_worker is not None:
                         await playground_worker[0].beat()
+                    await publishing_worker[0].beat()
                 except Exception as exc:  # noqa: BLE001 — the database is away: running jobs go on, beat again
                     if not database_away and not transient(exc):
                         log.exception("worker %s: heartbeat failed; retrying", worker_name)
@@ -294,14 +321,15 @@ async def run_worker(
                     )
                     await reap_stalled_playground(
                         app=app, sessionmaker=sessionmaker, stalled_after_s=stalled_after,
-                        running_here=playground_worker[0].running_job_ids() if playground_worker else (),
+                        running_here=(playground_worker[0].running_job_ids() if playground_worker else set())
+                        | publishing_worker[0].running_job_ids(),
                     )
                 except Exception:  # noqa: BLE001 — a failed sweep is retried on the next beat
                     log.exception("stalled-job sweep failed")
         finally:
             log.info("worker %s stopping: running trainers save a checkpoint first", worker_name)
             await runner.stop_all()
-            for task in (procrastinate_worker, *([playground_worker[1]] if playground_worker else [])):
+            for task in (procrastinate_worker, publishing_worker[1], *([playground_worker[1]] if playground_worker else [])):
                 task.cancel()
                 try:
                     await task

@@ -647,6 +647,30 @@ export interface paths {
         patch: operations["update_version_api_model_versions__version_id__patch"];
         trace?: never;
     };
+    "/api/model-versions/{version_id}/publications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Publication History
+         * @description Every publication of the version, newest first: target, who, when, status, link, verification, error.
+         */
+        get: operations["publication_history_api_model_versions__version_id__publications_get"];
+        put?: never;
+        /**
+         * Publish
+         * @description Publish the version (a worker merges, converts, uploads and verifies it; follow the returned row).
+         */
+        post: operations["publish_api_model_versions__version_id__publications_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/model-versions/{version_id}/tags/{tag}": {
         parameters: {
             query?: never;
@@ -794,6 +818,87 @@ export interface paths {
          *     a blind turn shows its models now. A tie saves no row.
          */
         post: operations["pick_api_playground_turns__turn_id__pick_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications/{publication_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Publication */
+        get: operations["get_publication_api_publications__publication_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Publication
+         * @description Removes the record and its GGUF files; what was published to the Hub or to Ollama stays there.
+         */
+        delete: operations["delete_publication_api_publications__publication_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications/{publication_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Publication
+         * @description A queued publication ends at once; a running one stops at its next step (a conversion is killed).
+         */
+        post: operations["cancel_publication_api_publications__publication_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publications/{publication_id}/files/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download File
+         * @description A GGUF file or the Modelfile, as published (its sha256 is in the publication).
+         */
+        get: operations["download_file_api_publications__publication_id__files__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/publishing/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Publishing Options
+         * @description What the publish dialog offers you: Ollama servers, GGUF types, your Hub token, worker availability.
+         */
+        get: operations["publishing_options_api_publishing_options_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2366,6 +2471,16 @@ export interface components {
             /** Tokens Per S */
             tokens_per_s?: number | null;
         };
+        /** GgufPublish */
+        GgufPublish: {
+            /** Quant Types */
+            quant_types?: ("f32" | "f16" | "bf16" | "q8_0" | "tq1_0" | "tq2_0")[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            target: "gguf";
+        };
         /** GpuCatalogue */
         GpuCatalogue: {
             /** Gpus */
@@ -2507,6 +2622,31 @@ export interface components {
             pipeline_tag: string | null;
             /** Private */
             private: boolean;
+        };
+        /** HubPublish */
+        HubPublish: {
+            /**
+             * Private
+             * @default true
+             */
+            private: boolean;
+            /**
+             * Repo Id
+             * @description owner/name or name (your Hugging Face user is the owner); default: the model's name
+             */
+            repo_id?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            target: "hub";
+            /**
+             * Weights
+             * @description the LoRA adapter only, or merged into the base
+             * @default adapter
+             * @enum {string}
+             */
+            weights: "adapter" | "merged";
         };
         /** HubSearch */
         HubSearch: {
@@ -3609,6 +3749,35 @@ export interface components {
             /** Tags */
             tags: string[];
         };
+        /** OllamaPublish */
+        OllamaPublish: {
+            /**
+             * Name
+             * @description the Ollama model name, e.g. support-bot:v3; default from the model's name and version
+             */
+            name?: string | null;
+            /**
+             * Quant Type
+             * @default q8_0
+             * @enum {string}
+             */
+            quant_type: "f32" | "f16" | "bf16" | "q8_0" | "tq1_0" | "tq2_0";
+            /**
+             * System
+             * @description default SYSTEM; default: the chat template's own
+             */
+            system?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            target: "ollama";
+            /**
+             * Url
+             * @description one of the server's allowed Ollama URLs; default the first
+             */
+            url?: string | null;
+        };
         /** PasswordChangeIn */
         PasswordChangeIn: {
             /** Current Password */
@@ -3699,6 +3868,115 @@ export interface components {
              * @description auto only: the provider it picks on the online workers ('hf', 'unsloth' or 'hf or unsloth')
              */
             resolves_to?: string | null;
+        };
+        /** PublicationRead */
+        PublicationRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Credential */
+            credential: string | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Files
+             * @description GGUF files (and the Modelfile) to download, with size and sha256
+             */
+            files: components["schemas"]["PublishedFile"][];
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Link
+             * @description the Hub repository's URL, or the Ollama model's name on its server
+             */
+            link: string | null;
+            /**
+             * Merge Check
+             * @description merged vs base+adapter logits: max absolute difference
+             */
+            merge_check: {
+                [key: string]: unknown;
+            } | null;
+            /** Options */
+            options: {
+                [key: string]: unknown;
+            };
+            /**
+             * Progress
+             * @description {"phase", "message", "done", "total"} while it runs
+             */
+            progress: {
+                [key: string]: unknown;
+            };
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            };
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "hub" | "ollama" | "gguf";
+            /** User Name */
+            user_name: string | null;
+            /**
+             * Verification
+             * @description e.g. {"prompts": 8, "passed": 8, "agree": 8, "ok": true, "first_disagreement": null}
+             */
+            verification: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Version Id
+             * Format: uuid
+             */
+            version_id: string;
+            /** Worker Name */
+            worker_name: string | null;
+        };
+        /** PublishedFile */
+        PublishedFile: {
+            /** Download Url */
+            download_url: string;
+            /** Name */
+            name: string;
+            /** Quant Type */
+            quant_type?: string | null;
+            /** Sha256 */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+        };
+        /**
+         * PublishingOptions
+         * @description What the publish dialog offers: the allowed Ollama servers, the GGUF types, whether a Hub token is
+         *     saved (and for which user), and whether a worker can run it now.
+         */
+        PublishingOptions: {
+            /** Gguf Types */
+            gguf_types: string[];
+            /** Hub Token */
+            hub_token: boolean;
+            /** Hub Username */
+            hub_username: string | null;
+            /** Ollama Urls */
+            ollama_urls: string[];
+            /** Worker Note */
+            worker_note: string | null;
         };
         /** QLoraSpec */
         QLoraSpec: {
@@ -5517,6 +5795,72 @@ export interface operations {
             };
         };
     };
+    publication_history_api_model_versions__version_id__publications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicationRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    publish_api_model_versions__version_id__publications_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HubPublish"] | components["schemas"]["OllamaPublish"] | components["schemas"]["GgufPublish"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     set_tag_api_model_versions__version_id__tags__tag__put: {
         parameters: {
             query?: never;
@@ -5808,6 +6152,149 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_publication_api_publications__publication_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_publication_api_publications__publication_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_publication_api_publications__publication_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicationRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_file_api_publications__publication_id__files__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                publication_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    publishing_options_api_publishing_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishingOptions"];
                 };
             };
         };

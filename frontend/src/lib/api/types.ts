@@ -93,3 +93,16 @@ export type BatchRead = Schemas["BatchRead"];
 export type BatchRow = Schemas["BatchRow"];
 export type BatchSummary = Schemas["BatchSummary"];
 export type BatchTarget = Schemas["BatchTarget"];
+
+// Publishing a model version: to the Hugging Face Hub, to an Ollama server, as GGUF files (a worker task)
+/** GET /publishing/options: Ollama servers, GGUF types, whether a Hub token is saved, and why no worker can publish. */
+export type PublishingOptions = Schemas["PublishingOptions"];
+export type HubPublish = Schemas["HubPublish"];
+export type OllamaPublish = Schemas["OllamaPublish"];
+export type GgufPublish = Schemas["GgufPublish"];
+/** POST /model-versions/{id}/publications: one of the three, told apart by `target`. */
+export type PublicationCreate = HubPublish | OllamaPublish | GgufPublish;
+export type PublicationRead = Schemas["PublicationRead"];
+export type PublicationTarget = PublicationRead["target"];
+export type PublicationStatus = PublicationRead["status"];
+export type PublishedFile = Schemas["PublishedFile"];

@@ -1,14 +1,18 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { Button } from "@/components/ui/Button";
-import { ErrorAlert, Notice } from "@/components/ui/Feedback";
+import { ErrorAlert, Notice, StatusMessage } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
 import { Pill } from "@/components/ui/Pill";
 import { PageLoader } from "@/components/ui/Spinner";
 import { TextField } from "@/components/ui/TextField";
 import { useCurrentTeam } from "@/lib/auth/current-team";
-import type { ModelVersionRead } from "@/lib/api/types";
+import type { ModelVersionRead, PublicationRead } from "@/lib/api/types";
 import { useDeleteVersion, useModelVersion, useSetTag, useUpdateVersion } from "../api/models";
+import { usePublications } from "../api/publishing";
+import { PublishDialog } from "../components/publish/PublishDialog";
+import { PublishingHistory } from "../components/publish/PublishingHistory";
+import { TARGET_LABELS } from "../components/publish/words";
 import { formatBytes, formatValue } from "../lib";
 
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
@@ -97,6 +101,13 @@ export function ModelVersionRoute() {
   const navigate = useNavigate();
   const [tag, setTagName] = useState("");
   const [notes, setNotes] = useState<string | null>(null);
+  const [publishing, setPublishing] = useState(false);
+  const [started, setStarted] = useState<PublicationRead | null>(null);
+  const publishButton = useRef<HTMLButtonElement>(null);
+  const publications = usePublications(versionId ?? "");
+  // Queued, running or published: the server keeps the version while these depend on it.
+  const kept = (publications.data ?? []).filter((p) => p.status !== "failed" && p.status !== "cancelled").length;
+  const canEdit = team ? team.role !== "viewer" : false;
 
   if (version.isPending) return <PageLoader label="Loading the model version" />;
   if (version.isError) return <ErrorAlert error={version.error} />;
@@ -105,6 +116,10 @@ export function ModelVersionRoute() {
     if (window.confirm(`Delete ${v.model_name} v${v.number} from the registry? The job and its files stay.`)) {
       remove.mutate(v, { onSuccess: () => navigate("/models") });
     }
+  };
+  const closePublish = () => {
+    setPublishing(false);
+    publishButton.current?.focus();
   };
   return (
     <>
@@ -116,6 +131,19 @@ export function ModelVersionRoute() {
             {/* A version without its files cannot answer (the playground would refuse it with 409). */}
             {!v.files_missing && (
               <>
+                {canEdit && (
+                  <Button
+                    ref={publishButton}
+                    variant="secondary"
+                    aria-expanded={publishing}
+                    onClick={() => {
+                      setStarted(null);
+                      setPublishing((open) => !open);
+                    }}
+                  >
+                    Publish
+                  </Button>
+                )}
                 <Link
                   className="inline-flex items-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
                   to={`/playground?version=${v.id}&compare=base`}
@@ -132,6 +160,16 @@ export function ModelVersionRoute() {
         }
       />
       <div className="space-y-6">
+        {publishing && !v.files_missing && (
+          <PublishDialog
+            version={v}
+            onClose={closePublish}
+            onPublished={(publication) => {
+              setStarted(publication);
+              closePublish();
+            }}
+          />
+        )}
         {v.files_missing && (
           <Notice tone="warning">
             This version's files are missing or damaged (its job's output was deleted, lost, or a file was cut short). It
@@ -160,6 +198,12 @@ export function ModelVersionRoute() {
             <Button type="submit" variant="secondary" pending={setTag.isPending} disabled={v.archived}>Tag</Button>
           </form>
           <ErrorAlert error={setTag.error} />
+        </Card>
+        <Card title="Publishing history" description="Where this version was published, and how it checked out; newest first.">
+          <StatusMessage className="mb-3">
+            {started && `Publishing to ${TARGET_LABELS[started.target]} started: follow it below.`}
+          </StatusMessage>
+          <PublishingHistory versionId={v.id} canEdit={canEdit} />
         </Card>
         <Card title="Lineage" description="Recorded when the job succeeded; never edited.">
           <Lineage version={v} />
@@ -193,11 +237,17 @@ export function ModelVersionRoute() {
               ))}
             </p>
           )}
+          {kept > 0 && (
+            <p className="mb-2 text-sm text-slate-700">
+              {kept === 1 ? "1 publication depends" : `${kept} publications depend`} on this version (queued, running or
+              published): delete {kept === 1 ? "it" : "them"} in Publishing history before deleting the version.
+            </p>
+          )}
           <div className="flex gap-2">
             <Button variant="secondary" onClick={() => update.mutate({ id: v.id, archived: !v.archived })}>
               {v.archived ? "Unarchive" : "Archive"}
             </Button>
-            <Button variant="danger" onClick={deleteVersion} disabled={v.used_by.length > 0} pending={remove.isPending}>
+            <Button variant="danger" onClick={deleteVersion} disabled={v.used_by.length > 0 || kept > 0} pending={remove.isPending}>
               Delete
             </Button>
           </div>

@@ -1,0 +1,2 @@
+"""Publishing a model version: to an Ollama server (ollama.py); the Hugging Face Hub and the
+publication history come next (docs/publishing.md)."""

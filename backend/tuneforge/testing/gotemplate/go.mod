@@ -1,0 +1,3 @@
+module tuneforge/gotemplate
+
+go 1.19
