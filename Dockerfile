@@ -74,6 +74,9 @@ RUN mkdir -p backend/tuneforge && touch backend/tuneforge/__init__.py \
     && pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
         -c backend/constraints.txt "./backend[${EXTRAS}]" \
     && rm -rf backend/tuneforge backend/build
+# llama.cpp's GGUF converter (pure Python, from the llama-cpp-python sdist) for GGUF export and Ollama.
+COPY scripts/install-gguf-converter.sh ./scripts/
+RUN bash scripts/install-gguf-converter.sh /opt/llama.cpp pip && rm -rf /root/.cache/tuneforge
 COPY backend/tuneforge/ ./backend/tuneforge/
 RUN pip install --no-deps --force-reinstall ./backend && rm -rf backend/build
 COPY migrations/ ./migrations/
@@ -83,6 +86,7 @@ RUN useradd --create-home --uid 10001 tuneforge \
     && mkdir -p /data && chown tuneforge:tuneforge /data
 # Hugging Face downloads live in the volume too, so a restarted container does not fetch them again.
 ENV TUNEFORGE_DATA_DIR=/data \
+    TUNEFORGE_LLAMA_CPP_DIR=/opt/llama.cpp \
     HF_HOME=/data/huggingface \
     TUNEFORGE_MIGRATIONS_DIR=/app/migrations \
     TUNEFORGE_SPA_DIR=/app/frontend/dist

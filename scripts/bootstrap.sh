@@ -54,23 +54,7 @@ if newer backend/pyproject.toml "$STAMPS/backend" || newer backend/constraints.t
 fi
 
 # --- llama.cpp's GGUF converter (GGUF export, tuneforge/training/gguf.py) ------------------
-# It ships inside the llama-cpp-python sdist; only the pure-Python converter is taken from it
-# (convert_hf_to_gguf.py, its conversion/ package and its own gguf-py) — nothing is compiled.
-LLAMA_CPP_PYTHON=0.3.36
-CONVERTER=.venv/share/llama.cpp
-if [ "$(cat "$CONVERTER/VERSION" 2>/dev/null)" != "llama-cpp-python==$LLAMA_CPP_PYTHON" ]; then
-  log "Installing llama.cpp's GGUF converter (from the llama-cpp-python $LLAMA_CPP_PYTHON sdist)"
-  SDISTS="${XDG_CACHE_HOME:-$HOME/.cache}/tuneforge/sdists"
-  SDIST="$SDISTS/llama_cpp_python-$LLAMA_CPP_PYTHON.tar.gz"
-  mkdir -p "$SDISTS"
-  [ -f "$SDIST" ] || .venv/bin/pip download -q --no-deps --no-binary :all: -d "$SDISTS" "llama-cpp-python==$LLAMA_CPP_PYTHON"
-  rm -rf "$CONVERTER.tmp" && mkdir -p "$CONVERTER.tmp"
-  vendor="llama_cpp_python-$LLAMA_CPP_PYTHON/vendor/llama.cpp"
-  tar -xzf "$SDIST" -C "$CONVERTER.tmp" --strip-components=3 \
-    "$vendor/LICENSE" "$vendor/convert_hf_to_gguf.py" "$vendor/conversion" "$vendor/gguf-py/gguf" "$vendor/gguf-py/LICENSE"
-  echo "llama-cpp-python==$LLAMA_CPP_PYTHON" > "$CONVERTER.tmp/VERSION"
-  rm -rf "$CONVERTER" && mv "$CONVERTER.tmp" "$CONVERTER"
-fi
+bash scripts/install-gguf-converter.sh .venv/share/llama.cpp .venv/bin/pip
 
 # --- PostgreSQL server binaries (for the embedded database) ------------------------------
 if [ -z "${DATABASE_URL:-}" ] && ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
