@@ -36,10 +36,14 @@ from tuneforge.web.ratelimit import limiter
 from tuneforge.web.request_id import RequestIdMiddleware
 from tuneforge.web.security_headers import SecurityHeadersMiddleware
 from tuneforge.system.router import router as system_router
+from tuneforge.teams.router import invitations_router as team_invitations_router
+from tuneforge.teams.router import router as teams_router
 
 ROUTERS: list[APIRouter] = [
     system_router,
     auth_router,
+    teams_router,
+    team_invitations_router,
     credentials_router,
     datasets_router,
     dataset_formats_router,

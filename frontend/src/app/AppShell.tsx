@@ -7,6 +7,7 @@ import { Toaster } from "@/components/ui/Toaster";
 import { useLogout } from "@/features/auth";
 import { useMe } from "@/lib/auth/me";
 import { JobFinishedNotifier } from "./JobFinishedNotifier";
+import { TeamSwitcher } from "./TeamSwitcher";
 
 const sections = [
   { to: "/dashboard", label: "Dashboard", icon: "M3 12l9-8 9 8M5 10v10h5v-6h4v6h5V10" },
@@ -61,8 +62,9 @@ export function AppShell() {
               </svg>
             </button>
           </div>
-          <nav id="main-nav" aria-label="Main" className={cn("px-3 pb-3 md:block", menuOpen ? "block" : "hidden")}>
-            <ul className="space-y-1">
+          <nav id="main-nav" aria-label="Main" className={cn("pb-3 md:block", menuOpen ? "block" : "hidden")}>
+            <TeamSwitcher />
+            <ul className="space-y-1 px-3">
               {sections.map((section) => (
                 <li key={section.to}>
                   <NavLink

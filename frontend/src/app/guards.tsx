@@ -10,7 +10,9 @@ export function RequireAuth() {
   if (status === "restoring") return <PageLoader label="Signing you in…" />;
   if (status === "signedOut") {
     // Someone who arrived here signed out, or whose session expired, comes back here after signing in.
-    const state = wasLoggedOutByUser() ? undefined : { from: location.pathname + location.search };
+    // An invitation link always comes back, whoever signed out before.
+    const keep = !wasLoggedOutByUser() || location.pathname.startsWith("/invitations/");
+    const state = keep ? { from: location.pathname + location.search } : undefined;
     return <Navigate to="/login" replace state={state} />;
   }
   return <Outlet />;

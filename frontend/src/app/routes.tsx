@@ -57,6 +57,10 @@ export const routes: RouteObject[] = [
               { path: "/training/new", lazy: async () => ({ Component: (await import("@/features/training/routes/NewJobRoute")).NewJobRoute }) },
               { path: "/training/:jobId", lazy: async () => ({ Component: (await import("@/features/training/routes/JobRoute")).JobRoute }) },
               { path: "/team", element: <TeamRoute /> },
+              {
+                path: "/invitations/:token",
+                lazy: async () => ({ Component: (await import("@/features/team/routes/InvitationRoute")).InvitationRoute }),
+              },
               { path: "/settings", element: <SettingsRoute /> },
               { path: "*", element: <NotFound /> },
             ],

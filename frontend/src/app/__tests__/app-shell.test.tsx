@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { startSession } from "@/lib/auth/session";
 import { alice, installFakeApi, json, tokenPair } from "@/test/fake-api";
@@ -73,5 +73,24 @@ describe("app shell", () => {
     signedIn();
     renderApp("/team");
     expect(await screen.findByText("Owner")).toBeInTheDocument();
+  });
+
+  it("switches the active team from the navigation: pages then show that team's data", async () => {
+    const lab = { id: "9c3d0000-0000-4000-8000-000000000001", name: "Lab", slug: "lab", role: "viewer" as const, personal: false };
+    const me = { ...alice, teams: [...alice.teams, lab] };
+    startSession(tokenPair(1, me));
+    const api = installFakeApi({
+      "GET /api/auth/me": () => json(me),
+      [`GET /api/teams/${alice.teams[0].id}/datasets`]: () => json([]),
+      [`GET /api/teams/${lab.id}/datasets`]: () => json([]),
+    });
+    const { user } = renderApp("/datasets");
+    const switcher = await screen.findByLabelText("Active team");
+    expect(switcher).toHaveValue(alice.teams[0].id);
+    await waitFor(() => expect(api.callsTo("GET", `/api/teams/${alice.teams[0].id}/datasets`).length).toBeGreaterThan(0));
+
+    await user.selectOptions(switcher, lab.id);
+    await waitFor(() => expect(api.callsTo("GET", `/api/teams/${lab.id}/datasets`).length).toBeGreaterThan(0));
+    expect(window.localStorage.getItem("tuneforge.activeTeam")).toBe(lab.id);
   });
 });

@@ -106,3 +106,14 @@ export type PublicationRead = Schemas["PublicationRead"];
 export type PublicationTarget = PublicationRead["target"];
 export type PublicationStatus = PublicationRead["status"];
 export type PublishedFile = Schemas["PublishedFile"];
+
+// Teams: members, roles, invitations by link
+export type TeamRead = Schemas["TeamRead"];
+export type TeamDetail = Schemas["TeamDetail"];
+export type MemberRead = Schemas["MemberRead"];
+export type InvitationCreate = Schemas["InvitationCreate"];
+export type InvitationRead = Schemas["InvitationRead"];
+/** POST /teams/{id}/invitations: the invitation and its link, shown this once. */
+export type InvitationCreated = Schemas["InvitationCreated"];
+/** GET /invitations/{token}: what the link offers the signed-in account, with its state in plain words. */
+export type InvitationView = Schemas["InvitationView"];

@@ -17,7 +17,7 @@ export function LoginRoute() {
       footer={
         <>
           New to TuneForge?{" "}
-          <Link to="/register" className="font-semibold text-indigo-600 hover:text-indigo-500">
+          <Link to="/register" state={location.state} className="font-semibold text-indigo-600 hover:text-indigo-500">
             Create an account
           </Link>
         </>

@@ -1,22 +1,24 @@
-import { Link, useNavigate } from "react-router";
+import { Link, useLocation, useNavigate } from "react-router";
+import { redirectTarget } from "@/lib/auth/redirect-target";
 import { AuthLayout } from "../components/AuthLayout";
 import { RegisterForm } from "../components/RegisterForm";
 
 export function RegisterRoute() {
   const navigate = useNavigate();
+  const location = useLocation();
   return (
     <AuthLayout
       title="Create your account"
       footer={
         <>
           Already have an account?{" "}
-          <Link to="/login" className="font-semibold text-indigo-600 hover:text-indigo-500">
+          <Link to="/login" state={location.state} className="font-semibold text-indigo-600 hover:text-indigo-500">
             Sign in
           </Link>
         </>
       }
     >
-      <RegisterForm onRegistered={() => navigate("/dashboard", { replace: true })} />
+      <RegisterForm onRegistered={() => navigate(redirectTarget(location.state), { replace: true })} />
     </AuthLayout>
   );
 }
