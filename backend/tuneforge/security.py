@@ -88,6 +88,23 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+API_TOKEN_PREFIX = "tfp_"
+
+
+def new_api_token() -> str:
+    """A personal API token: a recognisable prefix (secret scanners, logs) and 240 random bits (40 characters)."""
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(30)
+
+
+def is_api_token(token: str) -> bool:
+    return token.startswith(API_TOKEN_PREFIX)
+
+
+def hash_api_token(token: str) -> str:
+    # 240 random bits: a fast hash is enough, as for refresh tokens.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class SecretBox:
     """Encrypts secrets at rest with MultiFernet: the first key encrypts, every key decrypts."""
 

@@ -9,6 +9,7 @@ import importlib
 
 TABLE_MODULES = [
     "tuneforge.auth.models",
+    "tuneforge.api_tokens.models",
     "tuneforge.teams.models",
     "tuneforge.credentials.models",
     "tuneforge.worker_registry.models",

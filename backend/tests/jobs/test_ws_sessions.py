@@ -114,6 +114,25 @@ def test_logout_closes_the_open_job_socket_at_once(live_api):
     assert httpx.get(base + "/api/auth/me", headers=_auth(tokens), timeout=30).status_code == 401
 
 
+def test_an_api_token_opens_the_team_feed_and_revoking_it_closes_the_socket(live_api):
+    base = live_api["url"]
+    tokens = _register(base)
+    team = tokens["user"]["teams"][0]["id"]
+    created = httpx.post(base + "/api/tokens", json={"name": "feed", "scope": "read"}, headers=_auth(tokens), timeout=30)
+    assert created.status_code == 201, created.text
+    api_token = created.json()
+
+    def revoke() -> None:
+        response = httpx.delete(f"{base}/api/tokens/{api_token['id']}", headers=_auth(tokens), timeout=30)
+        assert response.status_code == 204, response.text
+
+    code, reason, after = asyncio.run(_watch_until_closed(_ws(base, f"/api/ws/teams/{team}"), api_token["token"], revoke))
+    assert (code, reason) == (4401, SESSION_ENDED)
+    assert after < 2.0
+    refused = httpx.get(base + "/api/auth/me", headers={"Authorization": f"Bearer {api_token['token']}"}, timeout=30)
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+
+
 def test_refresh_token_reuse_closes_the_sessions_sockets(live_api):
     base = live_api["url"]
     tokens = _register(base)

@@ -4,7 +4,9 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from tuneforge.auth import service
 from tuneforge.auth.schemas import LoginIn, MeUpdate, PasswordChangeIn, RefreshIn, RegisterIn, TokenPair, UserRead
-from tuneforge.web.deps import CallerDep, client_user_agent, CurrentUser, SessionDep, SettingsDep
+from tuneforge.api_tokens.service import NEEDS_PASSWORD_SIGN_IN
+from tuneforge.errors import Forbidden
+from tuneforge.web.deps import CallerDep, client_user_agent, CurrentUser, PasswordCallerDep, SessionDep, SettingsDep
 from tuneforge.web.ratelimit import limiter, login_limit, register_limit
 from tuneforge.web.security_headers import no_store
 
@@ -46,14 +48,16 @@ async def me(session: SessionDep, user: CurrentUser) -> UserRead:
 
 @router.patch("/me")
 @limiter.limit(login_limit)  # it checks the current password: no unthrottled guessing with a stolen token
-async def update_me(request: Request, data: MeUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
-    return await service.update_me(session=session, user=user, data=data)
+async def update_me(request: Request, data: MeUpdate, session: SessionDep, caller: CallerDep) -> UserRead:
+    if caller.api_token is not None and data.email is not None and data.email != caller.user.email:
+        raise Forbidden(NEEDS_PASSWORD_SIGN_IN)  # the email signs in: only a password sign-in changes it
+    return await service.update_me(session=session, user=caller.user, data=data)
 
 
 @router.post("/password")
 @limiter.limit(login_limit)  # it checks the current password: no unthrottled guessing with a stolen token
 async def change_password(
-    request: Request, data: PasswordChangeIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
+    request: Request, data: PasswordChangeIn, session: SessionDep, settings: SettingsDep, caller: PasswordCallerDep
 ) -> TokenPair:
     return await service.change_password(
         session=session,

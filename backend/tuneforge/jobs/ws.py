@@ -1,6 +1,7 @@
 """WebSockets: a job's events (`/api/ws/jobs/{id}?after_seq=N`) and a team's job feed (`/api/ws/teams/{id}`).
 
-Protocol: the client's first message is `{"type": "auth", "token": "<access token>"}` (browsers
+Protocol: the client's first message is `{"type": "auth", "token": "<access token>"}` (or a personal API
+token `tfp_...`, read or write; revoking it closes the socket like a logout) (browsers
 cannot set headers on WebSockets, and tokens stay out of URLs and access logs). The server then
 sends `{"kind": "event", "seq": ..., ...}` messages in seq order — first the backlog after
 `after_seq`, then live ones — `{"kind": "synced", "seq": N}` once the backlog is out, and
@@ -59,6 +60,8 @@ async def _authenticate(websocket: WebSocket, team_id: uuid.UUID | None = None) 
         await websocket.close(code=4401, reason="Send {\"type\": \"auth\", \"token\": ...} first.")
         return None
     settings = get_settings()
+    if security.is_api_token(token):
+        return await _authenticate_api_token(websocket, token, team_id)
     try:
         user_id, session_id = security.decode_access_token(settings=settings, token=token)
         expires_at = security.access_token_expires_at(settings=settings, token=token)
@@ -76,6 +79,31 @@ async def _authenticate(websocket: WebSocket, team_id: uuid.UUID | None = None) 
             await websocket.close(code=4401, reason=exc.detail[:120])
             return None
     return _SignIn(user_id=user_id, token=token, expires_at=expires_at, holder=holder)
+
+
+async def _authenticate_api_token(websocket: WebSocket, token: str, team_id: uuid.UUID | None) -> _SignIn | None:
+    """A personal API token (read or write: a socket only reads). Its id is its "session" for the fan-out,
+    so revoking it closes the socket; it closes at the token's expiry too."""
+    settings = get_settings()
+    fanout: EventFanout = websocket.app.state.fanout
+    async with websocket.app.state.sessionmaker() as session:
+        try:
+            caller = await authenticate_token(session=session, settings=settings, token=token)
+        except AppError as exc:
+            await websocket.close(code=4401, reason=exc.detail[:120])
+            return None
+        assert caller.api_token is not None
+        holder = fanout.hold(user_id=caller.user.id, session_id=caller.session_id, team_id=team_id)
+        await session.commit()  # last_used_at
+    # Checked again once held, so a revocation committed in between reaches this socket too.
+    async with websocket.app.state.sessionmaker() as session:
+        try:
+            await authenticate_token(session=session, settings=settings, token=token)
+        except AppError as exc:
+            fanout.release(holder)
+            await websocket.close(code=4401, reason=exc.detail[:120])
+            return None
+    return _SignIn(user_id=caller.user.id, token=token, expires_at=caller.api_token.expires_at, holder=holder)
 
 
 async def _still_allowed(websocket: WebSocket, sign_in: _SignIn, team_id: uuid.UUID | None) -> tuple[int, str] | None:

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from slowapi.middleware import SlowAPIMiddleware
 
 from tuneforge import __version__
+from tuneforge.api_tokens.router import router as api_tokens_router
 from tuneforge.auth.router import router as auth_router
 from tuneforge.config import Settings, get_settings
 from tuneforge.credentials.router import router as credentials_router
@@ -42,6 +43,7 @@ from tuneforge.teams.router import router as teams_router
 ROUTERS: list[APIRouter] = [
     system_router,
     auth_router,
+    api_tokens_router,
     teams_router,
     team_invitations_router,
     credentials_router,

@@ -12,10 +12,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tuneforge import security
+from tuneforge.api_tokens import service as api_tokens_service
+from tuneforge.api_tokens.models import ApiToken
 from tuneforge.auth import service as auth_service
 from tuneforge.auth.models import User
 from tuneforge.config import Settings, get_settings
-from tuneforge.errors import AppError, Unauthorized
+from tuneforge.errors import AppError, Forbidden, Unauthorized
 from tuneforge.teams import repository as teams_repository
 from tuneforge.teams.models import Membership, Role
 
@@ -44,31 +47,54 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
+_bearer = HTTPBearer(
+    auto_error=False, description="Access token from /api/auth/login, or a personal API token (tfp_..., Settings)"
+)
 
 
 @dataclass
 class Caller:
     user: User
+    # The sign-in's session (refresh-token family), or the API token's id: the fan-out closes sockets by it.
     session_id: uuid.UUID
+    api_token: ApiToken | None = None  # set when the caller used a personal API token, not a password sign-in
 
 
 async def authenticate_token(*, session: AsyncSession, settings: Settings, token: str) -> Caller:
+    """A bearer token: a personal API token (`tfp_...`) or an access token from a password sign-in."""
+    if security.is_api_token(token):
+        user, api_token = await api_tokens_service.authenticate(session=session, token=token)
+        return Caller(user=user, session_id=api_token.id, api_token=api_token)
     user, session_id = await auth_service.authenticate(session=session, settings=settings, token=token)
     return Caller(user=user, session_id=session_id)
 
 
 async def get_caller(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Sign in first: this needs an access token in the Authorization header.")
-    return await authenticate_token(session=session, settings=settings, token=credentials.credentials)
+    caller = await authenticate_token(session=session, settings=settings, token=credentials.credentials)
+    if caller.api_token is not None:
+        # A read token reads, whatever the route (403, and nothing runs).
+        api_tokens_service.check_method(token=caller.api_token, method=request.method)
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_password_caller(caller: CallerDep) -> Caller:
+    """For what an API token must never do: manage API tokens, change the password or the email."""
+    if caller.api_token is not None:
+        raise Forbidden(api_tokens_service.NEEDS_PASSWORD_SIGN_IN)
+    return caller
+
+
+PasswordCallerDep = Annotated[Caller, Depends(get_password_caller)]
 
 
 async def get_current_user(caller: CallerDep) -> User:

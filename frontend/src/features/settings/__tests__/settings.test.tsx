@@ -23,6 +23,7 @@ function openSettings(
   const fake = installFakeApi({
     "GET /api/auth/me": () => json(alice),
     "GET /api/credentials": () => json(stored),
+    "GET /api/tokens": () => json([]),
     "PUT /api/credentials/huggingface": (call) => {
       const token = (call.body as { token: string }).token;
       return put(credential({ provider: "huggingface", last4: token.slice(-4), status: "unverified", message: unreachable }));

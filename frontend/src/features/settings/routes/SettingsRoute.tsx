@@ -3,6 +3,7 @@ import { PageHeader } from "@/components/ui/Page";
 import { PageLoader } from "@/components/ui/Spinner";
 import { useMe } from "@/lib/auth/me";
 import { useCredentials } from "@/lib/api/get-credentials";
+import { ApiTokensSection } from "../components/ApiTokensSection";
 import { HuggingFaceTokenSection } from "../components/HuggingFaceTokenSection";
 import { ModalTokenSection } from "../components/ModalTokenSection";
 import { NotificationsSection } from "../components/NotificationsSection";
@@ -30,6 +31,7 @@ export function SettingsRoute() {
             <ModalTokenSection credential={find("modal")} />
           </>
         )}
+        <ApiTokensSection />
         <NotificationsSection />
       </div>
     </>
