@@ -143,6 +143,10 @@ async def run_worker(
     import_all_tables()  # foreign keys between domains resolve only when every table is known
     # huggingface_hub 2.x reports telemetry to huggingface.co whatever endpoint it is given: not from here.
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    # The playground generates in this process, next to other busy processes: torch's OpenMP threads must
+    # sleep when idle, not spin (a spinning thread that loses its core stalls every step; bench/README.md,
+    # "Playground"). Set before torch is imported; trainer subprocesses get their own environment.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     settings = get_settings()
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set: the worker needs the same database as the API.")

@@ -183,7 +183,8 @@ class PlaygroundServer:
                     if result is None or result[1]:
                         stop.set()  # cancelled (or the turn was deleted): the thread stops at its next token
                     last_poll = time.monotonic()
-                    await asyncio.sleep(FLUSH_S)  # gather the next pieces into one write
+                    if piece:
+                        await asyncio.sleep(FLUSH_S)  # gather the next pieces into one write (never before the first)
                 elif not state["loaded"] and not loading and time.monotonic() - started >= LOADING_AFTER_S:
                     loading = True  # the model is not in the cache: say so (a warm answer never shows this)
                     async with self.sessionmaker() as session:
