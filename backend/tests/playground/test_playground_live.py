@@ -131,8 +131,10 @@ def test_blind_side_by_side_streams_then_a_pick_reveals_and_saves_a_preference_r
     assert picked.status_code == 200, picked.text
     result = picked.json()
     assert result["turn"]["revealed"] and result["turn"]["pick"] == "a"
-    labels = [a["label"] for a in result["turn"]["answers"]]
-    assert labels[0] == f"sums-bot v{version['number']}" and labels[1].startswith(f"base of sums-bot v{version['number']}")
+    # Revealed now: one side is the version, the other its base (which is A was chance).
+    labels = sorted(a["label"] for a in result["turn"]["answers"])
+    assert labels[0].startswith(f"base of sums-bot v{version['number']}") and labels[1] == f"sums-bot v{version['number']}"
+    assert {a["base"] for a in result["turn"]["answers"]} == {True, False}
     assert result["turn"]["answers"][0]["rendered_prompt"].endswith(
         result["turn"]["answers"][0]["rendered_prompt"][-5:]) and "3 plus 4" in result["turn"]["answers"][0]["rendered_prompt"]
     saved = result["saved"]

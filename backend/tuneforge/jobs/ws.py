@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -196,24 +199,34 @@ async def _serve(websocket: WebSocket, pump, guard) -> None:
             await websocket.close(code=code, reason=reason)
 
 
-@router.websocket("/ws/jobs/{job_id}")
-async def job_events(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0) -> None:
+async def open_for(websocket: WebSocket, load: Callable[..., Awaitable[Any]], not_found: str) -> _SignIn | None:
+    """Accepts the socket, signs its user in and loads what it follows with `load(session=, user_id=)`
+    (which refuses a team the user is not in); None once the socket was closed (4401 or 4404)."""
     await websocket.accept()
     sign_in = await _authenticate(websocket)
+    if sign_in is None:
+        return None
+    async with websocket.app.state.sessionmaker() as session:
+        try:
+            followed = await load(session=session, user_id=sign_in.user_id)
+        except AppError:
+            followed = None
+    if followed is None:
+        websocket.app.state.fanout.release(sign_in.holder)
+        await websocket.close(code=4404, reason=not_found)
+        return None
+    sign_in.holder.team_id = followed.team_id
+    return sign_in
+
+
+@router.websocket("/ws/jobs/{job_id}")
+async def job_events(websocket: WebSocket, job_id: uuid.UUID, after_seq: int = 0) -> None:
+    sign_in = await open_for(websocket, functools.partial(jobs_repository.get_for_member, job_id=job_id),
+                             jobs_repository.NO_SUCH_JOB)
     if sign_in is None:
         return
     fanout: EventFanout = websocket.app.state.fanout
     sessionmaker = websocket.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            job = await jobs_repository.get_for_member(session=session, job_id=job_id, user_id=sign_in.user_id)
-            sign_in.holder.team_id = job.team_id
-        except AppError:
-            job = None
-    if job is None:
-        fanout.release(sign_in.holder)
-        await websocket.close(code=4404, reason=jobs_repository.NO_SUCH_JOB)
-        return
 
     watcher = fanout.watch_job(job_id, max(after_seq, 0))
 

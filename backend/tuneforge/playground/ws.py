@@ -11,6 +11,7 @@ row). It closes normally (1000) after the snapshot of a finished, failed or canc
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 
@@ -18,9 +19,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from tuneforge.config import get_settings
-from tuneforge.errors import AppError
 from tuneforge.jobs.fanout import EventFanout
-from tuneforge.jobs.ws import _authenticate, _guard, _serve
+from tuneforge.jobs.ws import _guard, _serve, open_for
 from tuneforge.playground import repository, service
 
 router = APIRouter(tags=["live"])
@@ -28,22 +28,12 @@ router = APIRouter(tags=["live"])
 
 @router.websocket("/ws/generations/{generation_id}")
 async def generation_stream(websocket: WebSocket, generation_id: uuid.UUID) -> None:
-    await websocket.accept()
-    sign_in = await _authenticate(websocket)
+    sign_in = await open_for(websocket, functools.partial(repository.generation_for_member, generation_id=generation_id),
+                             repository.NO_SUCH_ANSWER)
     if sign_in is None:
         return
     fanout: EventFanout = websocket.app.state.fanout
     sessionmaker = websocket.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            generation = await repository.generation_for_member(session=session, generation_id=generation_id, user_id=sign_in.user_id)
-            sign_in.holder.team_id = generation.team_id
-        except AppError:
-            generation = None
-    if generation is None:
-        fanout.release(sign_in.holder)
-        await websocket.close(code=4404, reason=repository.NO_SUCH_ANSWER)
-        return
     watcher = fanout.watch_generation(generation_id)
 
     async def snapshot() -> tuple[int, bool]:
