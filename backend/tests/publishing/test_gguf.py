@@ -93,7 +93,7 @@ def test_the_gguf_answers_like_the_original(smollm2, smol_ggufs, kind, min_next_
     assert result["next_token_agreement"] >= min_next_token
     assert result["agree"] >= min_agree
     assert result["answers"][0] == {"prompt": "What is the capital of France?", "original": "The capital of France is Paris.",
-                                    "gguf": "The capital of France is Paris.", "agree": True}
+                                    "gguf": "The capital of France is Paris.", "agree": True, "gguf_done_reason": "stop"}
     if result["agree"] < result["prompts"]:
         assert set(result["first_disagreement"]) == {"prompt", "original", "gguf"}
     else:

@@ -345,6 +345,7 @@ def export_gguf(
     should_stop: Callable[[], bool] | threading.Event | None = None,
     progress: Callable[[float], None] | None = None,
     work_dir: str | Path | None = None,
+    model_name: str | None = None,
 ) -> GGUFExport:
     """Convert a model folder (or a LoRA adapter folder, merged into its base first) to one GGUF file.
 
@@ -374,7 +375,9 @@ def export_gguf(
             if stop():
                 raise GGUFCancelled("the GGUF export was cancelled", "Start it again when you want the file.")
         code, output = _run_converter(
-            [str(source), "--outfile", str(partial), "--outtype", quant_type],
+            [str(source), "--outfile", str(partial), "--outtype", quant_type,
+             # the name llama.cpp and Ollama show (else a merged adapter is named after its temporary folder)
+             *(["--model-name", model_name] if model_name else [])],
             timeout=timeout, should_stop=stop, progress=progress,
         )
         if code != 0 or not partial.exists():

@@ -33,6 +33,7 @@ from tuneforge.storage import Storage
 log = logging.getLogger("tuneforge.worker.publisher")
 
 CANCEL_POLL_S = 1.0
+GGUF_MIN_NEXT_TOKEN = 0.9  # below this a GGUF does not answer like its model (e.g. ternary types on an ordinary model)
 
 
 class Cancelled(Exception):
@@ -93,7 +94,7 @@ class Pipelines:
         from tuneforge.training import gguf
 
         report("converting", f"converting to GGUF {quant_type} with llama.cpp's converter", index, total)
-        exported = gguf.export_gguf(source, work / f"{name}-{quant_type}.gguf", quant_type, should_stop=stop)
+        exported = gguf.export_gguf(source, work / f"{name}-{quant_type}.gguf", quant_type, should_stop=stop, model_name=name)
         report("verifying", f"loading the {quant_type} GGUF back and comparing its answers with the model's", index, total)
         check = gguf.verify_gguf(source, exported.path, should_stop=stop)
         return {"name": exported.path.name, "quant_type": quant_type, "size_bytes": exported.size, "sha256": exported.sha256,
@@ -249,6 +250,12 @@ class Publisher:
             return
         status, error = PublicationStatus.succeeded, None
         verification = result.get("verification")
+        if target == PublicationTarget.gguf and verification and not verification.get("ok"):
+            status = PublicationStatus.failed
+            weak = ", ".join(verification["weak_types"])
+            error = (f"The {weak} file does not answer like the model it was made from (next-token agreement below "
+                     f"{GGUF_MIN_NEXT_TOKEN:.0%}); it is kept for download, but do not serve it. Ternary types (tq1_0, "
+                     "tq2_0) suit only models trained for them; use f16 or q8_0.")
         if target == PublicationTarget.ollama and verification and not verification.get("ok"):
             status = PublicationStatus.failed
             error = (f"The model was created on the Ollama server as {options['name']}, but it does not answer like the "
@@ -297,7 +304,10 @@ def _summary(files: list[dict]) -> dict[str, Any]:
     """One line per GGUF type, and the weakest one on top (what the history shows)."""
     checks = {f["quant_type"]: f["verification"] for f in files if f.get("verification")}
     worst = min(checks.values(), key=lambda c: (c.get("agree", 0), c.get("next_token_agreement", 0)))
-    return {**worst, "by_type": checks}
+    # Greedy answers part ways for good at the first different token, so "agree" understates a good
+    # quantisation; next-token agreement along the original's answers is what says a file is sound.
+    weak = sorted(t for t, c in checks.items() if c.get("next_token_agreement", 0) < GGUF_MIN_NEXT_TOKEN or not c.get("tokens_match"))
+    return {**worst, "by_type": checks, "ok": not weak, "weak_types": weak}
 
 
 def _plain(exc: BaseException) -> str:
