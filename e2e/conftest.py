@@ -2,7 +2,7 @@
 
     PostgreSQL (embedded, throwaway) <- `tuneforge migrate`
     fake Hugging Face Hub (loopback) <- `tuneforge api` <- nginx (nginx/nginx.conf) <- Chromium
-                                        `tuneforge worker` (only for tests that ask for `worker`)
+    fake Ollama (loopback)           <- `tuneforge worker` (only for tests that ask for `worker`)
 
 Every process is stopped at the end, failures included. A failing test leaves a screenshot and
 the processes' log tails in e2e/artifacts/.
@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -32,6 +33,7 @@ from stack import (
     RUNNING,
     SPA_DIST,
     VENV_BIN,
+    LoopbackOllama,
     ManagedProcess,
     Stack,
     TrainedModel,
@@ -43,6 +45,10 @@ from stack import (
     wait_http_ok,
     wait_until,
 )
+
+if TYPE_CHECKING:
+    from tuneforge.testing.fake_hub import FakeHub
+    from tuneforge.testing.fake_ollama import FakeOllama
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -123,6 +129,12 @@ def playground_screenshot_folder(request: pytest.FixtureRequest) -> Path:
     return _screenshot_folder(request, "playground")
 
 
+@pytest.fixture(scope="session")
+def publishing_screenshot_folder(request: pytest.FixtureRequest) -> Path:
+    """Where test_publishing_flow.py saves the version page with its publishing history."""
+    return _screenshot_folder(request, "publishing")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     folders = config.stash.get(SCREENSHOTS, {})
     if folders:
@@ -166,13 +178,47 @@ def spa_dist() -> Path:
 
 
 @pytest.fixture(scope="session")
-def hub_url() -> Iterator[str]:
+def fake_hub() -> Iterator[FakeHub]:
+    """The loopback Hugging Face Hub the API and the worker talk to; tests read what it received."""
     from tuneforge.testing.fake_hub import FakeHub
 
     hub = FakeHub(tokens={HF_TOKEN: HF_USER})
-    url = hub.start()
-    yield url
+    hub.start()
+    yield hub
     hub.stop()
+
+
+@pytest.fixture(scope="session")
+def hub_url(fake_hub: FakeHub) -> str:
+    return fake_hub.url
+
+
+@pytest.fixture(scope="session")
+def loopback_ollama() -> Iterator[LoopbackOllama]:
+    """The loopback Ollama (tuneforge.testing.fake_ollama) the worker publishes to, started before the API and
+    the worker (TUNEFORGE_OLLAMA_URLS names it). It needs Go for its templates; without Go it cannot start, and
+    only the tests that ask for `fake_ollama` fail (with the reason): the URL then points at a closed port."""
+    from tuneforge.testing.fake_ollama import FakeOllama
+
+    fake = FakeOllama()
+    try:
+        fake.start()
+    except Exception as exc:  # noqa: BLE001 — GoMissing, or a helper that does not build: said by `fake_ollama`
+        fake.stop()
+        yield LoopbackOllama(url=f"http://127.0.0.1:{free_port()}", fake=None, problem=f"the loopback Ollama did not start: {exc}")
+        return
+    try:
+        yield LoopbackOllama(url=fake.url, fake=fake, problem=None)
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_ollama(loopback_ollama: LoopbackOllama) -> FakeOllama:
+    """The running loopback Ollama of the session, for tests that publish to it."""
+    if loopback_ollama.fake is None:
+        pytest.fail(loopback_ollama.problem or "the loopback Ollama did not start", pytrace=False)
+    return loopback_ollama.fake
 
 
 @pytest.fixture(scope="session")
@@ -190,7 +236,7 @@ def database_url(workdir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_env(spa_dist: Path, workdir: Path, database_url: str, hub_url: str) -> dict[str, str]:
+def app_env(spa_dist: Path, workdir: Path, database_url: str, hub_url: str, loopback_ollama: LoopbackOllama) -> dict[str, str]:
     # Nothing from the caller's TuneForge settings leaks in; the processes run in workdir so a
     # developer's .env is not read either.
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUNEFORGE_") and k != "DATABASE_URL"}
@@ -200,6 +246,11 @@ def app_env(spa_dist: Path, workdir: Path, database_url: str, hub_url: str) -> d
         TUNEFORGE_ENVIRONMENT="development",
         TUNEFORGE_SPA_DIR=str(spa_dist),
         TUNEFORGE_HF_ENDPOINT=hub_url,
+        # huggingface_hub uploads through Xet by default, which the loopback Hub does not speak (it speaks LFS);
+        # and nothing is reported home.
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        TUNEFORGE_OLLAMA_URLS=loopback_ollama.url,
         TUNEFORGE_MIGRATIONS_DIR=str(REPO_ROOT / "migrations"),
         # The most verbose logs: tests check that no secret reaches them.
         TUNEFORGE_LOG_LEVEL="debug",
@@ -217,7 +268,7 @@ def app_env(spa_dist: Path, workdir: Path, database_url: str, hub_url: str) -> d
 
 
 @pytest.fixture(scope="session")
-def stack(spa_dist: Path, workdir: Path, app_env: dict[str, str], hub_url: str) -> Iterator[Stack]:
+def stack(spa_dist: Path, workdir: Path, app_env: dict[str, str], hub_url: str, loopback_ollama: LoopbackOllama) -> Iterator[Stack]:
     try:
         run_checked([str(VENV_BIN / "tuneforge"), "migrate"], env=app_env, cwd=workdir, log_path=workdir / "migrate.log", timeout=120)
     except Exception:
@@ -247,7 +298,8 @@ def stack(spa_dist: Path, workdir: Path, app_env: dict[str, str], hub_url: str) 
             raise
 
         yield Stack(
-            base_url=base_url, api_url=api_url, api=api, nginx=nginx, hub_url=hub_url, env=app_env, workdir=workdir
+            base_url=base_url, api_url=api_url, api=api, nginx=nginx, hub_url=hub_url, ollama_url=loopback_ollama.url,
+            env=app_env, workdir=workdir,
         )
     finally:
         if nginx is not None:

@@ -47,8 +47,18 @@ class Stack:
     api: ManagedProcess
     nginx: ManagedProcess
     hub_url: str
+    ollama_url: str  # the loopback Ollama (TUNEFORGE_OLLAMA_URLS)
     env: dict[str, str]  # the environment the tuneforge processes run with
     workdir: Path
+
+
+@dataclass(frozen=True)
+class LoopbackOllama:
+    """The session's loopback Ollama: its URL, and the running fake (None, with the reason, when it did not start)."""
+
+    url: str
+    fake: object | None  # tuneforge.testing.fake_ollama.FakeOllama
+    problem: str | None
 
 
 @dataclass(frozen=True)

@@ -138,14 +138,18 @@ def test_blind_pick_becomes_a_preference_row_and_trains_dpo(
     picks.get_by_role("button", name="A is better").click()
     expect(conversation.get_by_text("You picked answer A.")).to_be_visible()
     expect(picks).to_have_count(0)
-    expect(answer_a).to_contain_text(f"{SUMS_MODEL} v2")
-    expect(answer_b).to_contain_text(f"{SUMS_MODEL} v1")
+    # Blind turns put the models on the sides by chance: the reveal says which answer was which.
+    expect(answer_a).to_contain_text(re.compile(rf"{SUMS_MODEL} v[12]\b"))
+    a_is_v2 = f"{SUMS_MODEL} v2" in answer_a.inner_text()
+    picked, other = (v2, v1) if a_is_v2 else (v1, v2)
+    expect(answer_a).to_contain_text(f"{SUMS_MODEL} v{picked['number']}")
+    expect(answer_b).to_contain_text(f"{SUMS_MODEL} v{other['number']}")
     expect(conversation.get_by_text("Model hidden until you pick")).to_have_count(0)
     saved = conversation.get_by_role("status").filter(has_text="Saved to")
     expect(saved).to_have_text(re.compile(r"^Saved to Playground preferences v1 \(1 row\)\. Train on this feedback$"))
     train = saved.get_by_role("link", name="Train on this feedback")
     link = query_of(train.get_attribute("href"))
-    assert link["method"] == "dpo" and link["base_model"] == f"version:{v2['id']}", link
+    assert link["method"] == "dpo" and link["base_model"] == f"version:{picked['id']}", link  # the picked answer's
     expect(page.get_by_text(re.compile(r"^picks · v1 · 1 row · trains DPO$"))).to_be_visible()  # Feedback datasets
 
     # The playground after the pick at a laptop's and a phone's width: screenshots, axe, no sideways scroll.
@@ -169,7 +173,7 @@ def test_blind_pick_becomes_a_preference_row_and_trains_dpo(
         }
     ], rows
 
-    # 5. "Train on this feedback": the wizard on DPO, v2 as the base model, that dataset version.
+    # 5. "Train on this feedback": the wizard on DPO, the picked version as the base model, that dataset version.
     train.click()
     expect(page.get_by_role("heading", name="Step 1 of 6: Goal")).to_be_visible()
     expect(page.get_by_text("Prefilled from the link: method DPO, the base model, the dataset version are chosen.")).to_be_visible()
@@ -178,8 +182,8 @@ def test_blind_pick_becomes_a_preference_row_and_trains_dpo(
     expect(page.get_by_role("heading", name="Step 2 of 6: Base model")).to_be_visible()
     expect(page.get_by_label("A model version")).to_be_checked()
     base = page.get_by_label("Model version", exact=True)
-    expect(base).to_have_value(f"version:{v2['id']}")
-    expect(base.locator("option:checked")).to_have_text(re.compile(rf"^Continue from {SUMS_MODEL} v2\b"))
+    expect(base).to_have_value(f"version:{picked['id']}")
+    expect(base.locator("option:checked")).to_have_text(re.compile(rf"^Continue from {SUMS_MODEL} v{picked['number']}\b"))
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="Step 3 of 6: Dataset")).to_be_visible()
     expect(page.get_by_label("Playground preferences · v1")).to_be_checked()

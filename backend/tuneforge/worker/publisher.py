@@ -33,6 +33,7 @@ from tuneforge.storage import Storage
 log = logging.getLogger("tuneforge.worker.publisher")
 
 CANCEL_POLL_S = 1.0
+MIN_OLLAMA_CONTEXT = 2048
 GGUF_MIN_NEXT_TOKEN = 0.9  # below this a GGUF does not answer like its model (e.g. ternary types on an ordinary model)
 
 
@@ -143,7 +144,7 @@ class Pipelines:
         shutil.rmtree(work / "merged", ignore_errors=True)
         report("uploading", f"uploading the GGUF to Ollama ({exported['size_bytes']:,} bytes)")
         digest = ollama.push_blob(url, work / exported["name"], digest=f"sha256:{exported['sha256']}")
-        num_ctx = int(((lineage.get("spec") or {}).get("data") or {}).get("max_length") or 2048)
+        num_ctx = _context_length(lineage, source)
         parts = ollama.create_parts(tokenizer, num_ctx=num_ctx, system=options.get("system"))
         report("creating", f"creating {name} on the Ollama server")
         ollama.create(url, name, {"model.gguf": digest}, template=parts["template"], system=parts["system"],
@@ -180,7 +181,8 @@ class Pipelines:
                                        folder=upload, private=bool(options.get("private", True)), card=card,
                                        what=options.get("weights", "adapter"), progress=progress, should_stop=stop.is_set)
         shutil.rmtree(work / "merged", ignore_errors=True)
-        result.update({"link": published.url, "repo_id": published.repo_id, "commit": published.commit_sha,
+        result.update({"link": published.repo_url or published.url, "commit_url": published.url,
+                       "repo_id": published.repo_id, "commit": published.commit_sha,
                        "uploaded": published.files, "private": published.private})
         return result
 
@@ -292,6 +294,18 @@ class Publisher:
             if status is not None:
                 publication.status, publication.error, publication.finished_at = status, error, datetime.now(UTC)
             await session.commit()
+
+
+def _context_length(lineage: dict, folder: Path) -> int:
+    """Ollama's num_ctx: what the model was trained on, but never below a usable chat window (2,048 tokens:
+    a model trained on short rows still reads its whole context) nor above the model's own context."""
+    trained = int(((lineage.get("spec") or {}).get("data") or {}).get("max_length") or 0)
+    try:
+        native = int(json.loads((folder / "config.json").read_text()).get("max_position_embeddings") or 0)
+    except (OSError, ValueError):
+        native = 0
+    wanted = max(trained, MIN_OLLAMA_CONTEXT)
+    return min(wanted, native) if native else wanted
 
 
 def _file(path: Path) -> dict[str, Any]:

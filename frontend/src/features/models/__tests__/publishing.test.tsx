@@ -276,6 +276,22 @@ describe("the publish dialog", () => {
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Publish" })).toHaveFocus();
   });
+
+  it("reads the options afresh each time it opens: a token saved since then makes the Hub, under its user, the default", async () => {
+    const current: PublishingOptions = { ...options, hub_token: false, hub_username: null };
+    const api = fakePublishingApi({ opts: current });
+    const { user, dialog } = await openDialog();
+    expect(within(dialog).getByLabelText("Ollama")).toBeChecked();
+    await user.click(within(dialog).getByRole("button", { name: "Close" }));
+
+    Object.assign(current, { hub_token: true, hub_username: "alice-hf" }); // saved in Settings meanwhile
+    await user.click(screen.getByRole("button", { name: "Publish" }));
+    const reopened = await screen.findByRole("dialog", { name: "Publish support-bot v2" });
+    await within(reopened).findByRole("button", { name: "Start publishing" });
+    expect(within(reopened).getByLabelText("Hugging Face Hub")).toBeChecked();
+    expect(within(reopened).getByLabelText("Repository")).toHaveValue("alice-hf/support-bot-v2");
+    expect(api.callsTo("GET", "/api/publishing/options")).toHaveLength(2);
+  });
 });
 
 describe("the publishing history", () => {
@@ -384,6 +400,38 @@ describe("the publishing history", () => {
     const count = api.callsTo("GET", `/api/publications/${pubId}`).length;
     await new Promise((resolve) => setTimeout(resolve, 1800));
     expect(api.callsTo("GET", `/api/publications/${pubId}`)).toHaveLength(count);
+  });
+
+  it("names the Hub repository and links it, and the upload's commit, when the link is the commit's page", async () => {
+    const commit = "16c3298244eea111fa084f2cb0102e543d4a8734";
+    const onCommit = publication({
+      id: hubPubId,
+      target: "hub",
+      options: { target: "hub", repo_id: "alice-hf/support-bot-v2", private: true, weights: "adapter" },
+      status: "succeeded",
+      progress: { phase: "done", message: "published" },
+      link: `https://huggingface.co/alice-hf/support-bot-v2/commit/${commit}`,
+      result: { repo_id: "alice-hf/support-bot-v2", commit },
+      credential: "yours",
+    });
+    installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      [`GET /api/model-versions/${v2}`]: () => json(version()),
+      [`GET /api/model-versions/${v2}/publications`]: () => json([onCommit]),
+    });
+    startSession(tokenPair(1));
+    renderApp(`/models/versions/${v2}`);
+
+    const row = await screen.findByRole("listitem", { name: /^Hugging Face Hub/ });
+    expect(within(row).getByRole("link", { name: /^alice-hf\/support-bot-v2 ?\(opens in a new tab\)$/ })).toHaveAttribute(
+      "href",
+      "https://huggingface.co/alice-hf/support-bot-v2",
+    );
+    expect(within(row).getByRole("link", { name: /^commit 16c3298 ?\(opens in a new tab\)$/ })).toHaveAttribute(
+      "href",
+      `https://huggingface.co/alice-hf/support-bot-v2/commit/${commit}`,
+    );
+    expect(row).toHaveTextContent("On the Hub: alice-hf/support-bot-v2 (opens in a new tab) (private) · commit 16c3298");
   });
 
   it("shows a failed Ollama check's first disagreement side by side, and the error", async () => {

@@ -39,6 +39,9 @@ export function PublishDialog({
   onPublished: (publication: PublicationRead) => void;
 }) {
   const options = usePublishingOptions();
+  // The form takes its defaults (the target, the Hub repository's owner) from the options once: wait for this
+  // opening's own read, not a copy cached before a token was saved in Settings or a worker came online.
+  const fresh = options.isFetchedAfterMount && !options.isError ? options.data : undefined;
   const titleId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
@@ -69,13 +72,13 @@ export function PublishDialog({
         </Button>
       </div>
       <div className="mt-4">
-        {options.isPending && (
+        {!fresh && !options.isError && (
           <p role="status" className="flex items-center gap-2 text-sm text-slate-600">
             <Spinner className="size-4" /> Loading what you can publish to…
           </p>
         )}
         {options.isError && <ErrorAlert error={options.error} />}
-        {options.data && <PublishForm version={version} options={options.data} onPublished={onPublished} />}
+        {fresh && <PublishForm version={version} options={fresh} onPublished={onPublished} />}
       </div>
     </section>
   );

@@ -95,14 +95,14 @@ function PublicationItem({ publication: fromHistory, versionId, canEdit }: { pub
   const counts = progressCounts(p);
   return (
     <li aria-label={name} className="min-w-0 rounded-lg border border-slate-200 p-4">
-      <div className="flex flex-wrap items-center justify-between gap-2">
-        <div className="flex min-w-0 items-center gap-2">
+      <div className="flex items-start justify-between gap-2">
+        <div className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-1 pt-1">
           <TargetIcon target={p.target} />
           <h3 className="text-sm font-semibold text-slate-900">{TARGET_LABELS[p.target]}</h3>
           <Pill tone={TONES[p.status]}>{statusInWords(p.status)}</Pill>
         </div>
         {canEdit && (
-          <div className="flex flex-wrap gap-2">
+          <div className="flex shrink-0 flex-wrap justify-end gap-2">
             {running && (
               <Button
                 variant="danger"
@@ -174,23 +174,42 @@ function PublicationItem({ publication: fromHistory, versionId, canEdit }: { pub
   );
 }
 
-/** Where it went: the Hub repository (a link), or the Ollama model's name on its server. */
+function stringOf(value: unknown): string | undefined {
+  return typeof value === "string" && value ? value : undefined;
+}
+
+/** Where it went: the Hub repository (a link, and the upload's commit), or the Ollama model's name on its server. */
 function Where({ publication: p }: { publication: PublicationRead }) {
   if (!p.link) return null;
   if (p.target === "hub") {
-    const isUrl = /^https?:\/\//.test(p.link);
+    // The repository (the link may name the upload's commit on it: …/<owner>/<name>/commit/<sha>).
+    const repoUrl = /^https?:\/\//.test(p.link) ? p.link.replace(/\/commit\/[0-9a-f]+\/?$/, "") : null;
+    const repoId = stringOf(p.result.repo_id) ?? stringOf(p.options.repo_id) ?? repoUrl?.replace(/^https?:\/\/[^/]+\//, "");
+    const commit = stringOf(p.result.commit);
     return (
-      <p className="mt-3 break-all text-sm text-slate-800">
+      <p className="mt-3 break-words text-sm text-slate-800">
         On the Hub:{" "}
-        {isUrl ? (
-          <a href={p.link} target="_blank" rel="noreferrer" className="font-medium text-indigo-700 underline">
-            {p.link.replace(/^https?:\/\/[^/]+\//, "")}
+        {repoUrl ? (
+          <a href={repoUrl} target="_blank" rel="noreferrer" className="break-all font-medium text-indigo-700 underline">
+            {repoId}
             <span className="sr-only"> (opens in a new tab)</span>
           </a>
         ) : (
-          p.link
+          <span className="break-all">{p.link}</span>
         )}
         {p.options.private === true && " (private)"}
+        {repoUrl && commit && (
+          <>
+            {" "}
+            <span className="whitespace-nowrap">
+              {"· "}
+              <a href={`${repoUrl}/commit/${commit}`} target="_blank" rel="noreferrer" className="text-indigo-700 underline">
+                commit <code className="font-mono">{commit.slice(0, 7)}</code>
+                <span className="sr-only"> (opens in a new tab)</span>
+              </a>
+            </span>
+          </>
+        )}
       </p>
     );
   }
@@ -280,10 +299,16 @@ function Files({ publication: p }: { publication: PublicationRead }) {
           return (
             <li key={file.name} className="flex min-w-0 flex-wrap items-center justify-between gap-x-3 gap-y-1 py-2">
               <div className="min-w-0">
-                <p className="break-all font-medium text-slate-900">
+                {/* The name breaks only when it alone is too long; the type and size wrap whole, after it. */}
+                <p className="break-words font-medium text-slate-900">
                   {file.name}
-                  {file.quant_type && <span className="font-normal text-slate-600"> · {file.quant_type}</span>}
-                  <span className="font-normal text-slate-600"> · {formatBytes(file.size_bytes)}</span>
+                  {file.quant_type && (
+                    <>
+                      {" "}
+                      <span className="whitespace-nowrap font-normal text-slate-600">· {file.quant_type}</span>
+                    </>
+                  )}{" "}
+                  <span className="whitespace-nowrap font-normal text-slate-600">· {formatBytes(file.size_bytes)}</span>
                 </p>
                 {modelfile && <p className="text-xs text-slate-600">For `ollama create` with the GGUF next to it.</p>}
                 <p className="flex flex-wrap items-center gap-2 text-xs text-slate-600">
