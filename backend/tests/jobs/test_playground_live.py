@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from ..jobs.conftest import CHAT_ROWS, Api
+from .conftest import CHAT_ROWS, Api
 
 TERMINAL = ("done", "failed", "cancelled")
 
@@ -61,7 +61,7 @@ def _wait(api: Api, path: str, done, timeout: float = 240) -> dict:
 @pytest.fixture(scope="module")
 def trained(live_api, live_env, log_dir):
     """One account with a tiny-llama LoRA version (trained by a real worker, which stays up)."""
-    from ..jobs.conftest import LiveProcess
+    from .conftest import LiveProcess
     import sys
 
     api = Api(live_api["url"]).register(f"play-{uuid.uuid4().hex[:8]}@example.com")
