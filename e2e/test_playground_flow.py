@@ -139,7 +139,7 @@ def test_blind_pick_becomes_a_preference_row_and_trains_dpo(
     expect(conversation.get_by_text("You picked answer A.")).to_be_visible()
     expect(picks).to_have_count(0)
     # Blind turns put the models on the sides by chance: the reveal says which answer was which.
-    expect(answer_a).to_contain_text(re.compile(rf"{SUMS_MODEL} v[12]\b"))
+    expect(answer_a).to_contain_text(re.compile(rf"{SUMS_MODEL} v[12](?!\d)"))
     a_is_v2 = f"{SUMS_MODEL} v2" in answer_a.inner_text()
     picked, other = (v2, v1) if a_is_v2 else (v1, v2)
     expect(answer_a).to_contain_text(f"{SUMS_MODEL} v{picked['number']}")

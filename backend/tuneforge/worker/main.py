@@ -32,6 +32,7 @@ from tuneforge.publishing import service as publishing_service
 from tuneforge.worker.playground import PlaygroundServer, default_cache_bytes
 from tuneforge.worker.publisher import Publisher, gguf_available
 from tuneforge.worker.queue_worker import QueueWorker, transient
+from tuneforge.worker.trainer_env import WORKER_ONLY_MARK
 from tuneforge.worker.supervisor import JobRunner
 from tuneforge.storage import get_storage
 from tuneforge.worker_registry import service as workers_service
@@ -146,7 +147,9 @@ async def run_worker(
     # The playground generates in this process, next to other busy processes: torch's OpenMP threads must
     # sleep when idle, not spin (a spinning thread that loses its core stalls every step; bench/README.md,
     # "Playground"). Set before torch is imported; trainer subprocesses get their own environment.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        os.environ[WORKER_ONLY_MARK] = "1"  # trainer_env: not passed on to training runs
     settings = get_settings()
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set: the worker needs the same database as the API.")

@@ -40,7 +40,14 @@ DENIED = re.compile(
 )
 
 
+# Set by the worker for its own generation threads (worker/main.py), not asked for by the operator: the
+# trainer keeps OpenMP's default (spin) unless the operator set the variable themselves.
+WORKER_ONLY_MARK = "TUNEFORGE_WORKER_SET_OMP_WAIT_POLICY"
+
+
 def allowed(name: str) -> bool:
+    if name == "OMP_WAIT_POLICY" and os.environ.get(WORKER_ONLY_MARK) == "1":
+        return False
     if DENIED.search(name):
         return False
     return name in ALLOWED_NAMES or name.startswith(ALLOWED_PREFIXES)
