@@ -5,8 +5,11 @@ each chat row with the tokenizer's chat template, mask everything but the assist
 the token that ends it) in the labels, wrap in LoRA, hand the pre-tokenised rows to `SFTTrainer`. It imports
 nothing from tuneforge, so it is an independent check of the per-step losses.
 
-Settings come from a JSON file written by training_speed.py (the same numbers TuneForge's spec
-gets); every logged step is appended to `steps_file` as {"step", "time", "loss"}.
+Settings come from a JSON file written by training_speed.py or variable_length.py (the same
+numbers TuneForge's spec gets); every logged step is appended to `steps_file` as {"step", "time",
+"loss"}. variable_length.py also sets `epochs` (instead of max_steps), trl's own `packing` strategy
+and `padding_free`, `eval_data` (the held-out loss per token, computed one row at a time as
+TuneForge reports it) and `results_file` (train runtime and that loss, as JSON).
 
     python bench/plain_trl_sft.py settings.json
 """
@@ -80,7 +83,11 @@ def main() -> None:
         learning_rate=settings["learning_rate"],
         lr_scheduler_type=settings["scheduler"],
         warmup_steps=0,
-        max_steps=settings["max_steps"],
+        max_steps=settings.get("max_steps") or -1,
+        num_train_epochs=settings.get("epochs", 1),
+        packing=bool(settings.get("packing")),
+        packing_strategy=settings.get("packing") or "bfd",
+        padding_free=bool(settings.get("padding_free")),
         weight_decay=0.0,
         max_grad_norm=1.0,
         optim="adamw_torch",
@@ -98,7 +105,33 @@ def main() -> None:
     )
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                          callbacks=[StepLog()])
-    trainer.train()
+    output = trainer.train()
+    if settings.get("results_file"):
+        results = {"train_runtime": output.metrics.get("train_runtime")}
+        if settings.get("eval_data"):
+            results["eval_loss"] = eval_loss(model, tokenizer, settings)
+        open(settings["results_file"], "w").write(json.dumps(results))
+
+
+def eval_loss(model, tokenizer, settings) -> float:
+    """Cross-entropy per trained token over the held-out rows, one row at a time (no padding)."""
+    import torch
+
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for line in open(settings["eval_data"]):
+            if not line.strip():
+                continue
+            example = tokenize(tokenizer, json.loads(line)["messages"], settings["max_length"])
+            labels = torch.tensor([example["labels"]])
+            if (labels[:, 1:] != -100).sum() == 0:
+                continue
+            logits = model(input_ids=torch.tensor([example["input_ids"]])).logits.float()
+            loss = torch.nn.functional.cross_entropy(logits[0, :-1], labels[0, 1:], ignore_index=-100, reduction="sum")
+            total += float(loss)
+            count += int((labels[:, 1:] != -100).sum())
+    return total / count
 
 
 if __name__ == "__main__":

@@ -127,7 +127,10 @@ def tuneforge_spec(model: str, cache: Path, data: Path, out: Path, job: dict) ->
         "provider": "hf",
         "base_model": model,
         "model_cache_dir": str(cache),
-        "data": {"sources": [{"path": str(data)}], "validation_split": 0, "max_length": job["max_length"]},
+        # plain batching: the trl script's random order and padding, so the per-step losses can be compared
+        # (variable_length.py measures TuneForge's default batching).
+        "data": {"sources": [{"path": str(data)}], "validation_split": 0, "max_length": job["max_length"],
+                 "batching": "plain"},
         "lora": LORA,
         "hyperparameters": {
             "max_steps": job["max_steps"], "batch_size": job["batch_size"], "gradient_accumulation": 1,

@@ -135,6 +135,12 @@ def publishing_screenshot_folder(request: pytest.FixtureRequest) -> Path:
     return _screenshot_folder(request, "publishing")
 
 
+@pytest.fixture(scope="session")
+def team_screenshot_folder(request: pytest.FixtureRequest) -> Path:
+    """Where test_team_flow.py saves the Team page, the audit log and the dashboard of a shared team."""
+    return _screenshot_folder(request, "team")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     folders = config.stash.get(SCREENSHOTS, {})
     if folders:

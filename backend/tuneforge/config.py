@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +99,17 @@ class Settings(BaseSettings):
     ws_recheck_seconds: float = Field(default=60.0, gt=0)
     # Serve /api/docs and /api/openapi.json. Unset: on, except in production.
     api_docs: bool | None = None
+    # Audit events older than this many days are pruned by the workers (hourly); 0 keeps them forever.
+    audit_retention_days: int = Field(default=365, ge=0)
+    # Single sign-on with an OpenID Connect provider (docs/api/sso.md): on when the discovery URL and the
+    # client id are set. The secret is never logged nor shown (SecretStr). The redirect URL defaults to
+    # <the request's origin>/api/auth/sso/callback; set it when a proxy changes the host or scheme.
+    oidc_discovery_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_name: str = Field(default="Single sign-on", min_length=1, max_length=60)
+    oidc_scopes: str = "openid email profile"
+    oidc_redirect_url: str | None = None
 
     @field_validator("encryption_keys", "cors_origins", "model_dirs", "ollama_urls", mode="before")
     @classmethod
@@ -124,7 +135,10 @@ class Settings(BaseSettings):
                 ) from None
         return items
 
-    @field_validator("spa_dir", "database_url", "jwt_secret", mode="before")
+    @field_validator(
+        "spa_dir", "database_url", "jwt_secret", "oidc_discovery_url", "oidc_client_id", "oidc_client_secret",
+        "oidc_redirect_url", mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -132,6 +146,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == Environment.production
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_discovery_url and self.oidc_client_id)
 
     @property
     def api_docs_enabled(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 class AppError(Exception):
     status_code = 400
     headers: dict[str, str] | None = None
+    code: str | None = None  # a machine-readable reason, when clients act on it (e.g. "quota_exceeded")
 
     def __init__(self, detail: str, *, status_code: int | None = None, commit_session: bool = False) -> None:
         super().__init__(detail)
@@ -42,6 +43,12 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status_code = 409
+
+
+class QuotaExceeded(Conflict):
+    """A team limit (quotas) refuses the launch or upload; nothing was queued or stored."""
+
+    code = "quota_exceeded"
 
 
 class PayloadTooLarge(AppError):

@@ -32,13 +32,23 @@ def verify_password(password: str, password_hash: str) -> bool:
 DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
 
 
-def create_access_token(*, settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[str, int]:
+# How a session signed in, carried by its access tokens ("via") and its refresh tokens (refresh_token.via);
+# "token" is a personal API token's. SSO-only teams admit "sso" only.
+VIA_PASSWORD = "password"
+VIA_SSO = "sso"
+VIA_TOKEN = "token"
+
+
+def create_access_token(
+    *, settings: Settings, user_id: uuid.UUID, session_id: uuid.UUID, via: str = VIA_PASSWORD
+) -> tuple[str, int]:
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=settings.access_token_minutes)
     claims = {
         "sub": str(user_id),
         "sid": str(session_id),
         "type": "access",
+        "via": via,
         "iat": now,
         "exp": now + lifetime,
         "jti": uuid.uuid4().hex,
@@ -53,6 +63,12 @@ class InvalidAccessToken(Exception):
 
 def decode_access_token(*, settings: Settings, token: str) -> tuple[uuid.UUID, uuid.UUID]:
     """Returns (user_id, session_id). Only HS256 is accepted, so `alg: none` and key confusion fail."""
+    user_id, session_id, _ = decode_access_token_via(settings=settings, token=token)
+    return user_id, session_id
+
+
+def decode_access_token_via(*, settings: Settings, token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
+    """(user_id, session_id, via). Tokens issued before single sign-on existed carry no "via": password."""
     try:
         claims = jwt.decode(
             token,
@@ -66,8 +82,11 @@ def decode_access_token(*, settings: Settings, token: str) -> tuple[uuid.UUID, u
         raise InvalidAccessToken("The access token is not valid. Sign in again.") from exc
     if claims.get("type") != "access":
         raise InvalidAccessToken("The access token is not valid. Sign in again.")
+    via = claims.get("via", VIA_PASSWORD)
+    if via not in (VIA_PASSWORD, VIA_SSO):
+        raise InvalidAccessToken("The access token is not valid. Sign in again.")
     try:
-        return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+        return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), via
     except (ValueError, TypeError) as exc:
         raise InvalidAccessToken("The access token is not valid. Sign in again.") from exc
 

@@ -18,6 +18,8 @@ TABLE_MODULES = [
     "tuneforge.registry.models",
     "tuneforge.playground.models",
     "tuneforge.publishing.models",
+    "tuneforge.audit.models",
+    "tuneforge.quotas.models",
 ]
 
 

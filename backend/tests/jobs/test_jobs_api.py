@@ -211,7 +211,7 @@ async def test_templates_and_analytics(client, register):
     analytics = (await client.get(f"/api/teams/{alice.team_id}/analytics", headers=alice.headers)).json()
     assert analytics["total_jobs"] == 1
     assert analytics["by_status"] == {"queued": 1}
-    assert analytics["by_method"] == {"sft": 1}
+    assert [(m["method"], m["jobs"]) for m in analytics["compute_by_method"]] == [("sft", 1)]
 
 
 async def test_estimate_covers_modal_gpus_and_returns_a_runnable_yaml(client, register):

@@ -14,7 +14,10 @@ def test_modal_job_needs_a_token_before_anything_is_queued(api):
         json={"dataset_version_id": version, "executor": "modal", "gpu_type": "T4", "hyperparameters": {"max_steps": 2}},
     )
     assert response.status_code == 400
-    assert response.json()["detail"] == "Running on Modal needs your Modal token: add a Modal token in Settings, then launch again."
+    assert response.json()["detail"] == (
+        "Running on Modal needs a Modal token: add yours in Settings (or ask an admin to set the team's on the Team "
+        "page), then launch again."
+    )
     assert api.http.get(f"/api/teams/{api.team_id}/jobs").json()["total"] == 0
 
     bad_gpu = api.http.post(

@@ -199,6 +199,24 @@ async def test_hub_publication_uploads_the_adapter_with_a_card_using_the_saved_t
     assert HF_TOKEN not in json.dumps(published)
 
 
+async def test_a_member_without_a_token_publishes_to_the_hub_with_the_teams_and_it_is_recorded(
+    app, client, smol_version, fake_hub, monkeypatch
+):
+    """Team credentials (docs/api/quotas.md): the member's own token, else the team's; the publication says which."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_XET", True)  # the loopback Hub speaks LFS
+    alice, version = smol_version["alice"], smol_version["version"]
+    saved = await client.put(f"/api/teams/{alice.team_id}/credentials/huggingface", json={"token": HF_TOKEN},
+                             headers=alice.headers)
+    assert saved.status_code == 200, saved.text
+    published = await _publish(app, client, alice, version["id"], {"target": "hub", "private": True})
+    assert published["status"] == "succeeded", published["error"]
+    assert published["credential"] == "team"
+    assert fake_hub.repo(f"alice/support-bot-v{version['number']}")["private"] is True
+    assert HF_TOKEN not in json.dumps(published)
+
+
 async def test_refusals_say_what_to_do(app, client, register, smol_version, settings):
     alice, version = smol_version["alice"], smol_version["version"]
     bob = await register()

@@ -4,25 +4,12 @@ domain's `*_in_my_team(Role.x)`). The full walk of every route with every role i
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from fastapi.routing import APIRoute
 
 from tuneforge.teams.models import Role
 from tuneforge.web.app import ROUTERS
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "permissions.md"
-ROW = re.compile(r"^\| `(GET|POST|PUT|PATCH|DELETE|WS) (/api/\S+)` \| ([a-z ]+) \|")
-
-
-def _documented() -> dict[tuple[str, str], str]:
-    rows = {}
-    for line in DOC.read_text().splitlines():
-        match = ROW.match(line)
-        if match:
-            rows[(match[1], match[2])] = match[3].strip()
-    return rows
+from .matrix import documented as _documented
 
 
 def _required_role(route: APIRoute) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tuneforge import security
 from tuneforge.api_tokens.models import ApiToken, TokenScope
 from tuneforge.api_tokens.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
+from tuneforge.audit import service as audit
 from tuneforge.auth import revocation
 from tuneforge.auth.models import User
 from tuneforge.errors import Forbidden, NotFound, Unauthorized
@@ -46,6 +47,9 @@ async def create(*, session: AsyncSession, user: User, data: ApiTokenCreate) -> 
     )
     session.add(row)
     await session.flush()
+    await audit.record(session, action="token.created", actor=user, target_type="api_token", target_id=row.id,
+                       target_label=row.name, detail={"scope": row.scope.value, "expires_at": row.expires_at.isoformat(),
+                                                      "last_four": row.last_four})
     return ApiTokenCreated(**ApiTokenRead.model_validate(row).model_dump(), token=secret)
 
 
@@ -70,6 +74,8 @@ async def revoke(*, session: AsyncSession, user: User, token_id: uuid.UUID) -> N
         await session.flush()
         # The fan-out knows a token's sockets by the token id (their "session").
         await revocation.notify_sessions_ended(session=session, family_ids=[row.id])
+        await audit.record(session, action="token.revoked", actor=user, target_type="api_token", target_id=row.id,
+                           target_label=row.name)
 
 
 async def authenticate(*, session: AsyncSession, token: str) -> tuple[User, ApiToken]:

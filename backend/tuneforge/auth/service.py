@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneforge import security
+from tuneforge.audit import service as audit
 from tuneforge.auth import revocation, throttle
 from tuneforge.auth.models import RefreshToken, User
 from tuneforge.auth.passwords import password_problem
@@ -39,6 +40,7 @@ async def _issue_tokens(
     family_id: uuid.UUID | None = None,
     generation: int = 0,
     user_agent: str | None = None,
+    via: str = security.VIA_PASSWORD,
 ) -> TokenPair:
     family_id = family_id or uuid.uuid4()
     refresh = security.new_refresh_token()
@@ -50,10 +52,13 @@ async def _issue_tokens(
             generation=generation,
             expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days),
             user_agent=(user_agent or "")[:300] or None,
+            via=via,
         )
     )
     await session.flush()
-    access, expires_in = security.create_access_token(settings=settings, user_id=user.id, session_id=family_id)
+    access, expires_in = security.create_access_token(
+        settings=settings, user_id=user.id, session_id=family_id, via=via
+    )
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
@@ -82,22 +87,43 @@ async def register(
     session.add(user)
     await session.flush()
     await teams_service.create_personal_team(session=session, user=user)
+    await audit.record(session, action="auth.registered", actor=user, via=security.VIA_PASSWORD, target_type="user",
+                       target_id=user.id, target_label=user.email)
     return await _issue_tokens(session=session, settings=settings, user=user, user_agent=user_agent)
+
+
+async def _audit_failed_sign_in(*, email: str, user: User | None, reason: str) -> None:
+    """A refused sign-in, kept although the request rolls back. No actor: nobody proved who they are; the
+    email they tried is kept, and the account when it exists (so its team's admins see it)."""
+    await audit.record_detached(
+        action="auth.sign_in", actor_email=email, outcome="failure", via=security.VIA_PASSWORD,
+        target_type="user", target_id=user.id if user else None, target_label=email, detail={"reason": reason},
+    )
 
 
 async def login(*, session: AsyncSession, settings: Settings, data: LoginIn, user_agent: str | None = None) -> TokenPair:
     # Per-email throttle (429 while locked), whatever address the request comes from.
-    await throttle.guard(session=session, settings=settings, email=data.email)
+    try:
+        await throttle.guard(session=session, settings=settings, email=data.email)
+    except TooManyRequests:
+        await audit.record_detached(action="auth.sign_in", actor_email=data.email, outcome="refused",
+                                    via=security.VIA_PASSWORD, target_label=data.email,
+                                    detail={"reason": "too many failed sign-ins for this email"})
+        raise
     user = await session.scalar(select(User).where(User.email == data.email))
     if user is None:
         security.verify_password(data.password, security.DUMMY_PASSWORD_HASH)
     if user is None or not security.verify_password(data.password, user.password_hash):
         # Counted the same for unknown emails, so neither the answer nor the lock reveals an account.
         await throttle.record_failure(session=session, settings=settings, email=data.email)
+        await _audit_failed_sign_in(email=data.email, user=user, reason="wrong email or password")
         raise Unauthorized(WRONG_CREDENTIALS, commit_session=True)
     await throttle.reset(session=session, email=data.email)
     if not user.is_active:
+        await _audit_failed_sign_in(email=data.email, user=user, reason="account disabled")
         raise Unauthorized("This account is disabled. Ask your TuneForge administrator.")
+    await audit.record(session, action="auth.sign_in", actor=user, via=security.VIA_PASSWORD, target_type="user",
+                       target_id=user.id, target_label=user.email)
     return await _issue_tokens(session=session, settings=settings, user=user, user_agent=user_agent)
 
 
@@ -163,6 +189,7 @@ async def refresh(*, session: AsyncSession, settings: Settings, token: str, user
         family_id=stored.family_id,
         generation=stored.generation + 1,
         user_agent=user_agent,
+        via=stored.via,
     )
 
 
@@ -171,7 +198,11 @@ async def logout(*, session: AsyncSession, token: str) -> None:
         select(RefreshToken).where(RefreshToken.token_hash == security.hash_refresh_token(token))
     )
     if stored is not None:
+        was_live = stored.revoked_at is None
         await _revoke_family(session=session, family_id=stored.family_id)
+        if was_live and (user := await session.get(User, stored.user_id)) is not None:
+            await audit.record(session, action="auth.sign_out", actor=user, target_type="user", target_id=user.id,
+                               target_label=user.email)
 
 
 async def session_is_active(*, session: AsyncSession, family_id: uuid.UUID) -> bool:
@@ -183,11 +214,12 @@ async def session_is_active(*, session: AsyncSession, family_id: uuid.UUID) -> b
     return active is not None
 
 
-async def authenticate(*, session: AsyncSession, settings: Settings, token: str) -> tuple[User, uuid.UUID]:
-    """The signed-in user an access token stands for, and its session (refresh-token family); Unauthorized if
-    the token is invalid, the account gone or disabled, or the session ended."""
+async def authenticate(*, session: AsyncSession, settings: Settings, token: str) -> tuple[User, uuid.UUID, str]:
+    """The signed-in user an access token stands for, its session (refresh-token family) and how that session
+    signed in ("password" or "sso"); Unauthorized if the token is invalid, the account gone or disabled, or
+    the session ended."""
     try:
-        user_id, session_id = security.decode_access_token(settings=settings, token=token)
+        user_id, session_id, via = security.decode_access_token_via(settings=settings, token=token)
     except security.InvalidAccessToken as exc:
         raise Unauthorized(str(exc)) from exc
     user = await session.get(User, user_id)
@@ -195,7 +227,7 @@ async def authenticate(*, session: AsyncSession, settings: Settings, token: str)
         raise Unauthorized("This account no longer exists or is disabled. Sign in again.")
     if not await session_is_active(session=session, family_id=session_id):
         raise Unauthorized("This session was ended (logged out or password changed). Sign in again.")
-    return user, session_id
+    return user, session_id, via
 
 
 async def change_password(
@@ -208,6 +240,9 @@ async def change_password(
     user_agent: str | None = None,
 ) -> TokenPair:
     if not security.verify_password(data.current_password, user.password_hash):
+        await audit.record_detached(action="auth.password_changed", actor=user, outcome="failure", target_type="user",
+                                    target_id=user.id, target_label=user.email,
+                                    detail={"reason": "wrong current password"})
         raise BadRequest("The current password is not correct.")
     if data.current_password == data.new_password:
         raise BadRequest("The new password must differ from the current one.")
@@ -223,7 +258,10 @@ async def change_password(
         .returning(RefreshToken.family_id)
     )
     # ...and their open WebSockets close when this commits.
-    await revocation.notify_sessions_ended(session=session, family_ids=ended.all())
+    ended_ids = ended.all()
+    await revocation.notify_sessions_ended(session=session, family_ids=ended_ids)
+    await audit.record(session, action="auth.password_changed", actor=user, target_type="user", target_id=user.id,
+                       target_label=user.email, detail={"sessions_ended": len(ended_ids)})
     return await _issue_tokens(session=session, settings=settings, user=user, user_agent=user_agent)
 
 
@@ -236,6 +274,8 @@ async def update_me(*, session: AsyncSession, user: User, data: MeUpdate) -> Use
             raise BadRequest("The current password is not correct.")
         if await _email_taken(session=session, email=data.email, except_user=user.id):
             raise Conflict("Another account already uses this email.")
+        await audit.record(session, action="auth.email_changed", actor=user, target_type="user", target_id=user.id,
+                           target_label=data.email, detail={"from": user.email, "to": data.email})
         user.email = data.email
     if data.display_name is not None:
         user.display_name = data.display_name.strip()

@@ -83,3 +83,24 @@ class CredentialRead(BaseModel):
     username: str | None = None
     status: VerificationStatus | None = None
     message: str | None = None
+
+
+class TeamCredentialRead(CredentialRead):
+    saved_by_name: str | None = None
+
+
+class TeamOllamaRead(BaseModel):
+    url: str | None = Field(description="the team's Ollama server (one of TUNEFORGE_OLLAMA_URLS); null: the server's default")
+    set_at: datetime | None = None
+    set_by_name: str | None = None
+
+
+class TeamCredentialsRead(BaseModel):
+    """What a team has set — never a secret."""
+
+    credentials: list[TeamCredentialRead]
+    ollama: TeamOllamaRead
+
+
+class TeamOllamaIn(BaseModel):
+    url: str = Field(min_length=1, max_length=500)

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge.audit import service as audit
+from tuneforge.auth.models import User
 from tuneforge.config import Settings
 from tuneforge.credentials import clients
-from tuneforge.credentials.models import Credential, Provider, VerificationStatus
+from tuneforge.credentials.models import Credential, Provider, TeamCredential, VerificationStatus
 from tuneforge.credentials.schemas import CredentialRead
 from tuneforge.errors import NotFound
 from tuneforge.security import SecretBox
@@ -77,6 +79,9 @@ async def save(
     credential.saved_at = datetime.now(UTC)
     _apply(credential, await _verify(settings=settings, provider=provider, secret=secret))
     await session.flush()
+    await audit.record(session, action="credential.saved", actor=await session.get(User, user_id),
+                       target_type="credential", target_id=credential.id, target_label=provider.value,
+                       detail={"last_four": credential.last4, "status": credential.status.value})
     return to_read(provider, credential)
 
 
@@ -98,6 +103,8 @@ async def remove(*, session: AsyncSession, user_id: uuid.UUID, provider: Provide
     )
     if result.rowcount == 0:
         raise NotFound(f"No {provider.value} token is saved.")
+    await audit.record(session, action="credential.deleted", actor=await session.get(User, user_id),
+                       target_type="credential", target_label=provider.value)
 
 
 async def get_secret(
@@ -110,12 +117,19 @@ async def get_secret(
     return json.loads(_box(settings).decrypt(credential.ciphertext))
 
 
+def decrypt(*, settings: Settings, credential) -> dict[str, str]:
+    """A stored token's secret (a user's `Credential` or a `TeamCredential`), for server-side use only."""
+    return json.loads(_box(settings).decrypt(credential.ciphertext))
+
+
 async def rotate_keys(*, session: AsyncSession, settings: Settings) -> int:
     """Re-encrypt every saved token with the first of TUNEFORGE_ENCRYPTION_KEYS, so the keys after it
     can be dropped. All or nothing: if one token cannot be decrypted, nothing is changed (ValueError).
     Returns how many tokens were re-encrypted."""
     box = _box(settings)
-    credentials = list(await session.scalars(select(Credential).order_by(Credential.id).with_for_update()))
+    credentials: list = list(await session.scalars(select(Credential).order_by(Credential.id).with_for_update()))
+    # Team tokens (credentials.team_service) are encrypted with the same keys.
+    credentials += list(await session.scalars(select(TeamCredential).order_by(TeamCredential.id).with_for_update()))
     for credential in credentials:
         try:
             credential.ciphertext = box.rotate(credential.ciphertext)

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneforge.auth.models import User
 from tuneforge.config import Settings
-from tuneforge.credentials import service as credentials
+from tuneforge.credentials import team_service as team_credentials
+from tuneforge.quotas import service as quotas
 from tuneforge.credentials.models import Provider
 from tuneforge.datasets import repository
 from tuneforge.datasets import service as datasets
@@ -79,8 +80,11 @@ async def import_from_hub(
         new = True
     latest = None if new else await session.scalar(
         select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id).order_by(DatasetVersion.number.desc()).limit(1))
-    secret = await credentials.get_secret(session=session, settings=settings, user_id=user.id, provider=Provider.huggingface)
+    # The member's own Hugging Face token, else the team's (gated and private datasets).
+    secret, _ = await team_credentials.resolve_secret(session=session, settings=settings, user_id=user.id, team_id=team_id,
+                                                      provider=Provider.huggingface)
     token = secret["token"] if secret else None
+    await quotas.precheck_storage(session=session, team_id=team_id, actor=user, declared=None, attempted="dataset.hub_import")
     await datasets.release_connection(session)  # downloading may take minutes
 
     found = await hub.resolve(endpoint=settings.hf_endpoint, hub_id=body.hub_id, revision=body.revision, token=token)
@@ -104,4 +108,6 @@ async def import_from_hub(
     except BaseException:
         datasets._discard(storage, keys)
         raise
+    await datasets.audit_upload(session=session, user=user, dataset=dataset, version=version, created=created, new=new,
+                                files=paths, source=f"hub:{body.hub_id}@{found.sha[:10]}")
     return await datasets._result(session, dataset.id, version, created)

@@ -28,6 +28,7 @@ from tuneforge.datasets.schemas import (
     VersionRead,
 )
 from tuneforge.datasets.upload import receive_upload
+from tuneforge.quotas import service as quotas
 from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep
 from tuneforge.errors import BadRequest
 from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, BundledModelName
@@ -57,6 +58,13 @@ _MULTIPART = {
 }
 
 
+def _declared(request: Request) -> int | None:
+    """The body's declared size (Content-Length), for refusing an upload past the team's storage limit
+    before reading it; None when chunked."""
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
 def _status(response: Response, result: UploadResult) -> UploadResult:
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return result
@@ -83,6 +91,8 @@ async def create_dataset(
     settings: SettingsDep, user: CurrentUser, _: Member,
 ) -> UploadResult:
     dataset_id = uuid.uuid4()
+    await quotas.precheck_storage(session=session, team_id=team_id, actor=user, declared=_declared(request),
+                                  attempted="dataset.upload")  # before the body is read
     await service.release_connection(session)  # the body may take minutes to arrive
     received = await receive_upload(request, storage=storage, prefix=f"datasets/{dataset_id}/uploads",
                                     max_bytes=service.max_upload_bytes(settings))
@@ -132,6 +142,8 @@ async def upload_version(
     dataset: DatasetDep, request: Request, response: Response, session: SessionDep, storage: StorageDep,
     settings: SettingsDep, user: CurrentUser, _: Member,
 ) -> UploadResult:
+    await quotas.precheck_storage(session=session, team_id=dataset.team_id, actor=user, declared=_declared(request),
+                                  attempted="dataset.upload")  # before the body is read
     await service.release_connection(session)  # the body may take minutes to arrive
     received = await receive_upload(request, storage=storage, prefix=f"datasets/{dataset.id}/uploads",
                                     max_bytes=service.max_upload_bytes(settings))

@@ -22,7 +22,9 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge.audit import service as audit
 from tuneforge.auth.models import User
+from tuneforge.quotas import service as quotas
 from tuneforge.config import get_settings
 from tuneforge.datasets import ingest as ingest_lib
 from tuneforge.datasets import ingest_child, repository
@@ -357,11 +359,15 @@ async def _insert_version(
     if existing is not None:
         _discard(storage, list(files.values()))
         return existing, False
+    size_bytes = sum(storage.size(k) for k in files.values())
+    # The team's storage limit, under its quota lock: refused, the caller removes what was written.
+    await quotas.check_storage(session=session, team_id=dataset.team_id, actor=author, adding=size_bytes,
+                               attempted=f"dataset.{operation.value}")
     version = DatasetVersion(
         id=version_id, dataset_id=dataset.id, number=number, sha256=sha256, parent_id=parent.id if parent else None,
         operation=operation, notes=notes, author_id=author.id, kind=kind, mapping=mapping, detection=detection,
         stats=stats, issues_summary=summary, split=split, files=files, sources=sources, options=options, rows=rows,
-        size_bytes=sum(storage.size(k) for k in files.values()),
+        size_bytes=size_bytes,
         status=VersionStatus.usable if usable else VersionStatus.has_errors,
     )
     session.add(version)
@@ -416,6 +422,18 @@ def _upload_change(received: Received) -> str:
     return f"Uploaded {names} ({human_size(sum(f.size for f in received.files))})"
 
 
+async def audit_upload(
+    *, session: AsyncSession, user: User, dataset: Dataset, version: DatasetVersion, created: bool, new: bool,
+    files: list[str], source: str = "upload",
+) -> None:
+    """A new dataset or a new version of one (`created` False: identical to an existing version)."""
+    await audit.record(
+        session, action="dataset.uploaded" if new else "dataset.version_added", actor=user, team_id=dataset.team_id,
+        target_type="dataset", target_id=dataset.id, target_label=dataset.name,
+        detail={"version": version.number, "new_version": created, "files": files[:20], "source": source},
+    )
+
+
 async def create_dataset(
     *, session: AsyncSession, storage: Storage, team_id: uuid.UUID, user: User, dataset_id: uuid.UUID, received: Received
 ) -> UploadResult:
@@ -436,6 +454,8 @@ async def create_dataset(
     except BaseException:
         _discard(storage, keys)
         raise
+    await audit_upload(session=session, user=user, dataset=dataset, version=version, created=created, new=True,
+                       files=[f.name for f in received.files])
     return await _result(session, dataset_id, version, created)
 
 
@@ -457,6 +477,8 @@ async def upload_version(
     except BaseException:
         _discard(storage, keys)
         raise
+    await audit_upload(session=session, user=user, dataset=dataset, version=version, created=created, new=False,
+                       files=[f.name for f in received.files])
     return await _result(session, dataset.id, version, created)
 
 
@@ -672,6 +694,8 @@ async def delete_dataset(
                        "Delete those jobs first, or archive the dataset to hide it.")
     await session.execute(delete(Dataset).where(Dataset.id == dataset.id))
     await session.flush()
+    await audit.record(session, action="dataset.deleted", actor=user, team_id=dataset.team_id, target_type="dataset",
+                       target_id=dataset.id, target_label=dataset.name, detail={"versions": len(version_ids)})
     storage.delete(f"datasets/{dataset.id}")
 
 

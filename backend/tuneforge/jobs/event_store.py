@@ -34,6 +34,7 @@ _APPEND = text(
             total_steps = COALESCE(:total_steps, total_steps),
             latest_metrics = COALESCE(CAST(:latest_metrics AS jsonb), latest_metrics),
             last_checkpoint = COALESCE(:last_checkpoint, last_checkpoint),
+            device_type = COALESCE(:device_type, device_type),
             updated_at = :now
         WHERE id = :job_id
         RETURNING last_seq
@@ -79,6 +80,7 @@ async def append_events(
                 "total_steps": progress.get("total_steps"),
                 "latest_metrics": json.dumps(metrics) if metrics is not None else None,
                 "last_checkpoint": progress.get("last_checkpoint"),
+                "device_type": progress.get("device_type"),
                 "now": now,
                 "job_id": job_id,
                 "job_key": str(job_id),

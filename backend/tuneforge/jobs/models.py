@@ -39,7 +39,10 @@ class Executor(StrEnum):
 
 class Job(UUIDPrimaryKey, CreatedAt, Base):
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_team_id_created_at", "team_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_job_team_id_created_at", "team_id", "created_at"),
+        Index("ix_job_team_id_status_created_at", "team_id", "status", "created_at"),  # 0018: filtered lists
+    )
 
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -65,6 +68,10 @@ class Job(UUIDPrimaryKey, CreatedAt, Base):
     billed_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     # Which model its version joins when it succeeds (registry): {"model_id": ...} or {"model_name": ...}; null: named after the job.
     register_as: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Whose token each outside service got: {"modal": "user"|"team", "huggingface": ...} (credentials.CredentialSource).
+    credential_sources: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict, server_default="{}")
+    # Bytes its output folder holds once it stopped (quotas' storage meter); null until then.
+    output_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
     queue_job_id: Mapped[int | None] = mapped_column(BigInteger)  # procrastinate's job id
     attempt: Mapped[int] = mapped_column(Integer, default=0)
@@ -74,6 +81,8 @@ class Job(UUIDPrimaryKey, CreatedAt, Base):
     total_steps: Mapped[int | None] = mapped_column(Integer)
     latest_metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     last_checkpoint: Mapped[str | None] = mapped_column(Text)
+    # The device type its trainer last reported in a "started" event (cpu, cuda, mps): compute hours (0018).
+    device_type: Mapped[str | None] = mapped_column(String(16))
 
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -71,10 +70,6 @@ async def list_in_team(
         .offset(offset)
     )
     return [(job, name) for job, name in rows.all()], int(total or 0)
-
-
-async def created_since(*, session: AsyncSession, team_id: uuid.UUID, since: datetime) -> list[Job]:
-    return list(await session.scalars(select(Job).where(Job.team_id == team_id, Job.created_at >= since)))
 
 
 async def using_versions(*, session: AsyncSession, version_ids: list[uuid.UUID]) -> list[Job]:

@@ -31,7 +31,6 @@ from tuneforge.jobs.schemas import (
     JobPage,
     JobRead,
     ModelFolder,
-    TeamAnalytics,
     TemplateCreate,
     TemplateRead,
 )
@@ -141,14 +140,6 @@ async def list_jobs(
     return JobPage(items=[_read(job, name, billed) for job, name in rows], total=total)
 
 
-@router.get("/teams/{team_id}/analytics")
-async def analytics(
-    team_id: uuid.UUID, session: SessionDep, membership: Membership = TeamMember(Role.viewer),
-    days: int = Query(default=30, ge=1, le=365),
-) -> TeamAnalytics:
-    return await service.team_analytics(session=session, team_id=team_id, days=days)
-
-
 @router.get("/teams/{team_id}/estimate-accuracy")
 async def estimate_accuracy(
     team_id: uuid.UUID, session: SessionDep, membership: Membership = TeamMember(Role.viewer),
@@ -211,8 +202,8 @@ async def clone_job(
 
 
 @router.delete("/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_job(job: EditableJob, session: SessionDep) -> Response:
-    await service.delete_job(session=session, storage=get_storage(), job=job)
+async def delete_job(job: EditableJob, session: SessionDep, user: CurrentUser) -> Response:
+    await service.delete_job(session=session, storage=get_storage(), job=job, user=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

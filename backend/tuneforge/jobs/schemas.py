@@ -154,6 +154,8 @@ class JobRead(BaseModel):
     # Modal jobs: who last launched, retried or resumed it, and so whose Modal token runs it (also on an
     # automatic resume).
     billed_to: BilledTo | None = None
+    # Whose token each outside service got: {"modal": "user"|"team", "huggingface": "user"|"team"}.
+    credential_sources: dict[str, Literal["user", "team"]] = Field(default_factory=dict)
     attempt: int
     worker_name: str | None
     last_seq: int
@@ -304,25 +306,6 @@ class EstimateRead(TargetEstimates):
 
     facts: LaunchFacts
     spec_yaml: str = Field(description="the spec, runnable with `tuneforge train`")
-
-
-class DayCount(BaseModel):
-    day: str = Field(description="ISO date")
-    jobs: int
-    succeeded: int
-    failed: int
-
-
-class TeamAnalytics(BaseModel):
-    days: int
-    total_jobs: int
-    by_status: dict[str, int]
-    by_method: dict[str, int]
-    per_day: list[DayCount]
-    # Compute hours of the jobs created in the window, split by where they ran (docs/api/jobs.md).
-    gpu_hours: float = Field(description="hours on GPUs: billed cloud GPU time, else run time on a CUDA/MPS device")
-    cpu_hours: float = Field(description="hours of run time on CPU-only workers")
-    cost_usd: float
 
 
 class AccuracyGroup(BaseModel):

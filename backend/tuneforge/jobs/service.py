@@ -7,7 +7,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge.audit import service as audit
 from tuneforge.auth.models import User
 from tuneforge.config import Settings
-from tuneforge.credentials import service as credentials_service
+from tuneforge.credentials import team_service as team_credentials
 from tuneforge.credentials.models import Provider
 from tuneforge.datasets import service as datasets_service
 from tuneforge.datasets.models import Dataset, DatasetVersion, VersionStatus
@@ -25,7 +26,8 @@ from tuneforge.errors import BadRequest, Conflict, NotFound
 from tuneforge.jobs import billing, lifecycle, queue, repository
 from tuneforge.jobs.base_models import check_model_references, names_a_server_folder
 from tuneforge.jobs.models import Executor, Job, JobEvent, JobStatus, JobTemplate
-from tuneforge.jobs.schemas import DayCount, JobConfig, JobCreate, TeamAnalytics, TemplateCreate
+from tuneforge.jobs.schemas import JobConfig, JobCreate, TemplateCreate
+from tuneforge.quotas import service as quotas
 from tuneforge.jobs.resolve import (
     VersionFiles,
     has_checkpoint,
@@ -178,13 +180,15 @@ def _add_cost(result: dict[str, Any], target: dict[str, Any]) -> None:
     result["cost_usd_high"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds_high"])
 
 
-async def _check_executor(*, session: AsyncSession, settings: Settings, user: User, data: JobCreate) -> None:
+async def _check_executor(*, session: AsyncSession, settings: Settings, user: User, team_id: uuid.UUID, data: JobCreate) -> None:
     if data.executor == Executor.modal:
         if data.gpu_type not in catalogue.GPU_TYPES:
             raise BadRequest(f"Pick a Modal GPU type: one of {', '.join(catalogue.GPU_NAMES)}.")
-        secret = await credentials_service.get_secret(session=session, settings=settings, user_id=user.id, provider=Provider.modal)
-        if secret is None:
-            raise BadRequest("Running on Modal needs your Modal token: add a Modal token in Settings, then launch again.")
+        # The member's own token, else the team's (nothing decrypted: the worker does that when it runs).
+        token, _ = await team_credentials.which(session=session, user_id=user.id, team_id=team_id, provider=Provider.modal)
+        if token is None:
+            raise BadRequest("Running on Modal needs a Modal token: add yours in Settings (or ask an admin to set the "
+                             "team's on the Team page), then launch again.")
         for field, value in data.model_references().items():
             if names_a_server_folder(value):
                 raise BadRequest(
@@ -220,7 +224,7 @@ async def prepare_launch(
             "only when TuneForge runs in test mode. Remove 'debug' from the job settings."
         )
     if not estimate_only:
-        await _check_executor(session=session, settings=settings, user=user, data=data)
+        await _check_executor(session=session, settings=settings, user=user, team_id=team_id, data=data)
     # Every model the job names (base model, reward model, ...) through the one allow-list, before
     # anything looks at a path; a job output is stored as `storage:jobs/<id>/output`.
     config = await check_model_references(
@@ -279,10 +283,21 @@ async def create_job(
         register_as=register_as,
         queued_at=datetime.now(UTC),
     )
+    # Team limits, under the team's quota lock held until this transaction commits: nothing is queued past them.
+    await quotas.check_launch(session=session, team_id=team_id, actor=user, executor=data.executor,
+                              estimate_usd=_estimated_usd(estimates), attempted="job.launch")
     billed = await _bill_the_actor(session=session, job=job, user=user)
     # The row is born queued: the lifecycle adds it, with its first status event.
     await _enqueue(session=session, job=job, message=_with_billing(f"queued by {user.display_name}", billed), **billed)
+    await _audit(session, job, user, "job.launched", cloned_from=str(cloned_from) if cloned_from else None,
+                 dataset=f"{dataset.name} v{version.number}", base_model=config.base_model)
     return job
+
+
+async def _audit(session: AsyncSession, job: Job, user: User | None, action: str, **detail: Any) -> None:
+    await audit.record(session, action=action, actor=user, team_id=job.team_id, target_type="job", target_id=job.id,
+                       target_label=job.name,
+                       detail={"executor": str(job.executor), "status": str(job.status), **detail})
 
 
 async def _bill_the_actor(*, session: AsyncSession, job: Job, user: User) -> dict[str, str]:
@@ -290,9 +305,16 @@ async def _bill_the_actor(*, session: AsyncSession, job: Job, user: User) -> dic
     nothing changed, when they have no Modal token. Returns the status event's billing fields."""
     if job.executor != Executor.modal:
         return {}
-    hint = await billing.require_own_token(session=session, user=user)
+    hint, source = await billing.require_token(session=session, user=user, team_id=job.team_id)
     job.billed_user_id = user.id
+    job.credential_sources = {**(job.credential_sources or {}), "modal": source}
     return {"billed_to": user.display_name, "billed_token": hint}
+
+
+def _estimated_usd(estimates: dict[str, Any] | None) -> float | None:
+    """What the launch's estimate says a Modal run would cost (for the Modal budget's refusal)."""
+    chosen = (estimates or {}).get("chosen") or {}
+    return chosen.get("cost_usd") if chosen.get("executor") == "modal" else None
 
 
 def _with_billing(message: str, billing_fields: dict[str, str]) -> str:
@@ -329,6 +351,7 @@ async def cancel_job(*, session: AsyncSession, job: Job, user: User) -> Job:
         raise Conflict(f"This job is already {job.status.value}; there is nothing to cancel.")
     if job.status == JobStatus.cancelling:
         return job
+    await _audit(session, job, user, "job.cancelled")
     if job.queue_job_id is not None:
         await queue.request_abort(session=session, queue_job_id=job.queue_job_id)
     if job.status == JobStatus.running:
@@ -345,13 +368,17 @@ async def cancel_job(*, session: AsyncSession, job: Job, user: User) -> Job:
 async def retry_job(*, session: AsyncSession, storage: Storage, job: Job, user: User) -> Job:
     if not (job.status in (JobStatus.failed, JobStatus.cancelled) or job.status == JobStatus.interrupted):
         raise Conflict(f"Only failed, cancelled or interrupted jobs can be retried; this one is {job.status.value}.")
+    await quotas.check_launch(session=session, team_id=job.team_id, actor=user, executor=job.executor,
+                              estimate_usd=_estimated_usd(job.estimate), attempted="job.retry")
     billed = await _bill_the_actor(session=session, job=job, user=user)  # before anything is deleted
     # A retry starts from scratch; resume keeps the checkpoints.
     await asyncio.to_thread(storage.delete, output_key(job.id))
     _reset_for_queue(job)
     job.last_checkpoint = None
+    job.output_bytes = None  # its output was just deleted
     job.step = 0
     await _enqueue(session=session, job=job, message=_with_billing(f"retried from scratch by {user.display_name}", billed), **billed)
+    await _audit(session, job, user, "job.retried")
     return job
 
 
@@ -360,11 +387,14 @@ async def resume_job(*, session: AsyncSession, storage: Storage, job: Job, user:
         raise Conflict(f"Only stopped jobs can be resumed; this one is {job.status.value}.")
     if not await asyncio.to_thread(has_checkpoint, storage, job.id):
         raise Conflict("This job saved no checkpoint, so there is nothing to resume from. Use Retry to start again.")
+    await quotas.check_launch(session=session, team_id=job.team_id, actor=user, executor=job.executor,
+                              estimate_usd=_estimated_usd(job.estimate), attempted="job.resume")
     billed = await _bill_the_actor(session=session, job=job, user=user)
     _reset_for_queue(job)
     await _enqueue(
         session=session, job=job, message=_with_billing(f"resumed from the last checkpoint by {user.display_name}", billed), **billed
     )
+    await _audit(session, job, user, "job.resumed")
     return job
 
 
@@ -436,9 +466,10 @@ async def runnable_spec(*, session: AsyncSession, storage: Storage, job: Job) ->
     return for_display(spec, storage)
 
 
-async def delete_job(*, session: AsyncSession, storage: Storage, job: Job) -> None:
+async def delete_job(*, session: AsyncSession, storage: Storage, job: Job, user: User | None = None) -> None:
     if job.status.active:
         raise Conflict(f"This job is {job.status.value}. Cancel it first, then delete it.")
+    await _audit(session, job, user, "job.deleted")
     await session.delete(job)
     await session.flush()
     await asyncio.to_thread(storage.delete, f"jobs/{job.id}")
@@ -579,53 +610,6 @@ def compute_seconds(job: Job, device_type: str | None, now: datetime) -> tuple[f
         device_type in GPU_DEVICE_TYPES if device_type is not None else job.needs_cuda
     )
     return (seconds, 0.0) if on_gpu else (0.0, seconds)
-
-
-async def _trained_on(*, session: AsyncSession, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The device type each job's trainer reported in its last "started" event (cpu, cuda, mps)."""
-    if not job_ids:
-        return {}
-    rows = await session.execute(
-        select(JobEvent.job_id, JobEvent.data["device"]["type"].astext)
-        .where(JobEvent.job_id.in_(job_ids), JobEvent.type == "started")
-        .order_by(JobEvent.job_id, JobEvent.seq)
-    )
-    return {job_id: device for job_id, device in rows if device}
-
-
-async def team_analytics(*, session: AsyncSession, team_id: uuid.UUID, days: int = 30) -> TeamAnalytics:
-    now = datetime.now(UTC)
-    since = now - timedelta(days=days)
-    jobs = await repository.created_since(session=session, team_id=team_id, since=since)
-    devices = await _trained_on(session=session, job_ids=[job.id for job in jobs if job.started_at is not None])
-    by_status: dict[str, int] = {}
-    by_method: dict[str, int] = {}
-    per_day: dict[str, dict[str, int]] = {}
-    gpu_hours = 0.0
-    cpu_hours = 0.0
-    cost = 0.0
-    for job in jobs:
-        by_status[job.status.value] = by_status.get(job.status.value, 0) + 1
-        by_method[job.method] = by_method.get(job.method, 0) + 1
-        day = job.created_at.date().isoformat()
-        per_day.setdefault(day, {"jobs": 0, "succeeded": 0, "failed": 0})
-        per_day[day]["jobs"] += 1
-        if job.status in (JobStatus.succeeded, JobStatus.failed):
-            per_day[day][job.status.value] += 1
-        gpu_s, cpu_s = compute_seconds(job, devices.get(job.id), now)
-        gpu_hours += gpu_s / 3600
-        cpu_hours += cpu_s / 3600
-        cost += job.cost_usd or 0
-    return TeamAnalytics(
-        days=days,
-        total_jobs=len(jobs),
-        by_status=by_status,
-        by_method=by_method,
-        per_day=[DayCount(day=d, **v) for d, v in sorted(per_day.items())],
-        gpu_hours=round(gpu_hours, 3),
-        cpu_hours=round(cpu_hours, 3),
-        cost_usd=round(cost, 2),
-    )
 
 
 async def create_template(*, session: AsyncSession, team_id: uuid.UUID, user: User, data: TemplateCreate) -> JobTemplate:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from tuneforge import security
+from tuneforge.auth import sign_in as sign_in_memory
 from tuneforge.config import get_settings
 from tuneforge.errors import AppError
 from tuneforge.jobs import repository as jobs_repository
@@ -50,6 +51,7 @@ class _SignIn:
     token: str
     expires_at: datetime
     holder: Holder  # registered with the fan-out: release it when the socket ends
+    via: str = security.VIA_PASSWORD  # how it signed in: SSO-only teams admit "sso" only (tuneforge.auth.sign_in)
 
 
 async def _authenticate(websocket: WebSocket, team_id: uuid.UUID | None = None) -> _SignIn | None:
@@ -66,7 +68,7 @@ async def _authenticate(websocket: WebSocket, team_id: uuid.UUID | None = None) 
     if security.is_api_token(token):
         return await _authenticate_api_token(websocket, token, team_id)
     try:
-        user_id, session_id = security.decode_access_token(settings=settings, token=token)
+        user_id, session_id, via = security.decode_access_token_via(settings=settings, token=token)
         expires_at = security.access_token_expires_at(settings=settings, token=token)
     except security.InvalidAccessToken as exc:
         await websocket.close(code=4401, reason=str(exc)[:120])
@@ -81,7 +83,7 @@ async def _authenticate(websocket: WebSocket, team_id: uuid.UUID | None = None) 
             fanout.release(holder)
             await websocket.close(code=4401, reason=exc.detail[:120])
             return None
-    return _SignIn(user_id=user_id, token=token, expires_at=expires_at, holder=holder)
+    return _SignIn(user_id=user_id, token=token, expires_at=expires_at, holder=holder, via=via)
 
 
 async def _authenticate_api_token(websocket: WebSocket, token: str, team_id: uuid.UUID | None) -> _SignIn | None:
@@ -106,7 +108,8 @@ async def _authenticate_api_token(websocket: WebSocket, token: str, team_id: uui
             fanout.release(holder)
             await websocket.close(code=4401, reason=exc.detail[:120])
             return None
-    return _SignIn(user_id=caller.user.id, token=token, expires_at=caller.api_token.expires_at, holder=holder)
+    return _SignIn(user_id=caller.user.id, token=token, expires_at=caller.api_token.expires_at, holder=holder,
+                   via=caller.via)
 
 
 async def _still_allowed(websocket: WebSocket, sign_in: _SignIn, team_id: uuid.UUID | None) -> tuple[int, str] | None:
@@ -207,6 +210,7 @@ async def open_for(websocket: WebSocket, load: Callable[..., Awaitable[Any]], no
     if sign_in is None:
         return None
     async with websocket.app.state.sessionmaker() as session:
+        sign_in_memory.remember(session, sign_in.via)
         try:
             followed = await load(session=session, user_id=sign_in.user_id)
         except AppError:
@@ -260,6 +264,7 @@ async def team_feed(websocket: WebSocket, team_id: uuid.UUID) -> None:
         return
     fanout: EventFanout = websocket.app.state.fanout
     async with websocket.app.state.sessionmaker() as session:
+        sign_in_memory.remember(session, sign_in.via)
         try:
             await teams_repository.require_membership(session=session, user_id=sign_in.user_id, team_id=team_id)
         except AppError:

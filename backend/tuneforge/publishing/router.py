@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Response, status
 from fastapi.responses import FileResponse
 
@@ -12,15 +14,20 @@ from tuneforge.publishing.deps import EditablePublication, ViewablePublication
 from tuneforge.publishing.schemas import PublicationCreate, PublicationRead, PublishingOptions
 from tuneforge.registry.deps import EditableVersion, ViewableVersion
 from tuneforge.storage import get_storage
+from tuneforge.teams import repository as teams_repository
+from tuneforge.teams.models import Role
 from tuneforge.web.deps import CurrentUser, SessionDep
 
 router = APIRouter(tags=["publishing"])
 
 
 @router.get("/publishing/options")
-async def publishing_options(session: SessionDep, user: CurrentUser) -> PublishingOptions:
-    """What the publish dialog offers you: Ollama servers, GGUF types, your Hub token, worker availability."""
-    return await service.options(session=session, settings=get_settings(), user=user)
+async def publishing_options(session: SessionDep, user: CurrentUser, team_id: uuid.UUID | None = None) -> PublishingOptions:
+    """What the publish dialog offers you: Ollama servers, GGUF types, your Hub token, worker availability. With
+    `team_id` (a team of yours), the team's Hub token counts when you have none, and its Ollama server comes first."""
+    if team_id is not None:
+        await teams_repository.require_membership(session=session, user_id=user.id, team_id=team_id, min_role=Role.viewer)
+    return await service.options(session=session, settings=get_settings(), user=user, team_id=team_id)
 
 
 @router.post("/model-versions/{version_id}/publications", status_code=status.HTTP_201_CREATED)
@@ -42,15 +49,15 @@ async def get_publication(publication: ViewablePublication, session: SessionDep)
 
 
 @router.post("/publications/{publication_id}/cancel")
-async def cancel_publication(publication: EditablePublication, session: SessionDep) -> PublicationRead:
+async def cancel_publication(publication: EditablePublication, session: SessionDep, user: CurrentUser) -> PublicationRead:
     """A queued publication ends at once; a running one stops at its next step (a conversion is killed)."""
-    return await service.cancel(session=session, publication=publication)
+    return await service.cancel(session=session, publication=publication, actor=user)
 
 
 @router.delete("/publications/{publication_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_publication(publication: EditablePublication, session: SessionDep) -> Response:
+async def delete_publication(publication: EditablePublication, session: SessionDep, user: CurrentUser) -> Response:
     """Removes the record and its GGUF files; what was published to the Hub or to Ollama stays there."""
-    await service.delete(session=session, storage=get_storage(), publication=publication)
+    await service.delete(session=session, storage=get_storage(), publication=publication, actor=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

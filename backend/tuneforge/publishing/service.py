@@ -14,10 +14,13 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge.audit import service as audit
 from tuneforge.auth.models import User
 from tuneforge.config import Settings
 from tuneforge.credentials import service as credentials
-from tuneforge.credentials.models import Provider
+from tuneforge.credentials import team_service as team_credentials
+from tuneforge.quotas import service as quotas
+from tuneforge.credentials.models import CredentialSource, Provider
 from tuneforge.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from tuneforge.jobs import queue
 from tuneforge.publishing import repository
@@ -47,10 +50,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")[:60] or "model"
 
 
-async def options(*, session: AsyncSession, settings: Settings, user: User) -> PublishingOptions:
-    token = await credentials.describe(session=session, user_id=user.id, provider=Provider.huggingface)
-    return PublishingOptions(ollama_urls=settings.ollama_urls, gguf_types=list(GGUF_TYPES), hub_token=token.configured,
-                             hub_username=token.username, worker_note=await _worker_note(session=session, settings=settings))
+async def options(*, session: AsyncSession, settings: Settings, user: User, team_id: uuid.UUID | None = None) -> PublishingOptions:
+    """What the publish dialog offers; with `team_id`, the team's token and Ollama server count too."""
+    if team_id is None:
+        token = await credentials.describe(session=session, user_id=user.id, provider=Provider.huggingface)
+        configured, username, urls = token.configured, token.username, settings.ollama_urls
+    else:
+        found, _ = await team_credentials.which(session=session, user_id=user.id, team_id=team_id,
+                                                provider=Provider.huggingface)
+        configured, username = found is not None, found.username if found is not None else None
+        default = await team_credentials.team_ollama_url(session=session, team_id=team_id)
+        urls = [default, *[u for u in settings.ollama_urls if u != default]] if default in settings.ollama_urls else settings.ollama_urls
+    return PublishingOptions(ollama_urls=urls, gguf_types=list(GGUF_TYPES), hub_token=configured,
+                             hub_username=username, worker_note=await _worker_note(session=session, settings=settings))
 
 
 async def _worker_note(*, session: AsyncSession, settings: Settings) -> str | None:
@@ -77,26 +89,33 @@ async def create(
     note = await _worker_note(session=session, settings=settings)
     if note:
         raise ServiceUnavailable(note)
+    if not isinstance(body, HubPublish):  # GGUF files are kept in storage, and count toward the team's limit
+        await quotas.precheck_storage(session=session, team_id=version.team_id, actor=user, declared=None,
+                                      attempted=f"publication.{body.target}")
     name = await _model_name(session, version)
     opts = body.model_dump()
     credential = None
     if isinstance(body, HubPublish):
-        token = await credentials.describe(session=session, user_id=user.id, provider=Provider.huggingface)
-        if not token.configured:
-            raise BadRequest("Publishing to the Hugging Face Hub needs your Hugging Face token with write access: add it "
-                             "in Settings, then publish again.")
+        # The member's own token, else the team's; decrypted only by the worker that uploads.
+        token, source = await team_credentials.which(session=session, user_id=user.id, team_id=version.team_id,
+                                                     provider=Provider.huggingface)
+        if token is None:
+            raise BadRequest("Publishing to the Hugging Face Hub needs a Hugging Face token with write access: add yours "
+                             "in Settings (or ask an admin to set the team's on the Team page), then publish again.")
         repo = body.repo_id or f"{slug(name)}-v{version.number}"
         if "/" not in repo:
             if not token.username:
-                raise BadRequest("Your saved Hugging Face token has not been checked yet, so its user is unknown: check it "
-                                 "in Settings, or give the repository as owner/name.")
+                whose = "Your saved" if source == CredentialSource.user else "The team's"
+                raise BadRequest(f"{whose} Hugging Face token has not been checked yet, so its user is unknown: check it "
+                                 "(Settings, or the Team page), or give the repository as owner/name.")
             repo = f"{token.username}/{repo}"
         if body.weights == "adapter" and not _is_adapter(storage, version):
             opts["weights"] = "merged"  # a full fine-tune has no adapter: its weights are the model
         opts["repo_id"] = repo
-        credential = "yours"
+        credential = "yours" if source == CredentialSource.user else "team"
     elif isinstance(body, OllamaPublish):
-        url = body.url or settings.ollama_urls[0]
+        url = body.url or await team_credentials.team_ollama_url(session=session, team_id=version.team_id) \
+            or settings.ollama_urls[0]
         if url not in settings.ollama_urls:
             raise BadRequest(f"TuneForge publishes only to the Ollama servers its administrator allowed: "
                              f"{', '.join(settings.ollama_urls)} (TUNEFORGE_OLLAMA_URLS).")
@@ -112,6 +131,8 @@ async def create(
     )
     session.add(publication)
     await session.flush()
+    await _audit(session, publication, user, "publication.created", version=f"{name} v{version.number}",
+                 credential=credential)
     await queue.defer_task(session=session, task=PUBLISH_TASK, queue=QUEUE, args={"publication_id": str(publication.id)},
                            lock=f"publication-{publication.id}")
     return await read(session=session, publication=publication)
@@ -146,9 +167,18 @@ async def history(*, session: AsyncSession, version: ModelVersion) -> list[Publi
     return [await read(session=session, publication=p) for p in await repository.of_version(session=session, version_id=version.id)]
 
 
-async def cancel(*, session: AsyncSession, publication: Publication) -> PublicationRead:
+async def _audit(session: AsyncSession, publication: Publication, actor: User | None, action: str, **detail) -> None:
+    options = publication.options or {}
+    where = options.get("repo_id") or options.get("name") or ", ".join(options.get("quant_types") or [])
+    await audit.record(session, action=action, actor=actor, team_id=publication.team_id, target_type="publication",
+                       target_id=publication.id, target_label=f"{publication.target.value}: {where}".rstrip(": "),
+                       detail={"target": publication.target.value, "status": publication.status.value, **detail})
+
+
+async def cancel(*, session: AsyncSession, publication: Publication, actor: User | None = None) -> PublicationRead:
     locked = await session.get(Publication, publication.id, with_for_update=True, populate_existing=True)
     if not locked.status.terminal:
+        await _audit(session, locked, actor, "publication.cancelled")
         locked.cancel_requested = True
         if locked.status == PublicationStatus.queued:
             locked.status = PublicationStatus.cancelled
@@ -157,10 +187,11 @@ async def cancel(*, session: AsyncSession, publication: Publication) -> Publicat
     return await read(session=session, publication=locked)
 
 
-async def delete(*, session: AsyncSession, storage: Storage, publication: Publication) -> None:
+async def delete(*, session: AsyncSession, storage: Storage, publication: Publication, actor: User | None = None) -> None:
     """Removes the record and its files (GGUF). A model on the Hub or an Ollama server stays there."""
     if not publication.status.terminal:
         raise Conflict("This publication is still running: cancel it first, then delete it.")
+    await _audit(session, publication, actor, "publication.deleted")
     await session.delete(publication)
     await session.flush()
     await asyncio.to_thread(storage.delete, files_key(publication.id))

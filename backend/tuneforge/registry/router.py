@@ -13,7 +13,7 @@ from tuneforge.registry.deps import EditableVersion, ViewableModel, ViewableVers
 from tuneforge.registry.schemas import TAG_PATTERN, CompareRead, ModelDetail, ModelRead, ModelVersionRead, ModelVersionSummary, VersionUpdate
 from tuneforge.storage import get_storage
 from tuneforge.teams.models import Membership, Role
-from tuneforge.web.deps import SessionDep, TeamMember
+from tuneforge.web.deps import CurrentUser, SessionDep, TeamMember
 
 router = APIRouter(tags=["models"])
 
@@ -65,22 +65,22 @@ async def update_version(version: EditableVersion, data: VersionUpdate, session:
 
 
 @router.put("/model-versions/{version_id}/tags/{tag}")
-async def set_tag(version: EditableVersion, session: SessionDep, tag: str = TagName) -> ModelVersionRead:
+async def set_tag(version: EditableVersion, session: SessionDep, user: CurrentUser, tag: str = TagName) -> ModelVersionRead:
     """Put the tag on this version; if another version of the model had it, it moves here."""
-    await service.set_tag(session=session, version=version, name=tag)
+    await service.set_tag(session=session, version=version, name=tag, actor=user)
     return await service.read_version(session=session, storage=get_storage(), version=version)
 
 
 @router.delete("/model-versions/{version_id}/tags/{tag}")
-async def remove_tag(version: EditableVersion, session: SessionDep, tag: str = TagName) -> ModelVersionRead:
-    await service.remove_tag(session=session, version=version, name=tag)
+async def remove_tag(version: EditableVersion, session: SessionDep, user: CurrentUser, tag: str = TagName) -> ModelVersionRead:
+    await service.remove_tag(session=session, version=version, name=tag, actor=user)
     return await service.read_version(session=session, storage=get_storage(), version=version)
 
 
 @router.delete("/model-versions/{version_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_version(version: EditableVersion, session: SessionDep) -> Response:
+async def delete_version(version: EditableVersion, session: SessionDep, user: CurrentUser) -> Response:
     """Removes the version from the registry (409 while a job starts from it); the job's files stay with the job."""
-    await service.delete_version(session=session, version=version)
+    await service.delete_version(session=session, version=version, actor=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge.audit import service as audit
 from tuneforge.errors import BadRequest, Conflict, NotFound
 from tuneforge.jobs.models import Job, JobStatus
 from tuneforge.jobs.resolve import STORAGE_PREFIX, model_cache_dir, output_key, version_files
@@ -377,7 +378,14 @@ async def update_version(*, session: AsyncSession, version: ModelVersion, notes:
     await session.flush()
 
 
-async def set_tag(*, session: AsyncSession, version: ModelVersion, name: str) -> None:
+async def _audit(session: AsyncSession, version: ModelVersion, actor: Any, action: str, **detail: Any) -> None:
+    model = await session.get(RegisteredModel, version.model_id)
+    await audit.record(session, action=action, actor=actor, team_id=version.team_id, target_type="model_version",
+                       target_id=version.id, target_label=f"{model.name if model else '?'} v{version.number}",
+                       detail=detail or None)
+
+
+async def set_tag(*, session: AsyncSession, version: ModelVersion, name: str, actor: Any = None) -> None:
     """Put the tag on this version; the model's other version that had it loses it (one version per tag)."""
     if version.archived:
         raise BadRequest("This version is archived: unarchive it before tagging it.")
@@ -386,17 +394,19 @@ async def set_tag(*, session: AsyncSession, version: ModelVersion, name: str) ->
         .on_conflict_do_update(index_elements=["model_id", "name"], set_={"version_id": version.id})
     )
     await session.flush()
+    await _audit(session, version, actor, "model_version.tagged", tag=name)
 
 
-async def remove_tag(*, session: AsyncSession, version: ModelVersion, name: str) -> None:
+async def remove_tag(*, session: AsyncSession, version: ModelVersion, name: str, actor: Any = None) -> None:
     tag = await repository.get_tag(session=session, model_id=version.model_id, name=name)
     if tag is None or tag.version_id != version.id:
         raise NotFound(f"This version has no tag '{name}'.")
     await session.delete(tag)
     await session.flush()
+    await _audit(session, version, actor, "model_version.untagged", tag=name)
 
 
-async def delete_version(*, session: AsyncSession, version: ModelVersion) -> None:
+async def delete_version(*, session: AsyncSession, version: ModelVersion, actor: Any = None) -> None:
     """Removes the version from the registry (its tags with it); the job's output stays with the job.
     Refused while a job names it as a model, or a publication depends on it."""
     used = await repository.jobs_using(session=session, team_id=version.team_id, version_id=version.id)
@@ -413,6 +423,7 @@ async def delete_version(*, session: AsyncSession, version: ModelVersion) -> Non
             "uploads in its publishing history). Delete those publications from the version page first, or archive "
             "the version to hide it."
         )
+    await _audit(session, version, actor, "model_version.deleted")
     await session.delete(version)
     await session.flush()
 

@@ -27,6 +27,8 @@ class Team(UUIDPrimaryKey, CreatedAt, Base):
     name: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     personal: Mapped[bool] = mapped_column(default=False)
+    # Only sessions signed in with single sign-on reach the team (tuneforge.teams.repository.require_membership).
+    sso_only: Mapped[bool] = mapped_column(default=False, server_default="false")
 
 
 class Membership(CreatedAt, Base):

@@ -8,7 +8,10 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge import security
+from tuneforge.auth import sign_in
 from tuneforge.auth.models import User
+from tuneforge.config import get_settings
 from tuneforge.errors import Forbidden, NotFound
 from tuneforge.teams.models import Invitation, Membership, Role, Team
 
@@ -34,16 +37,34 @@ async def require_membership(
     not_found: str = NOT_A_MEMBER,
 ) -> Membership:
     """Load the caller's membership or refuse. Non-members get 404 (with `not_found`, e.g. "No such model
-    version, or it belongs to a team you are not in.") so ids of other teams leak nothing."""
+    version, or it belongs to a team you are not in.") so ids of other teams leak nothing. A member of an
+    SSO-only team signed in otherwise (password, API token: `tuneforge.auth.sign_in`) gets 403."""
     membership = await get_membership(session=session, user_id=user_id, team_id=team_id)
     if membership is None:
         raise NotFound(not_found)
+    via = sign_in.via_of(session)
+    if via is not None and via != security.VIA_SSO and await team_is_sso_only(session=session, team_id=team_id):
+        raise Forbidden(sso_required_message(via))
     if membership.role.rank < min_role.rank:
         raise Forbidden(
             f"This needs the {min_role.value} role in this team; you are a {membership.role.value}. "
             "Ask a team owner or admin."
         )
     return membership
+
+
+async def team_is_sso_only(*, session: AsyncSession, team_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(select(Team.sso_only).where(Team.id == team_id)))
+
+
+def sso_required_message(via: str) -> str:
+    label = get_settings().oidc_name
+    if via == security.VIA_TOKEN:
+        return (
+            f"This team requires single sign-on, and API tokens cannot reach it. Sign in with {label} "
+            "and use the web app instead."
+        )
+    return f"This team requires single sign-on. Sign out and sign in with {label}."
 
 
 # -- teams, members, invitations (tuneforge.teams.service) ---------------------------------------

@@ -132,7 +132,7 @@ async def revoke_invitation(
     team_id: uuid.UUID, invitation_id: uuid.UUID, session: SessionDep, membership: Membership = TeamMember(Role.admin)
 ) -> Response:
     """Withdraw a pending invitation: its link stops working."""
-    await service.revoke_invitation(session=session, team_id=team_id, invitation_id=invitation_id)
+    await service.revoke_invitation(session=session, team_id=team_id, invitation_id=invitation_id, membership=membership)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge.audit import service as audit
 from tuneforge.auth import revocation
 from tuneforge.auth.models import User
 from tuneforge.db import utcnow
@@ -30,6 +31,12 @@ from tuneforge.teams.schemas import (
     TeamRead,
     TeamUpdate,
 )
+
+
+async def _audit(session: AsyncSession, membership: Membership, action: str, **fields) -> None:
+    """An event of the membership's team, by its user (already in the session: no query)."""
+    await audit.record(session, action=action, actor=await session.get(User, membership.user_id),
+                       team_id=membership.team_id, **fields)
 
 
 def _slugify(text: str) -> str:
@@ -85,13 +92,18 @@ async def team_detail(*, session: AsyncSession, membership: Membership) -> TeamD
 
 async def create_shared_team(*, session: AsyncSession, user: User, data: TeamCreate) -> TeamRead:
     team = await create_team(session=session, name=data.name, owner=user)
+    await audit.record(session, action="team.created", actor=user, team_id=team.id, target_type="team",
+                       target_id=team.id, target_label=team.name)
     return team_read(team, Role.owner)
 
 
 async def rename_team(*, session: AsyncSession, membership: Membership, data: TeamUpdate) -> TeamRead:
     team = await repository.lock_team(session=session, team_id=membership.team_id)
+    previous = team.name
     team.name = data.name
     await session.flush()
+    await _audit(session, membership, "team.renamed", target_type="team", target_id=team.id, target_label=team.name,
+                 detail={"from": previous, "to": team.name})
     return team_read(team, membership.role)
 
 
@@ -117,6 +129,9 @@ async def delete_team(*, session: AsyncSession, membership: Membership) -> None:
     members = await repository.member_user_ids(session=session, team_id=team.id)
     for user_id in members:
         await revocation.notify_membership_ended(session=session, user_id=user_id, team_id=team.id)
+    # Its team_id becomes NULL with the team (ON DELETE SET NULL); the actor still finds it in their own log.
+    await _audit(session, membership, "team.deleted", target_type="team", target_id=team.id, target_label=team.name,
+                 detail={"members": len(members)})
     await repository.delete_team(session=session, team=team)
 
 
@@ -136,6 +151,8 @@ async def hand_over(*, session: AsyncSession, membership: Membership, data: Owne
     target[0].role = Role.owner
     membership.role = Role.admin
     await session.flush()
+    await _audit(session, membership, "team.handed_over", target_type="user", target_id=target[1].id,
+                 target_label=target[1].email, detail={"new_owner": target[1].email})
     return await team_detail(session=session, membership=membership)
 
 
@@ -167,8 +184,12 @@ async def change_role(
     if target.role == Role.owner and role != Role.owner and await repository.count_owners(session=session, team_id=team.id) <= 1:
         who = "You are" if target.user_id == membership.user_id else f"{user.display_name} is"
         raise Conflict(LAST_OWNER.format(who=who))
+    previous = target.role
     target.role = role
     await session.flush()
+    if previous != role:
+        await _audit(session, membership, "member.role_changed", target_type="user", target_id=user.id,
+                     target_label=user.email, detail={"from": previous.value, "to": role.value})
     return _member_read(target, user)
 
 
@@ -189,6 +210,8 @@ async def remove_member(*, session: AsyncSession, membership: Membership, user_i
         raise Conflict(LAST_OWNER.format(who=f"{user.display_name} is"))
     await repository.delete_membership(session=session, membership=target)
     await revocation.notify_membership_ended(session=session, user_id=target.user_id, team_id=team.id)
+    await _audit(session, membership, "member.removed", target_type="user", target_id=user.id, target_label=user.email,
+                 detail={"role": target.role.value})
 
 
 async def leave(*, session: AsyncSession, membership: Membership) -> None:
@@ -202,6 +225,8 @@ async def leave(*, session: AsyncSession, membership: Membership) -> None:
         )
     await repository.delete_membership(session=session, membership=membership)
     await revocation.notify_membership_ended(session=session, user_id=membership.user_id, team_id=team.id)
+    await _audit(session, membership, "member.left", target_type="user", target_id=membership.user_id,
+                 detail={"role": membership.role.value})
 
 
 # -- invitations --------------------------------------------------------------------------------
@@ -265,10 +290,16 @@ async def invite(
     )
     session.add(invitation)
     await session.flush()
+    await audit.record(session, action="invitation.created", actor=inviter, team_id=membership.team_id,
+                       target_type="invitation", target_id=invitation.id, target_label=invitation.email,
+                       detail={"role": invitation.role.value, "expires_at": invitation.expires_at.isoformat()})
     return InvitationCreated(**_invitation_read(invitation, inviter).model_dump(), link=INVITATION_LINK.format(token=token))
 
 
-async def revoke_invitation(*, session: AsyncSession, team_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
+async def revoke_invitation(
+    *, session: AsyncSession, team_id: uuid.UUID, invitation_id: uuid.UUID, membership: Membership | None = None
+) -> None:
+    """`membership`: the revoking admin's, for the audit log."""
     invitation = await repository.get_invitation(session=session, team_id=team_id, invitation_id=invitation_id)
     if invitation is None:
         raise NotFound("No such invitation in this team. Reload the list of pending invitations.")
@@ -279,6 +310,9 @@ async def revoke_invitation(*, session: AsyncSession, team_id: uuid.UUID, invita
         return  # revoking twice is harmless
     invitation.revoked_at = utcnow()
     await session.flush()
+    if membership is not None:
+        await _audit(session, membership, "invitation.revoked", target_type="invitation", target_id=invitation.id,
+                     target_label=invitation.email)
 
 
 _MESSAGES: dict[str, str] = {
@@ -346,6 +380,9 @@ async def accept_invitation(*, session: AsyncSession, token: str, user: User) ->
     invitation.accepted_by = user.id
     session.add(Membership(team_id=invitation.team_id, user_id=user.id, role=invitation.role))
     await session.flush()
+    await audit.record(session, action="invitation.accepted", actor=user, team_id=invitation.team_id,
+                       target_type="invitation", target_id=invitation.id, target_label=invitation.email,
+                       detail={"role": invitation.role.value})
     team = await repository.get_team(session=session, team_id=invitation.team_id)
     assert team is not None
     return team_read(team, invitation.role)
@@ -356,4 +393,6 @@ async def decline_invitation(*, session: AsyncSession, token: str, user: User) -
     await _refuse_unless_open(session, invitation, user)
     invitation.declined_at = utcnow()
     await session.flush()
+    await audit.record(session, action="invitation.declined", actor=user, team_id=invitation.team_id,
+                       target_type="invitation", target_id=invitation.id, target_label=invitation.email)
     return await _view(session, invitation, user)

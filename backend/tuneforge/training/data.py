@@ -274,20 +274,11 @@ def tokenize_text(tokenizer, rows: list[dict], *, max_length: int, packing: bool
 
 
 def pack(examples: list[dict], max_length: int) -> list[dict]:
-    """Concatenate examples and cut into blocks of max_length: no padding, no wasted compute.
-    Attention crosses example boundaries inside a block (plain packing, as trl's 'wrapped')."""
-    ids: list[int] = []
-    labels: list[int] = []
-    for example in examples:
-        ids += example["input_ids"]
-        labels += example["labels"]
-    blocks = []
-    for start in range(0, len(ids), max_length):
-        block_labels = labels[start : start + max_length]
-        if len(block_labels) < 8 or all(x == IGNORE_INDEX for x in block_labels):
-            continue
-        blocks.append({"input_ids": ids[start : start + max_length], "labels": block_labels})
-    return blocks
+    """The old `packing`: documents concatenated and cut into max_length blocks, attention
+    crossing their boundaries (batching 'concatenate'). Examples kept apart: batching.pack_examples."""
+    from tuneforge.training.batching import concatenate
+
+    return concatenate(examples, max_length)
 
 
 class CausalLMCollator:

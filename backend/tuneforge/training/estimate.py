@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, GPU_TYPES, SMOLLM2, TINY_LLAMA, GiB, match_gpu
+from tuneforge.training.chunked_loss import CHUNK_POSITIONS as CHUNKED_LOSS_POSITIONS
 
 # -- devices -------------------------------------------------------------------------------------
 
@@ -84,6 +85,8 @@ ACT_COEFFS = {"lora": (21.3, 7.1), "qlora": (21.3, 7.1), "full": (14.3, 5.8)}
 LORA_DROPOUT_COPIES = 7.5  # hidden-sized elements the dropout copies add (q,k,v,o,gate,up + masks)
 # Logit-sized fp32 tensors alive at the peak: logits, log-softmax, their gradients.
 LOGIT_COPIES = 4.0
+# The methods whose loss is chunked, CHUNKED_LOSS_POSITIONS positions at a time.
+CHUNKED_LOSS_METHODS = ("sft", "cpt")
 
 # Sequences per example and extra forward passes (frozen reference model) per method.
 METHOD_SHAPE: dict[str, tuple[int, int]] = {
@@ -332,7 +335,10 @@ def memory_breakdown(shape: ModelShape, plan: Plan, device: dict) -> dict[str, i
         activations = tokens * (L * h * act_bytes + per_token_layer)
     else:
         activations = tokens * L * per_token_layer
-    logits = int(tokens * shape.vocab * 4 * LOGIT_COPIES)
+    # sft and cpt compute the loss in chunks of trained positions (chunked_loss.py): one chunk's
+    # logits exist at a time, however long the batch.
+    logit_tokens = min(tokens, CHUNKED_LOSS_POSITIONS) if plan.method in CHUNKED_LOSS_METHODS else tokens
+    logits = int(logit_tokens * shape.vocab * 4 * LOGIT_COPIES)
 
     framework = CUDA_CONTEXT_BYTES if device.get("type") == "cuda" else CPU_FRAMEWORK_BYTES
     return {

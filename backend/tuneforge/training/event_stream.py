@@ -4,7 +4,9 @@ The training subprocess writes them to a pipe (or stdout); the worker turns each
 `job_event` row. Every event has `type` and `time` (unix seconds, float); training events also
 carry `step`. Types:
 
-- started    resolved spec, device, provider, data_kind, trainable/total parameters, rows
+- started    resolved spec, device, provider, data_kind, trainable/total parameters, rows; for sft and cpt
+             `batching` (the batching chosen, why, and the share of real tokens) and `tokenization`
+             (cache hit or miss, seconds), also said in a `log` event of kind `batching` just before
 - metric     step, epoch, loss, learning_rate, grad_norm, tokens_per_s, samples_per_s, memory_mb, ...
 - eval       step, eval_loss, perplexity, and task metrics (rouge/bleu/exact match) at the end
 - checkpoint step, path

@@ -109,7 +109,8 @@ def model_card(*, spec: Any, metrics: dict | None = None, evaluation: dict | Non
     if data is not None:
         lines.append(
             f"- max length {_get(data, 'max_length')}, validation split {_fmt(_get(data, 'validation_split', 0.0))}, "
-            f"loss on {_get(data, 'loss_on', 'assistant')} tokens, packing {'on' if _get(data, 'packing') else 'off'}"
+            f"loss on {_get(data, 'loss_on', 'assistant')} tokens, batching {_get(data, 'batching', 'auto')}"
+            + (" (packing on: deprecated)" if _get(data, "packing") else "")
         )
 
     lines += ["", "## Hyperparameters", "", "| setting | value |", "|---|---|"]

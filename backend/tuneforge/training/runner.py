@@ -430,6 +430,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     precision = resolve_precision(spec.hyperparameters.precision, device)
     device_info = _device_info(device)
     estimate = _estimate(spec, device_info, sink)
+    spec = _checkpoint_when_memory_is_the_limit(spec, estimate, sink)
     if estimate and estimate.get("fits") is False:
         sink.log(f"estimate says this may not fit: {estimate}", level="warning")
 
@@ -490,6 +491,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             base_model_path=base_path,
             device=device,
             precision=precision,
+            extras={"device_info": device_info},
         )
         rows = len(train_rows) + len(eval_rows)
         tokenizing = f"Tokenising {rows} rows"
@@ -498,6 +500,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
         sink.phase("tokenizing", tokenizing, done=rows, total=rows, unit="rows")
         trainer.remove_callback(PrinterCallback)  # it prints log dicts to stdout; we emit events instead
         callback.tokens_per_sample = ctx.extras.get("tokens_per_example")
+        batching = _batching_event(ctx.extras, sink)
         sink.emit(
             "started",
             step=0,
@@ -516,6 +519,9 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             eval_rows=len(eval_rows),
             resume_from_checkpoint=resume,
             estimate=estimate,
+            batching=batching,
+            tokenize_seconds=ctx.extras.get("tokenize_seconds"),
+            tokenization=ctx.extras.get("tokenization"),
         )
         try:
             train_output = trainer.train(resume_from_checkpoint=resume)
@@ -564,6 +570,7 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
         "trainable_parameters": trainable,
         "total_parameters": total,
         "effective_hyperparameters": attempt_spec.hyperparameters.model_dump(mode="json"),
+        "batching": batching,
         "files": files,
     }
     if "eval_loss" in final_eval:
@@ -588,6 +595,45 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     sink.emit("finished", step=step, output_dir=str(output_dir), metrics={k: v for k, v in metrics.items()
                                                                            if k != "loss_curve"})
     return RunResult("finished", output_dir, step=step, metrics=metrics)
+
+
+def _checkpoint_when_memory_is_the_limit(spec: TrainingSpec, estimate: dict | None, sink: EventSink) -> TrainingSpec:
+    """Gradient checkpointing, switched on when the estimate says the run does not fit without it
+    and does with it (it costs about one more forward pass per step, so never otherwise)."""
+    if not estimate or estimate.get("fits") is not False or spec.hyperparameters.gradient_checkpointing:
+        return spec
+    fix = next((s for s in estimate.get("suggestions") or [] if s.get("action") == "gradient_checkpointing"), None)
+    if not fix or not fix.get("fits"):
+        return spec
+    sink.log(
+        f"memory is the limit: the estimate needs {estimate.get('peak_memory_gib')} GiB; gradient checkpointing "
+        f"switched on ({fix['message']})",
+        level="warning",
+        kind="gradient_checkpointing",
+    )
+    estimate.update(fits=True, gradient_checkpointing="auto", peak_memory_bytes=fix["peak_memory_bytes"],
+                    peak_memory_gib=round(fix["peak_memory_bytes"] / 2**30, 2))
+    hp = spec.hyperparameters.model_copy(update={"gradient_checkpointing": True})
+    return spec.model_copy(update={"hyperparameters": hp})
+
+
+def _batching_event(extras: dict, sink: EventSink) -> dict | None:
+    """Says which batching the run uses and why, with its share of real tokens (sft and cpt;
+    the other methods batch inside trl's trainers)."""
+    report = extras.get("batching")
+    if not report:
+        return None
+    if report.get("note"):
+        sink.log(report["note"], level="warning", kind="deprecated_option")
+    fraction = report.get("real_token_fraction")
+    share = f"; {fraction:.0%} of the computed tokens are real" if isinstance(fraction, float) else ""
+    tokenization = extras.get("tokenization") or {}
+    took = ""
+    if isinstance(tokenization.get("seconds"), (int, float)):
+        how = "read from the tokenisation cache" if tokenization.get("cache") == "hit" else "tokenised"
+        took = f"; {how} in {tokenization['seconds']:.1f} s"
+    sink.log(f"batching: {report['batching']} - {report['reason']}{share}{took}", kind="batching", batching=report)
+    return report
 
 
 def _make_callback(spec: TrainingSpec, sink: EventSink, stop: threading.Event):

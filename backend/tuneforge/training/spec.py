@@ -79,7 +79,16 @@ class DataOptions(_Strict):
 
     validation_split: float = Field(0.1, ge=0, lt=0.9)
     max_length: int = Field(512, ge=8, le=131072)
-    packing: bool = False
+    batching: Literal["auto", "packed", "length_grouped", "plain", "concatenate"] = Field(
+        "auto",
+        description="How rows become batches (docs/training.md, 'Batching'): 'auto' picks the fastest of packed, "
+        "length_grouped and plain for the model, device and data; 'packed' packs whole examples into max_length "
+        "blocks that attention does not cross (sft, cpt); 'length_grouped' batches rows of similar length; 'plain' "
+        "pads random batches; 'concatenate' joins documents and cuts blocks across them (cpt only).",
+    )
+    packing: bool = Field(
+        False, description="Deprecated: use batching. true means 'concatenate' for cpt and 'packed' for sft."
+    )
     loss_on: Literal["assistant", "all"] = Field(
         "assistant", description="Train on assistant/completion tokens only, or on every token."
     )
@@ -471,6 +480,25 @@ def resolve_provider(spec: TrainingSpec, target: Target | None = None) -> str:
 
 
 UNSLOTH_METHODS = tuple(m.name for m in METHOD_CATALOGUE.values() if m.unsloth)
+# The methods whose batching TuneForge forms itself (the others batch inside trl's trainers).
+BATCHING_METHODS = ("sft", "cpt")
+
+
+def requested_batching(spec: TrainingConfig | TrainingSpec) -> tuple[str, str | None]:
+    """The batching asked for, with the deprecated `data.packing: true` mapped to what it meant
+    (cpt: 'concatenate', sft: 'packed', whose examples no longer see each other), and a note
+    saying so when it was."""
+    data = getattr(spec, "data", None)
+    if data is None:
+        return "auto", None
+    if data.packing and data.batching == "auto":
+        batching = "concatenate" if spec.method == "cpt" else "packed"
+        return batching, (
+            f"data.packing is deprecated: it now means batching '{batching}'"
+            + (" (examples packed into blocks that attention does not cross)" if batching == "packed" else "")
+            + "; set data.batching instead."
+        )
+    return data.batching, None
 
 
 def check_spec(spec: TrainingSpec, *, target: Target | None = None, inspect_data: bool = True) -> dict[str, Any]:
@@ -495,6 +523,17 @@ def check_spec(spec: TrainingSpec, *, target: Target | None = None, inspect_data
         raise SpecError(
             f"packing applies to sft and cpt, not {method}",
             "Set data.packing: false; preference and RL methods need one example per sequence.",
+        )
+    batching, _ = requested_batching(spec)
+    if batching == "concatenate" and method != "cpt":
+        raise SpecError(
+            f"batching 'concatenate' joins documents across block boundaries and applies to cpt only, not {method}",
+            "Use batching 'packed' (examples kept apart) or 'auto'.",
+        )
+    if batching != "auto" and method not in BATCHING_METHODS:
+        raise SpecError(
+            f"batching '{batching}' applies to sft and cpt, not {method}",
+            "Use batching 'auto': preference and RL methods batch inside trl's trainers, one example per sequence.",
         )
     if hp.early_stopping_patience and not hp.eval_steps:
         raise SpecError(

@@ -13,10 +13,17 @@ from fastapi.staticfiles import StaticFiles
 from slowapi.middleware import SlowAPIMiddleware
 
 from tuneforge import __version__
+from tuneforge.analytics.router import router as analytics_router
 from tuneforge.api_tokens.router import router as api_tokens_router
+from tuneforge.audit.context import AuditContextMiddleware
+from tuneforge.audit.router import router as audit_router
 from tuneforge.auth.router import router as auth_router
+from tuneforge.auth.sso_router import router as sso_router
+from tuneforge.auth.sso_router import teams_router as team_sso_router
 from tuneforge.config import Settings, get_settings
 from tuneforge.credentials.router import router as credentials_router
+from tuneforge.credentials.team_router import router as team_credentials_router
+from tuneforge.quotas.router import router as quotas_router
 from tuneforge.datasets.router import formats_router as dataset_formats_router
 from tuneforge.datasets.router import router as datasets_router
 from tuneforge.db import make_engine, make_sessionmaker
@@ -43,19 +50,25 @@ from tuneforge.teams.router import router as teams_router
 ROUTERS: list[APIRouter] = [
     system_router,
     auth_router,
+    sso_router,
     api_tokens_router,
     teams_router,
+    team_sso_router,
     team_invitations_router,
     credentials_router,
+    team_credentials_router,
+    quotas_router,
     datasets_router,
     dataset_formats_router,
     jobs_router,
+    analytics_router,
     registry_router,
     playground_router,
     publishing_router,
     live_router,
     playground_live_router,
     huggingface_router,
+    audit_router,
 ]
 
 
@@ -93,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = limiter
     limiter.enabled = settings.rate_limit_enabled
     install_error_handlers(app)
+    # Innermost: audit events learn the address and user agent; record_detached writes after the request.
+    app.add_middleware(AuditContextMiddleware)
     app.add_middleware(SlowAPIMiddleware)
     # Refuses oversized bodies (413) before anything reads them; inside CORS and the request id, so
     # its answer carries both. The dataset uploads are exempt: they stream with their own cap.

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneforge import security
 from tuneforge.api_tokens import service as api_tokens_service
 from tuneforge.api_tokens.models import ApiToken
+from tuneforge.audit import context as audit_context
 from tuneforge.auth import service as auth_service
+from tuneforge.auth import sign_in
 from tuneforge.auth.models import User
 from tuneforge.config import Settings, get_settings
 from tuneforge.errors import AppError, Forbidden, Unauthorized
@@ -58,15 +60,20 @@ class Caller:
     # The sign-in's session (refresh-token family), or the API token's id: the fan-out closes sockets by it.
     session_id: uuid.UUID
     api_token: ApiToken | None = None  # set when the caller used a personal API token, not a password sign-in
+    via: str = security.VIA_PASSWORD  # how it signed in: "password", "sso" or "token" (a personal API token)
 
 
 async def authenticate_token(*, session: AsyncSession, settings: Settings, token: str) -> Caller:
-    """A bearer token: a personal API token (`tfp_...`) or an access token from a password sign-in."""
+    """A bearer token: a personal API token (`tfp_...`) or an access token from a sign-in (password or SSO).
+    How it signed in is remembered on the session, for SSO-only teams (tuneforge.auth.sign_in)."""
     if security.is_api_token(token):
         user, api_token = await api_tokens_service.authenticate(session=session, token=token)
-        return Caller(user=user, session_id=api_token.id, api_token=api_token)
-    user, session_id = await auth_service.authenticate(session=session, settings=settings, token=token)
-    return Caller(user=user, session_id=session_id)
+        caller = Caller(user=user, session_id=api_token.id, api_token=api_token, via=security.VIA_TOKEN)
+    else:
+        user, session_id, via = await auth_service.authenticate(session=session, settings=settings, token=token)
+        caller = Caller(user=user, session_id=session_id, via=via)
+    sign_in.remember(session, caller.via)
+    return caller
 
 
 async def get_caller(
@@ -78,6 +85,7 @@ async def get_caller(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Sign in first: this needs an access token in the Authorization header.")
     caller = await authenticate_token(session=session, settings=settings, token=credentials.credentials)
+    audit_context.set_via(caller.via)
     if caller.api_token is not None:
         # A read token reads, whatever the route (403, and nothing runs).
         api_tokens_service.check_method(token=caller.api_token, method=request.method)

@@ -36,7 +36,8 @@ def _validation_message(err: dict[str, Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(error_body(exc.name, exc.detail), status_code=exc.status_code, headers=exc.headers)
+        extra = {"code": exc.code} if exc.code else {}
+        return JSONResponse(error_body(exc.name, exc.detail, **extra), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

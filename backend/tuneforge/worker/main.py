@@ -23,6 +23,7 @@ from procrastinate import JobContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneforge import __version__
+from tuneforge.audit import service as audit_service
 from tuneforge.config import get_settings
 from tuneforge.db import make_engine, make_sessionmaker
 from tuneforge.jobs import lifecycle, queue
@@ -265,6 +266,7 @@ async def run_worker(
         trusted_since: float | None = None
         database_away = False
         restart_delay = 1.0
+        last_audit_prune = -audit_service.PRUNE_EVERY_S  # the first pass soon after start-up
         try:
             while not stop.is_set():
                 last_tick = time.monotonic()
@@ -333,6 +335,13 @@ async def run_worker(
                     )
                 except Exception:  # noqa: BLE001 — a failed sweep is retried on the next beat
                     log.exception("stalled-job sweep failed")
+                if now - last_audit_prune >= audit_service.PRUNE_EVERY_S:
+                    last_audit_prune = now
+                    try:
+                        await audit_service.prune_expired(sessionmaker=sessionmaker,
+                                                          retention_days=settings.audit_retention_days)
+                    except Exception:  # noqa: BLE001 — tried again in an hour
+                        log.exception("audit retention pass failed")
         finally:
             log.info("worker %s stopping: running trainers save a checkpoint first", worker_name)
             await runner.stop_all()

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneforge.config import get_settings
-from tuneforge.credentials import service as credentials
-from tuneforge.credentials.models import Provider
+from tuneforge.credentials import team_service as team_credentials
+from tuneforge.credentials.models import CredentialSource, Provider
 from tuneforge.jobs.resolve import model_cache_dir, redact
 from tuneforge.publishing.models import Publication, PublicationStatus, PublicationTarget
 from tuneforge.publishing.service import files_key, slug
@@ -208,9 +208,14 @@ class Publisher:
             lineage, folder = dict(version.lineage), self.storage.path(version.output_key)
             token = None
             if target == PublicationTarget.hub:
-                secret = await credentials.get_secret(session=session, settings=get_settings(), user_id=user_id,
-                                                      provider=Provider.huggingface) if user_id else None
+                # The publisher's own token, else the team's; which one is recorded on the publication.
+                secret, source = await team_credentials.resolve_secret(
+                    session=session, settings=get_settings(), user_id=user_id, team_id=publication.team_id,
+                    provider=Provider.huggingface,
+                )
                 token = secret["token"] if secret else None
+                if source is not None:
+                    publication.credential = "yours" if source == CredentialSource.user else "team"
             await session.commit()
         loop = asyncio.get_running_loop()
         stop = threading.Event()

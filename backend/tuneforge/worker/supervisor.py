@@ -69,6 +69,13 @@ def timeout_message(minutes: int, *, checkpoint: bool) -> str:
     return f"stopped after the {minutes}-minute time limit before saving a checkpoint — run it again with a longer limit (Run again with changes)"
 
 
+def folder_bytes(root: Path) -> int:
+    """Bytes of the files under `root` (links not followed); 0 when it does not exist."""
+    if not root.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
 @dataclass
 class RunOutcome:
     terminal: dict[str, Any] | None = None
@@ -359,17 +366,27 @@ class JobRunner:
 
     async def _trainer_secrets(self, job: Job, spec: TrainingSpec) -> dict[str, str]:
         """The secrets the trainer gets besides its allow-listed environment (worker.trainer_env): its
-        owner's Hugging Face token as HF_TOKEN, only when a model the job names comes from the Hub."""
-        if job.created_by is None or not needs_hub(spec):
+        owner's Hugging Face token as HF_TOKEN — or, when they have none, their team's — only when a model
+        the job names comes from the Hub. Which one it was is recorded on the job (`credential_sources`)."""
+        if not needs_hub(spec):
             return {}
+        from sqlalchemy import update
+
         from tuneforge.config import get_settings
-        from tuneforge.credentials import service as credentials_service
+        from tuneforge.credentials import team_service
         from tuneforge.credentials.models import Provider
 
         async with self.sessionmaker() as session:
-            secret = await credentials_service.get_secret(
-                session=session, settings=get_settings(), user_id=job.created_by, provider=Provider.huggingface
+            secret, source = await team_service.resolve_secret(
+                session=session, settings=get_settings(), user_id=job.created_by, team_id=job.team_id,
+                provider=Provider.huggingface,
             )
+            if source is not None:
+                await session.execute(
+                    update(Job).where(Job.id == job.id)
+                    .values(credential_sources=Job.credential_sources.op("||")({"huggingface": source.value}))
+                )
+                await session.commit()
         return {"HF_TOKEN": secret["token"]} if secret and secret.get("token") else {}
 
     async def stop_all(self) -> None:
@@ -459,6 +476,8 @@ class JobRunner:
                 # The attempt's wall time and phases next to its estimate (jobs/accuracy.py).
                 timing = accuracy.timing_record(job=job, clock=clock, ended_at=clock.started_at + elapsed_s, worker=self.worker_name)
                 job.result = {**(job.result or {}), "timing": timing}
+            # What its output now holds, for the team's storage meter (quotas): counted once, here.
+            job.output_bytes = await asyncio.to_thread(folder_bytes, self.storage.path(output_key(job.id)))
             fields: dict[str, Any] = {"attempt": job.attempt, "elapsed_s": round(elapsed_s, 1)}
             if job.cost_usd is not None:
                 fields["cost_usd"] = job.cost_usd
@@ -509,7 +528,7 @@ def placement(spec: TrainingSpec, mine: list[dict[str, Any]], others: list[dict[
 
 
 def progress_fields(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The job row's summary (step, total, latest metrics, checkpoint) after these events."""
+    """The job row's summary (step, total, latest metrics, checkpoint, the trainer's device) after these events."""
     fields: dict[str, Any] = {}
     numbers = lambda event: {k: v for k, v in event.items() if k not in ("type", "time") and isinstance(v, (int, float))}  # noqa: E731
     for event in events:
@@ -526,4 +545,7 @@ def progress_fields(events: list[dict[str, Any]]) -> dict[str, Any]:
             total = event.get("total_steps") or event.get("max_steps")
             if isinstance(total, int) and total > 0:
                 fields["total_steps"] = total
+            device = event.get("device")
+            if isinstance(device, dict) and isinstance(device.get("type"), str) and device["type"]:
+                fields["device_type"] = device["type"][:16]  # compute hours: GPU or CPU (analytics)
     return fields

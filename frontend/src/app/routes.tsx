@@ -1,5 +1,5 @@
 import { Navigate, type RouteObject } from "react-router";
-import { LoginRoute, RegisterRoute } from "@/features/auth";
+import { LoginRoute, RegisterRoute, SsoCallbackRoute } from "@/features/auth";
 import { DashboardRoute } from "@/features/dashboard/routes/DashboardRoute";
 import { DatasetsRoute } from "@/features/datasets/routes/DatasetsRoute";
 import { ModelsRoute } from "@/features/models/routes/ModelsRoute";
@@ -24,6 +24,8 @@ export const routes: RouteObject[] = [
           { path: "/register", element: <RegisterRoute /> },
         ],
       },
+      // Single sign-on's landing page: neither guard, it starts the session itself and then moves on.
+      { path: "/sso/callback", element: <SsoCallbackRoute /> },
       {
         element: <RequireAuth />,
         children: [
@@ -57,6 +59,7 @@ export const routes: RouteObject[] = [
               { path: "/training/new", lazy: async () => ({ Component: (await import("@/features/training/routes/NewJobRoute")).NewJobRoute }) },
               { path: "/training/:jobId", lazy: async () => ({ Component: (await import("@/features/training/routes/JobRoute")).JobRoute }) },
               { path: "/team", element: <TeamRoute /> },
+              { path: "/team/audit", lazy: async () => ({ Component: (await import("@/features/audit/routes/AuditRoute")).AuditRoute }) },
               {
                 path: "/invitations/:token",
                 lazy: async () => ({ Component: (await import("@/features/team/routes/InvitationRoute")).InvitationRoute }),

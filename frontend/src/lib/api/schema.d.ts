@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/audit/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Audit
+         * @description The caller's own account events, newest first: sign-ins (failed ones tried against the account too),
+         *     sign-outs, password and email changes, API tokens, saved credentials.
+         */
+        get: operations["my_audit_api_audit_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -101,6 +122,87 @@ export interface paths {
         put?: never;
         /** Register */
         post: operations["register_api_auth_register_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sso Info
+         * @description Whether the login page shows "Sign in with <label>".
+         */
+        get: operations["sso_info_api_auth_sso_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sso/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sso Callback
+         * @description Where the provider sends the person back. Signed in: to /sso/callback#code=<one-time code>&next=<path>,
+         *     which the SPA exchanges; otherwise to the login page with what went wrong.
+         */
+        get: operations["sso_callback_api_auth_sso_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sso/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sso Exchange
+         * @description The SSO sign-in's tokens for the one-time code of the callback (once, within a minute).
+         */
+        post: operations["sso_exchange_api_auth_sso_exchange_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sso/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sso Start
+         * @description Redirects to the provider's sign-in page. `next`: where to land once signed in (a path of this site).
+         */
+        get: operations["sso_start_api_auth_sso_start_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -955,7 +1057,8 @@ export interface paths {
         };
         /**
          * Publishing Options
-         * @description What the publish dialog offers you: Ollama servers, GGUF types, your Hub token, worker availability.
+         * @description What the publish dialog offers you: Ollama servers, GGUF types, your Hub token, worker availability. With
+         *     `team_id` (a team of yours), the team's Hub token counts when you have none, and its Ollama server comes first.
          */
         get: operations["publishing_options_api_publishing_options_get"];
         put?: never;
@@ -1026,8 +1129,72 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Analytics */
+        /**
+         * Analytics
+         * @description The team's jobs created in the period, aggregated (at most 366 days).
+         */
         get: operations["analytics_api_teams__team_id__analytics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/analytics.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Analytics Csv
+         * @description The dashboard's tables as CSV: the same numbers as the JSON, for a spreadsheet.
+         */
+        get: operations["analytics_csv_api_teams__team_id__analytics_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Team Audit
+         * @description The team's events, newest first, plus the account events (sign-ins, API tokens, own credentials) of
+         *     its current members. Admins and owners only.
+         */
+        get: operations["team_audit_api_teams__team_id__audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Team Audit Csv
+         * @description The same events as the list, with the same filters, as CSV (all pages).
+         */
+        get: operations["team_audit_csv_api_teams__team_id__audit_csv_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1052,6 +1219,83 @@ export interface paths {
          */
         post: operations["create_batch_api_teams__team_id__batch_compares_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Team Credentials
+         * @description Which team tokens are set, their last 4 characters, status and who set them, and the team's Ollama server.
+         */
+        get: operations["list_team_credentials_api_teams__team_id__credentials_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/credentials/huggingface": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Save Team Huggingface
+         * @description The team's Hugging Face token, used by members who have none of their own (admin).
+         */
+        put: operations["save_team_huggingface_api_teams__team_id__credentials_huggingface_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/credentials/modal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Save Team Modal
+         * @description The team's Modal token, which runs (and is billed for) Modal jobs of members who have none (admin).
+         */
+        put: operations["save_team_modal_api_teams__team_id__credentials_modal_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/credentials/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Team Credential */
+        delete: operations["delete_team_credential_api_teams__team_id__credentials__provider__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1569,6 +1813,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/teams/{team_id}/ollama-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Team Ollama Url
+         * @description The Ollama server the team publishes to by default; one of TUNEFORGE_OLLAMA_URLS (admin).
+         */
+        put: operations["set_team_ollama_url_api_teams__team_id__ollama_url_put"];
+        post?: never;
+        /** Delete Team Ollama Url */
+        delete: operations["delete_team_ollama_url_api_teams__team_id__ollama_url_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/teams/{team_id}/playground/feedback": {
         parameters: {
             query?: never;
@@ -1627,6 +1892,55 @@ export interface paths {
          */
         get: operations["playground_workers_api_teams__team_id__playground_workers_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Quotas
+         * @description Each limit (null: unlimited) with the team's current use, and who can raise them.
+         */
+        get: operations["get_quotas_api_teams__team_id__quotas_get"];
+        /**
+         * Set Quotas
+         * @description Set every limit at once; null means unlimited (admin). Audited as `quota.changed` with old and new values.
+         */
+        put: operations["set_quotas_api_teams__team_id__quotas_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Team Sso
+         * @description Whether the team requires single sign-on, and how the caller's session signed in.
+         */
+        get: operations["get_team_sso_api_teams__team_id__sso_get"];
+        /**
+         * Set Team Sso
+         * @description Require single sign-on for the team, or stop requiring it (admin or owner). Turning it on needs SSO set up
+         *     and a session signed in with it; password sessions and API tokens then get 403 on the team's routes.
+         */
+        put: operations["set_team_sso_api_teams__team_id__sso_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1795,6 +2109,76 @@ export interface components {
             path: string;
             /** Size Bytes */
             size_bytes: number;
+        };
+        /** AuditEventRead */
+        AuditEventRead: {
+            /**
+             * Action
+             * @description dotted, e.g. auth.sign_in, job.launched, member.role_changed
+             */
+            action: string;
+            /**
+             * Actor Email
+             * @description the actor's email at the time (or the email a failed sign-in tried)
+             */
+            actor_email: string | null;
+            /**
+             * Actor User Id
+             * @description null: the system, or someone not signed in
+             */
+            actor_user_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Outcome
+             * @description success, failure or refused
+             */
+            outcome: string;
+            /** Target Id */
+            target_id: string | null;
+            /**
+             * Target Label
+             * @description the target's name at the time
+             */
+            target_label: string | null;
+            /** Target Type */
+            target_type: string | null;
+            /**
+             * Team Id
+             * @description null for account events (sign-ins, API tokens, own credentials)
+             */
+            team_id: string | null;
+            /** User Agent */
+            user_agent: string | null;
+            /**
+             * Via
+             * @description how the actor signed in: password, sso or token
+             */
+            via: string | null;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEventRead"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next (older) page; null on the last page
+             */
+            next_cursor: string | null;
         };
         /** BaseModelInfo */
         BaseModelInfo: {
@@ -2092,6 +2476,19 @@ export interface components {
              */
             text: string;
         };
+        /** Counts */
+        Counts: {
+            /**
+             * Created
+             * @description created in the period
+             */
+            created: number;
+            /**
+             * Total
+             * @description all the team has now
+             */
+            total: number;
+        };
         /** CredentialRead */
         CredentialRead: {
             /** Configured */
@@ -2141,6 +2538,13 @@ export interface components {
          */
         DataOptions: {
             /**
+             * Batching
+             * @description How rows become batches (docs/training.md, 'Batching'): 'auto' picks the fastest of packed, length_grouped and plain for the model, device and data; 'packed' packs whole examples into max_length blocks that attention does not cross (sft, cpt); 'length_grouped' batches rows of similar length; 'plain' pads random batches; 'concatenate' joins documents and cuts blocks across them (cpt only).
+             * @default auto
+             * @enum {string}
+             */
+            batching: "auto" | "packed" | "length_grouped" | "plain" | "concatenate";
+            /**
              * Chat Template
              * @description 'auto' (the tokenizer's, else chatml; chatml-tools for tool calling when the tokenizer's cannot render tools) or a named one: chatml, chatml-tools, llama-3, alpaca, zephyr.
              * @default auto
@@ -2162,6 +2566,7 @@ export interface components {
             max_rows?: number | null;
             /**
              * Packing
+             * @description Deprecated: use batching. true means 'concatenate' for cpt and 'packed' for sft.
              * @default false
              */
             packing: boolean;
@@ -2278,19 +2683,22 @@ export interface components {
             /** Name */
             name?: string | null;
         };
-        /** DayCount */
-        DayCount: {
+        /** DayStatuses */
+        DayStatuses: {
+            /**
+             * By Status
+             * @description status -> jobs created that day (UTC); absent statuses are 0
+             */
+            by_status: {
+                [key: string]: number;
+            };
             /**
              * Day
-             * @description ISO date
+             * Format: date
              */
             day: string;
-            /** Failed */
-            failed: number;
-            /** Jobs */
-            jobs: number;
-            /** Succeeded */
-            succeeded: number;
+            /** Total */
+            total: number;
         };
         /**
          * DebugSpec
@@ -2602,6 +3010,21 @@ export interface components {
             description: string;
             /** Name */
             name: string;
+        };
+        /** FailureCause */
+        FailureCause: {
+            /**
+             * Cause
+             * @description out_of_memory | data | configuration | interrupted | cancelled | other
+             */
+            cause: string;
+            /**
+             * Examples
+             * @description the most recent jobs of this cause (up to 20), for links
+             */
+            examples: components["schemas"]["JobLink"][];
+            /** Jobs */
+            jobs: number;
         };
         /** FeedbackDatasetRead */
         FeedbackDatasetRead: {
@@ -3304,6 +3727,13 @@ export interface components {
              */
             row_limit?: number | null;
         };
+        /** Inventory */
+        Inventory: {
+            dataset_versions: components["schemas"]["Counts"];
+            datasets: components["schemas"]["Counts"];
+            model_versions: components["schemas"]["Counts"];
+            models: components["schemas"]["Counts"];
+        };
         /** InvitationCreate */
         InvitationCreate: {
             /**
@@ -3649,6 +4079,16 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** JobLink */
+        JobLink: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** JobPage */
         JobPage: {
             /** Items */
@@ -3683,6 +4123,10 @@ export interface components {
             created_by: string | null;
             /** Created By Name */
             created_by_name?: string | null;
+            /** Credential Sources */
+            credential_sources?: {
+                [key: string]: "user" | "team";
+            };
             /** Dataset Version Id */
             dataset_version_id: string | null;
             /** Error Kind */
@@ -4002,6 +4446,28 @@ export interface components {
             /** Email */
             email?: string | null;
         };
+        /** MemberCompute */
+        MemberCompute: {
+            /**
+             * Cpu Hours
+             * @description run time on CPU-only workers
+             */
+            cpu_hours: number;
+            /**
+             * Gpu Hours
+             * @description billed cloud GPU time, else run time on a CUDA/MPS device
+             */
+            gpu_hours: number;
+            /** Jobs */
+            jobs: number;
+            /** Name */
+            name: string;
+            /**
+             * User Id
+             * @description null: jobs of accounts deleted since
+             */
+            user_id: string | null;
+        };
         /** MemberRead */
         MemberRead: {
             /** Display Name */
@@ -4037,6 +4503,23 @@ export interface components {
             /** Weights */
             weights: number;
         };
+        /** MethodCompute */
+        MethodCompute: {
+            /**
+             * Cpu Hours
+             * @description run time on CPU-only workers
+             */
+            cpu_hours: number;
+            /**
+             * Gpu Hours
+             * @description billed cloud GPU time, else run time on a CUDA/MPS device
+             */
+            gpu_hours: number;
+            /** Jobs */
+            jobs: number;
+            /** Method */
+            method: string;
+        };
         /** MethodInfo */
         MethodInfo: {
             /** Adapters */
@@ -4070,6 +4553,22 @@ export interface components {
              * @description as the wizard names it
              */
             title: string;
+        };
+        /** MethodLoss */
+        MethodLoss: {
+            /**
+             * Jobs
+             * @description succeeded jobs that reported a final training loss
+             */
+            jobs: number;
+            /** Mean Final Loss */
+            mean_final_loss: number | null;
+            /** Median Eval Loss */
+            median_eval_loss: number | null;
+            /** Median Final Loss */
+            median_final_loss: number | null;
+            /** Method */
+            method: string;
         };
         /** MethodOptions */
         MethodOptions: {
@@ -4271,6 +4770,22 @@ export interface components {
             /** Tags */
             tags: string[];
         };
+        /** MonthCost */
+        MonthCost: {
+            /**
+             * Budget Usd
+             * @description the team's monthly Modal budget; null when none is set
+             */
+            budget_usd: number | null;
+            /** Cost Usd */
+            cost_usd: number;
+            /**
+             * Month
+             * Format: date
+             * @description first day of the month (UTC)
+             */
+            month: string;
+        };
         /** OllamaPublish */
         OllamaPublish: {
             /**
@@ -4300,6 +4815,11 @@ export interface components {
              */
             url?: string | null;
         };
+        /**
+         * Outcome
+         * @enum {string}
+         */
+        Outcome: "success" | "failure" | "refused";
         /** OwnershipTransfer */
         OwnershipTransfer: {
             /**
@@ -4529,6 +5049,78 @@ export interface components {
              */
             quant_type: "nf4" | "fp4";
         };
+        /** QuotaMeter */
+        QuotaMeter: {
+            /**
+             * Limit
+             * @description null: unlimited
+             */
+            limit: number | null;
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "max_concurrent_jobs" | "gpu_hours_per_month" | "modal_usd_per_month" | "storage_bytes";
+            /**
+             * Percent
+             * @description used / limit × 100; null when unlimited
+             */
+            percent: number | null;
+            /** Title */
+            title: string;
+            /**
+             * Unit
+             * @description "jobs", "GPU-hours", "USD" or "bytes"
+             */
+            unit: string;
+            /** Used */
+            used: number;
+        };
+        /** QuotasRead */
+        QuotasRead: {
+            /** Can Edit */
+            can_edit: boolean;
+            /** Meters */
+            meters: components["schemas"]["QuotaMeter"][];
+            /**
+             * Period Start
+             * Format: date-time
+             * @description start of this calendar month (UTC): the monthly meters count from here
+             */
+            period_start: string;
+            /** Updated At */
+            updated_at?: string | null;
+            /** Updated By Name */
+            updated_by_name?: string | null;
+            /**
+             * Who Can Raise
+             * @description the team's admins and owners
+             */
+            who_can_raise: components["schemas"]["Raiser"][];
+        };
+        /**
+         * QuotasUpdate
+         * @description Every limit; null (or absent) means unlimited.
+         */
+        QuotasUpdate: {
+            /** Gpu Hours Per Month */
+            gpu_hours_per_month?: number | null;
+            /** Max Concurrent Jobs */
+            max_concurrent_jobs?: number | null;
+            /** Modal Usd Per Month */
+            modal_usd_per_month?: number | null;
+            /** Storage Bytes */
+            storage_bytes?: number | null;
+        };
+        /** Raiser */
+        Raiser: {
+            /** Email */
+            email: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+        };
         /** RatingIn */
         RatingIn: {
             /**
@@ -4536,6 +5128,29 @@ export interface components {
              * @enum {string}
              */
             rating: "up" | "down";
+        };
+        /** RecentJob */
+        RecentJob: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Method */
+            method: string;
+            /** Name */
+            name: string;
+            /** Started At */
+            started_at: string | null;
+            /** Status */
+            status: string;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -4686,6 +5301,27 @@ export interface components {
              */
             validation: number;
         };
+        /** SsoExchangeIn */
+        SsoExchangeIn: {
+            /**
+             * Code
+             * @description the one-time code from /sso/callback#code=...
+             */
+            code: string;
+        };
+        /** SsoInfo */
+        SsoInfo: {
+            /**
+             * Enabled
+             * @description single sign-on is set up: the login page shows its button
+             */
+            enabled: boolean;
+            /**
+             * Label
+             * @description the button's provider name (TUNEFORGE_OIDC_NAME)
+             */
+            label: string;
+        };
         /** StatsRead */
         StatsRead: {
             /** Issues Summary */
@@ -4821,30 +5457,69 @@ export interface components {
         };
         /** TeamAnalytics */
         TeamAnalytics: {
-            /** By Method */
-            by_method: {
-                [key: string]: number;
-            };
             /** By Status */
             by_status: {
                 [key: string]: number;
             };
+            /** Compute By Member */
+            compute_by_member: components["schemas"]["MemberCompute"][];
+            /** Compute By Method */
+            compute_by_method: components["schemas"]["MethodCompute"][];
             /** Cost Usd */
             cost_usd: number;
-            /**
-             * Cpu Hours
-             * @description hours of run time on CPU-only workers
-             */
+            /** Cpu Hours */
             cpu_hours: number;
-            /** Days */
-            days: number;
             /**
-             * Gpu Hours
-             * @description hours on GPUs: billed cloud GPU time, else run time on a CUDA/MPS device
+             * Failure Causes
+             * @description failed, interrupted and cancelled jobs by cause
              */
+            failure_causes: components["schemas"]["FailureCause"][];
+            /**
+             * From
+             * Format: date
+             * @description first day of the period (UTC), included
+             */
+            from: string;
+            /** Gpu Hours */
             gpu_hours: number;
-            /** Per Day */
-            per_day: components["schemas"]["DayCount"][];
+            inventory: components["schemas"]["Inventory"];
+            /** Loss By Method */
+            loss_by_method: components["schemas"]["MethodLoss"][];
+            /**
+             * Median Queue Wait S
+             * @description from creation to first start
+             */
+            median_queue_wait_s: number | null;
+            /**
+             * Median Run Time S
+             * @description from first start to end, of jobs that ended
+             */
+            median_run_time_s: number | null;
+            /** Modal Budget Usd */
+            modal_budget_usd: number | null;
+            /** Modal Cost By Month */
+            modal_cost_by_month: components["schemas"]["MonthCost"][];
+            /**
+             * Per Day
+             * @description every day of the period, oldest first
+             */
+            per_day: components["schemas"]["DayStatuses"][];
+            /**
+             * Recent Jobs
+             * @description the last 10 jobs created in the period, newest first
+             */
+            recent_jobs: components["schemas"]["RecentJob"][];
+            /**
+             * Success Rate
+             * @description succeeded / (succeeded + failed + cancelled); null before any ended
+             */
+            success_rate: number | null;
+            /**
+             * To
+             * Format: date
+             * @description last day of the period (UTC), included
+             */
+            to: string;
             /** Total Jobs */
             total_jobs: number;
         };
@@ -4852,6 +5527,34 @@ export interface components {
         TeamCreate: {
             /** Name */
             name: string;
+        };
+        /** TeamCredentialRead */
+        TeamCredentialRead: {
+            /** Configured */
+            configured: boolean;
+            /** Last4 */
+            last4?: string | null;
+            /** Message */
+            message?: string | null;
+            provider: components["schemas"]["Provider"];
+            /** Saved At */
+            saved_at?: string | null;
+            /** Saved By Name */
+            saved_by_name?: string | null;
+            status?: components["schemas"]["VerificationStatus"] | null;
+            /** Username */
+            username?: string | null;
+            /** Verified At */
+            verified_at?: string | null;
+        };
+        /**
+         * TeamCredentialsRead
+         * @description What a team has set — never a secret.
+         */
+        TeamCredentialsRead: {
+            /** Credentials */
+            credentials: components["schemas"]["TeamCredentialRead"][];
+            ollama: components["schemas"]["TeamOllamaRead"];
         };
         /** TeamDetail */
         TeamDetail: {
@@ -4876,6 +5579,23 @@ export interface components {
             /** Slug */
             slug: string;
         };
+        /** TeamOllamaIn */
+        TeamOllamaIn: {
+            /** Url */
+            url: string;
+        };
+        /** TeamOllamaRead */
+        TeamOllamaRead: {
+            /** Set At */
+            set_at?: string | null;
+            /** Set By Name */
+            set_by_name?: string | null;
+            /**
+             * Url
+             * @description the team's Ollama server (one of TUNEFORGE_OLLAMA_URLS); null: the server's default
+             */
+            url: string | null;
+        };
         /** TeamRead */
         TeamRead: {
             /**
@@ -4896,6 +5616,32 @@ export interface components {
             role: components["schemas"]["Role"];
             /** Slug */
             slug: string;
+        };
+        /** TeamSsoRead */
+        TeamSsoRead: {
+            /** Label */
+            label: string;
+            /**
+             * Session Via
+             * @description how the caller's session signed in
+             * @enum {string}
+             */
+            session_via: "password" | "sso" | "token";
+            /**
+             * Sso Available
+             * @description single sign-on is set up on this TuneForge
+             */
+            sso_available: boolean;
+            /**
+             * Sso Only
+             * @description only sessions signed in with single sign-on reach this team
+             */
+            sso_only: boolean;
+        };
+        /** TeamSsoUpdate */
+        TeamSsoUpdate: {
+            /** Sso Only */
+            sso_only: boolean;
         };
         /** TeamSummary */
         TeamSummary: {
@@ -5218,6 +5964,49 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    my_audit_api_audit_me_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                limit?: number;
+                /** @description action prefix, e.g. `job.` or `auth.sign_in` */
+                action?: string | null;
+                /** @description the actor's user id or email */
+                actor?: string | null;
+                outcome?: components["schemas"]["Outcome"] | null;
+                target_type?: string | null;
+                /** @description events at or after this time */
+                from?: string | null;
+                /** @description events before this time */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     login_api_auth_login_post: {
         parameters: {
             query?: never;
@@ -5422,6 +6211,119 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sso_info_api_auth_sso_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoInfo"];
+                };
+            };
+        };
+    };
+    sso_callback_api_auth_sso_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sso_exchange_api_auth_sso_exchange_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoExchangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sso_start_api_auth_sso_start_get: {
+        parameters: {
+            query?: {
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -6967,7 +7869,9 @@ export interface operations {
     };
     publishing_options_api_publishing_options_get: {
         parameters: {
-            query?: never;
+            query?: {
+                team_id?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6981,6 +7885,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublishingOptions"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7136,7 +8049,10 @@ export interface operations {
     analytics_api_teams__team_id__analytics_get: {
         parameters: {
             query?: {
-                days?: number;
+                /** @description first day (UTC), included; default: 29 days before `to` */
+                from?: string | null;
+                /** @description last day (UTC), included; default: today */
+                to?: string | null;
             };
             header?: never;
             path: {
@@ -7153,6 +8069,131 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TeamAnalytics"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    analytics_csv_api_teams__team_id__analytics_csv_get: {
+        parameters: {
+            query?: {
+                /** @description first day (UTC), included; default: 29 days before `to` */
+                from?: string | null;
+                /** @description last day (UTC), included; default: today */
+                to?: string | null;
+                /** @description one of summary, jobs_per_day, compute_by_method, compute_by_member, modal_cost_by_month, failure_causes, loss_by_method, recent_jobs; default: all, one after the other */
+                table?: string | null;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    team_audit_api_teams__team_id__audit_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                limit?: number;
+                /** @description action prefix, e.g. `job.` or `auth.sign_in` */
+                action?: string | null;
+                /** @description the actor's user id or email */
+                actor?: string | null;
+                outcome?: components["schemas"]["Outcome"] | null;
+                target_type?: string | null;
+                /** @description events at or after this time */
+                from?: string | null;
+                /** @description events before this time */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    team_audit_csv_api_teams__team_id__audit_csv_get: {
+        parameters: {
+            query?: {
+                /** @description action prefix, e.g. `job.` or `auth.sign_in` */
+                action?: string | null;
+                /** @description the actor's user id or email */
+                actor?: string | null;
+                outcome?: components["schemas"]["Outcome"] | null;
+                target_type?: string | null;
+                /** @description events at or after this time */
+                from?: string | null;
+                /** @description events before this time */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every matching event, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
                 };
             };
             /** @description Validation Error */
@@ -7220,6 +8261,137 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["BatchRead"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_team_credentials_api_teams__team_id__credentials_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamCredentialsRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_team_huggingface_api_teams__team_id__credentials_huggingface_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HuggingFaceTokenIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamCredentialRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_team_modal_api_teams__team_id__credentials_modal_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModalTokenIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamCredentialRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_team_credential_api_teams__team_id__credentials__provider__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+                provider: components["schemas"]["Provider"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -8484,6 +9656,70 @@ export interface operations {
             };
         };
     };
+    set_team_ollama_url_api_teams__team_id__ollama_url_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamOllamaIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamOllamaRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_team_ollama_url_api_teams__team_id__ollama_url_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     feedback_datasets_api_teams__team_id__playground_feedback_get: {
         parameters: {
             query?: never;
@@ -8601,6 +9837,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlaygroundWorkers"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_quotas_api_teams__team_id__quotas_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotasRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_quotas_api_teams__team_id__quotas_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotasUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotasRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_team_sso_api_teams__team_id__sso_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamSsoRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_team_sso_api_teams__team_id__sso_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamSsoUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamSsoRead"];
                 };
             };
             /** @description Validation Error */

@@ -4,6 +4,8 @@ import type { components } from "./schema";
 type Schemas = components["schemas"];
 
 export type TokenPair = Schemas["TokenPair"];
+export type SsoInfo = Schemas["SsoInfo"];
+export type TeamSsoRead = Schemas["TeamSsoRead"];
 export type RegisterIn = Schemas["RegisterIn"];
 export type LoginIn = Schemas["LoginIn"];
 export type PasswordChangeIn = Schemas["PasswordChangeIn"];
@@ -120,3 +122,14 @@ export type InvitationRead = Schemas["InvitationRead"];
 export type InvitationCreated = Schemas["InvitationCreated"];
 /** GET /invitations/{token}: what the link offers the signed-in account, with its state in plain words. */
 export type InvitationView = Schemas["InvitationView"];
+
+// Team quotas and team credentials
+export type QuotasRead = Schemas["QuotasRead"];
+export type QuotaMeter = Schemas["QuotaMeter"];
+export type QuotasUpdate = Schemas["QuotasUpdate"];
+export type TeamCredentialsRead = Schemas["TeamCredentialsRead"];
+export type TeamCredentialRead = Schemas["TeamCredentialRead"];
+
+// Audit log
+export type AuditEventRead = Schemas["AuditEventRead"];
+export type AuditPage = Schemas["AuditPage"];

@@ -1,8 +1,9 @@
 import { useState } from "react";
-import { Link, useLocation, useNavigate } from "react-router";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { AuthLayout } from "../components/AuthLayout";
 import { LoginForm } from "../components/LoginForm";
-import { Notice } from "@/components/ui/Feedback";
+import { SsoButton } from "../components/SsoButton";
+import { ErrorAlert, Notice } from "@/components/ui/Feedback";
 import { redirectTarget } from "@/lib/auth/redirect-target";
 import { getSignedOutReason } from "@/lib/auth/session";
 
@@ -11,6 +12,10 @@ export function LoginRoute() {
   const location = useLocation();
   // Read once: the reason belongs to the sign-out that brought us here, not to later attempts.
   const [signedOutReason] = useState(getSignedOutReason);
+  // A single sign-on that failed comes back here with what went wrong, and where it was going.
+  const [searchParams] = useSearchParams();
+  const ssoError = searchParams.get("sso_error");
+  const target = redirectTarget(searchParams.has("next") ? { from: searchParams.get("next") } : location.state);
   return (
     <AuthLayout
       title="Sign in to TuneForge"
@@ -28,7 +33,9 @@ export function LoginRoute() {
           You were signed out because {signedOutReason}
         </Notice>
       )}
-      <LoginForm onSignedIn={() => navigate(redirectTarget(location.state), { replace: true })} />
+      {ssoError && <ErrorAlert error={new Error(ssoError)} className="mb-4" />}
+      <LoginForm onSignedIn={() => navigate(target, { replace: true })} />
+      <SsoButton next={target} />
     </AuthLayout>
   );
 }

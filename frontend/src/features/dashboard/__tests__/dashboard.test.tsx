@@ -41,11 +41,10 @@ describe("the dashboard", () => {
         }),
       [`GET /api/teams/${teamId}/analytics`]: () =>
         json({
-          days: 30,
+          ...emptyAnalytics,
           total_jobs: 7,
           by_status: { succeeded: 5, failed: 1, running: 1 },
-          by_method: { sft: 6, dpo: 1 },
-          per_day: [{ day: "2026-11-22", jobs: 7, succeeded: 5, failed: 1 }],
+          per_day: [{ day: "2026-11-22", total: 7, by_status: { succeeded: 5, failed: 1, running: 1 } }],
           gpu_hours: 1.5,
           cpu_hours: 0.25,
           cost_usd: 2.25,
@@ -62,8 +61,6 @@ describe("the dashboard", () => {
     expect(screen.getByText("1.75")).toBeInTheDocument();
     expect(screen.getByText("GPU 1.50 · CPU 0.25")).toBeInTheDocument();
     expect(screen.getByText("$2.25")).toBeInTheDocument();
-    expect(within(screen.getByRole("list", { name: "Jobs by method" })).getByText("SFT: 6")).toBeInTheDocument();
-    expect(within(screen.getByRole("list", { name: "Jobs by status" })).getByText("failed: 1")).toBeInTheDocument();
     expect(await screen.findByText("Step 5 of 50")).toBeInTheDocument();
     expect(screen.getByText(/RTX 4090 \(cuda\)/)).toBeInTheDocument();
     expect(screen.getByText("Workers connected").nextSibling).toHaveTextContent("1");
@@ -75,15 +72,27 @@ describe("the dashboard", () => {
   });
 });
 
+const counts = { total: 0, created: 0 };
 const emptyAnalytics = {
-  days: 30,
+  from: "2026-10-24",
+  to: "2026-11-22",
+  inventory: { datasets: counts, dataset_versions: counts, models: counts, model_versions: counts },
   total_jobs: 0,
   by_status: {},
-  by_method: {},
   per_day: [],
   gpu_hours: 0,
   cpu_hours: 0,
   cost_usd: 0,
+  compute_by_method: [],
+  compute_by_member: [],
+  modal_cost_by_month: [],
+  modal_budget_usd: null,
+  success_rate: null,
+  failure_causes: [],
+  median_queue_wait_s: null,
+  median_run_time_s: null,
+  loss_by_method: [],
+  recent_jobs: [],
 };
 
 const cpuWorkerInfo = {
@@ -153,9 +162,8 @@ describe("the dashboard of a new team", () => {
       expect(within(step).queryByText("done")).not.toBeInTheDocument();
     }
 
-    expect(await screen.findByText("No jobs in the last 30 days.", { exact: false })).toBeInTheDocument();
-    expect(screen.queryByRole("heading", { name: "By status" })).not.toBeInTheDocument();
-    expect(screen.queryByRole("heading", { name: "By method" })).not.toBeInTheDocument();
+    expect(await screen.findByText("No jobs from 2026-10-24 to 2026-11-22.", { exact: false })).toBeInTheDocument();
+    expect(screen.queryByRole("heading", { name: "Jobs per day" })).not.toBeInTheDocument();
     expect(screen.queryByText("GPU hours")).not.toBeInTheDocument();
     expect(screen.getByText("GPU 0.00 · CPU 0.00")).toBeInTheDocument();
   });

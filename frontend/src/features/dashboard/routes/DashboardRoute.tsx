@@ -1,15 +1,19 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useState } from "react";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
 import { useCurrentTeam } from "@/lib/auth/current-team";
 import { useMe } from "@/lib/auth/me";
 import { useTeamFeed } from "@/lib/realtime/use-team-feed";
-import { useAnalytics } from "../api/get-analytics";
+import type { TeamAnalytics } from "@/lib/api/types";
+import { downloadAnalyticsCsv } from "../api/download-analytics-csv";
+import { lastDays, useAnalytics, type Period } from "../api/get-analytics";
 import { useFirstSteps } from "../api/get-first-steps";
 import { GettingStarted } from "../components/GettingStarted";
 import { useInfo } from "@/lib/api/get-info";
 import { useRunningJobs } from "../api/list-running-jobs";
+import { PeriodPicker } from "../components/PeriodPicker";
+import { RecentJobs } from "../components/RecentJobs";
 import { RunningJobs } from "../components/RunningJobs";
 
 // Recharts is large: loaded with the analytics card, not with the app.
@@ -20,15 +24,32 @@ export function DashboardRoute() {
   const info = useInfo();
   const { team } = useCurrentTeam();
   const queryClient = useQueryClient();
-  const analytics = useAnalytics(team?.id);
+  const [period, setPeriod] = useState<Period>(() => lastDays(30));
+  const [csvError, setCsvError] = useState<unknown>(null);
+  const analytics = useAnalytics(team?.id, period);
   const running = useRunningJobs(team?.id);
   const firstSteps = useFirstSteps(team?.id);
   // The path stays until the team has data and a finished job; the steps after those are not built yet.
   const showFirstSteps = firstSteps.data !== undefined && !(firstSteps.data.hasUsableData && firstSteps.data.hasSucceededJob);
-  // Any job change refreshes both (their keys sit under the team's jobs prefix).
-  useTeamFeed(team?.id, () => {
-    if (team) void queryClient.invalidateQueries({ queryKey: ["teams", team.id, "jobs"] });
+  // Any job change refreshes them all (their keys sit under the team's jobs prefix); a recent job's
+  // new status shows at once, before the analytics come back.
+  useTeamFeed(team?.id, (message) => {
+    if (!team) return;
+    if (message) {
+      queryClient.setQueriesData<TeamAnalytics>({ queryKey: ["teams", team.id, "jobs", "analytics"] }, (old) =>
+        old && {
+          ...old,
+          recent_jobs: old.recent_jobs.map((job) => (job.id === message.job_id ? { ...job, status: message.status } : job)),
+        },
+      );
+    }
+    void queryClient.invalidateQueries({ queryKey: ["teams", team.id, "jobs"] });
   });
+  const onCsv = (table?: string) => {
+    if (!team) return;
+    setCsvError(null);
+    downloadAnalyticsCsv(team.id, period, table).catch(setCsvError);
+  };
   const name = me.data?.display_name;
   return (
     <>
@@ -66,16 +87,23 @@ export function DashboardRoute() {
             )}
           </Card>
         </div>
-        <Card title="Training analytics">
-          {analytics.error ? (
-            <ErrorAlert error={analytics.error} />
-          ) : !analytics.data ? (
-            <p className="text-sm text-slate-500">Loading…</p>
-          ) : (
-            <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
-              <AnalyticsPanel analytics={analytics.data} />
-            </Suspense>
-          )}
+        <Card title="Training analytics" description="The team's jobs created in the period (UTC days).">
+          <div className="space-y-4">
+            <PeriodPicker period={period} onChange={setPeriod} />
+            {csvError ? <ErrorAlert error={csvError} /> : null}
+            {analytics.error ? (
+              <ErrorAlert error={analytics.error} />
+            ) : !analytics.data ? (
+              <p className="text-sm text-slate-500">Loading…</p>
+            ) : (
+              <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
+                <AnalyticsPanel analytics={analytics.data} onCsv={onCsv} />
+              </Suspense>
+            )}
+          </div>
+        </Card>
+        <Card title="Recent jobs" description="The period's last ten jobs; their status updates live.">
+          {analytics.data ? <RecentJobs jobs={analytics.data.recent_jobs} /> : <p className="text-sm text-slate-500">Loading…</p>}
         </Card>
         <Card title="Platform">
           {info.error ? (

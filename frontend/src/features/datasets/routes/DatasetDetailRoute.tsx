@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { ErrorAlert, StatusMessage } from "@/components/ui/Feedback";
+import { RoleGate } from "@/components/ui/RoleGate";
 import { Card, PageHeader } from "@/components/ui/Page";
 import { PageLoader } from "@/components/ui/Spinner";
 import type { UploadResult } from "@/lib/api/types";
@@ -53,7 +54,6 @@ export function DatasetDetailRoute() {
     );
   }
   if (!team || !dataset.data || !versions.data) return <PageLoader label="Loading dataset…" />;
-  const canEdit = team.role !== "viewer";
 
   return (
     <>
@@ -63,7 +63,7 @@ export function DatasetDetailRoute() {
         </Link>
       </nav>
       <PageHeader title={dataset.data.name} description={dataset.data.description || undefined} />
-      {canEdit && (
+      <RoleGate needs="member" action="edit, archive or delete datasets">
         <div className="mb-6">
           <ManageDataset
             key={`${dataset.data.id}-${dataset.data.updated_at}`}
@@ -72,7 +72,7 @@ export function DatasetDetailRoute() {
             onDeleted={() => navigate("/datasets")}
           />
         </div>
-      )}
+      </RoleGate>
       <div className="grid gap-6 lg:grid-cols-[16rem_1fr]">
         <aside className="space-y-3">
           <h2 className="text-sm font-semibold text-slate-700">History</h2>
@@ -83,7 +83,9 @@ export function DatasetDetailRoute() {
             <div key={selected.id} className="space-y-6">
               {notice?.versionId === selected.id && <StatusMessage>{notice.text}</StatusMessage>}
               <VersionSummary teamId={team.id} datasetName={dataset.data.name} version={selected} />
-              {canEdit && <VersionActions teamId={team.id} version={selected} onNewVersion={showDerived} />}
+              <RoleGate needs="member" action="edit data">
+                <VersionActions teamId={team.id} version={selected} onNewVersion={showDerived} />
+              </RoleGate>
               <IssuesPanel
                 teamId={team.id}
                 datasetId={datasetId}
@@ -102,8 +104,8 @@ export function DatasetDetailRoute() {
               />
             </div>
           )}
-          {canEdit && (
-            <Card title="Upload a new version" description="Same dataset, new files: the history keeps every version.">
+          <Card title="Upload a new version" description="Same dataset, new files: the history keeps every version.">
+            <RoleGate needs="member" action="upload data">
               <UploadForm
                 teamId={team.id}
                 datasetId={datasetId}
@@ -112,8 +114,8 @@ export function DatasetDetailRoute() {
                   showVersion(result);
                 }}
               />
-            </Card>
-          )}
+            </RoleGate>
+          </Card>
         </div>
       </div>
     </>

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useNavigate } from "react-router";
 import { Checkbox } from "@/components/ui/Checkbox";
 import { EmptyState } from "@/components/ui/EmptyState";
+import { RoleGate } from "@/components/ui/RoleGate";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
 import { PageLoader } from "@/components/ui/Spinner";
@@ -76,18 +77,22 @@ export function DatasetsRoute() {
         ) : (
           !datasets.error && <PageLoader label="Loading datasets…" />
         )}
-        {team && team.role !== "viewer" && (
-          <Card title="Upload a dataset">
-            <UploadForm teamId={team.id} onUploaded={(result) => navigate(`/datasets/${result.dataset.id}`)} />
-          </Card>
-        )}
-        {team && team.role !== "viewer" && (
-          <Card title="Import from the Hugging Face Hub">
-            <HubImportForm teamId={team.id} onImported={(result) => navigate(`/datasets/${result.dataset.id}`)} />
-          </Card>
-        )}
         {team?.role === "viewer" && (
           <p className="text-sm text-slate-600">You are a viewer in {team.name}: ask an owner or admin to make you a member to upload data.</p>
+        )}
+        {team && (
+          <Card title="Upload a dataset">
+            <RoleGate needs="member" action="upload data">
+              <UploadForm teamId={team.id} onUploaded={(result) => navigate(`/datasets/${result.dataset.id}`)} />
+            </RoleGate>
+          </Card>
+        )}
+        {team && (
+          <Card title="Import from the Hugging Face Hub">
+            <RoleGate needs="member" action="import datasets">
+              <HubImportForm teamId={team.id} onImported={(result) => navigate(`/datasets/${result.dataset.id}`)} />
+            </RoleGate>
+          </Card>
         )}
       </div>
     </>

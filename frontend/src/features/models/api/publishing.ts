@@ -28,12 +28,13 @@ function storePublications(queryClient: QueryClient, publications: PublicationRe
 }
 
 /** What the publish dialog offers: Ollama servers, GGUF types, the Hub token, and why no worker can publish. */
-export function getPublishingOptions(): Promise<PublishingOptions> {
-  return unwrap(api.GET("/api/publishing/options"));
+export function getPublishingOptions(teamId?: string): Promise<PublishingOptions> {
+  // With the team, its Hub token counts when the user has none, and its Ollama server comes first.
+  return unwrap(api.GET("/api/publishing/options", { params: { query: teamId ? { team_id: teamId } : {} } }));
 }
 
-export function usePublishingOptions(enabled = true) {
-  return useQuery({ queryKey: publishingOptionsKey, queryFn: getPublishingOptions, enabled });
+export function usePublishingOptions(enabled = true, teamId?: string) {
+  return useQuery({ queryKey: [...publishingOptionsKey, teamId ?? null], queryFn: () => getPublishingOptions(teamId), enabled });
 }
 
 export function listPublications(versionId: string): Promise<PublicationRead[]> {

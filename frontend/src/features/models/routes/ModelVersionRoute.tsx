@@ -4,9 +4,11 @@ import { Button } from "@/components/ui/Button";
 import { ErrorAlert, Notice, StatusMessage } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
 import { Pill } from "@/components/ui/Pill";
+import { RoleGate } from "@/components/ui/RoleGate";
 import { PageLoader } from "@/components/ui/Spinner";
 import { TextField } from "@/components/ui/TextField";
 import { useCurrentTeam } from "@/lib/auth/current-team";
+import { useTeamRole } from "@/lib/auth/team-role";
 import type { ModelVersionRead, PublicationRead } from "@/lib/api/types";
 import { useDeleteVersion, useModelVersion, useSetTag, useUpdateVersion } from "../api/models";
 import { usePublications } from "../api/publishing";
@@ -107,7 +109,9 @@ export function ModelVersionRoute() {
   const publications = usePublications(versionId ?? "");
   // Queued, running or published: the server keeps the version while these depend on it.
   const kept = (publications.data ?? []).filter((p) => p.status !== "failed" && p.status !== "cancelled").length;
-  const canEdit = team ? team.role !== "viewer" : false;
+  // Viewers see the publications' Cancel and Delete disabled, with the reason (PublishingHistory).
+  const canEdit = Boolean(team);
+  const publishWhy = useTeamRole().reason("member", "publish models");
 
   if (version.isPending) return <PageLoader label="Loading the model version" />;
   if (version.isError) return <ErrorAlert error={version.error} />;
@@ -131,19 +135,20 @@ export function ModelVersionRoute() {
             {/* A version without its files cannot answer (the playground would refuse it with 409). */}
             {!v.files_missing && (
               <>
-                {canEdit && (
-                  <Button
-                    ref={publishButton}
-                    variant="secondary"
-                    aria-expanded={publishing}
-                    onClick={() => {
-                      setStarted(null);
-                      setPublishing((open) => !open);
-                    }}
-                  >
-                    Publish
-                  </Button>
-                )}
+                <Button
+                  ref={publishButton}
+                  variant="secondary"
+                  aria-expanded={publishing}
+                  disabled={publishWhy !== null}
+                  aria-disabled={publishWhy !== null || undefined}
+                  title={publishWhy ?? undefined}
+                  onClick={() => {
+                    setStarted(null);
+                    setPublishing((open) => !open);
+                  }}
+                >
+                  Publish
+                </Button>
                 <Link
                   className="inline-flex items-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
                   to={`/playground?version=${v.id}&compare=base`}
@@ -174,29 +179,33 @@ export function ModelVersionRoute() {
           <Notice tone="warning">
             This version's files are missing or damaged (its job's output was deleted, lost, or a file was cut short). It
             cannot be used as a base model, in the playground or for publishing; delete it from the registry.{" "}
-            <Button variant="danger" onClick={deleteVersion} pending={remove.isPending}>Delete this version</Button>
+            <RoleGate needs="member" action="delete model versions" className="inline">
+              <Button variant="danger" onClick={deleteVersion} pending={remove.isPending}>Delete this version</Button>
+            </RoleGate>
           </Notice>
         )}
         <Card title="Tags">
-          <div className="flex flex-wrap items-center gap-2">
-            {v.tags.map((t) => (
-              <Pill key={t}>
-                {t}{" "}
-                <button aria-label={`Remove tag ${t}`} onClick={() => setTag.mutate({ id: v.id, tag: t, remove: true })}>×</button>
-              </Pill>
-            ))}
-            {v.archived && <Pill tone="warning">archived</Pill>}
-          </div>
-          <form
-            className="mt-3 flex items-end gap-2"
-            onSubmit={(e) => {
-              e.preventDefault();
-              if (tag.trim()) setTag.mutate({ id: v.id, tag: tag.trim().toLowerCase() }, { onSuccess: () => setTagName("") });
-            }}
-          >
-            <TextField label="Add or move a tag" hint="e.g. production, candidate: one version per tag" value={tag} onChange={(e) => setTagName(e.target.value)} />
-            <Button type="submit" variant="secondary" pending={setTag.isPending} disabled={v.archived}>Tag</Button>
-          </form>
+          <RoleGate needs="member" action="tag model versions">
+            <div className="flex flex-wrap items-center gap-2">
+              {v.tags.map((t) => (
+                <Pill key={t}>
+                  {t}{" "}
+                  <button aria-label={`Remove tag ${t}`} onClick={() => setTag.mutate({ id: v.id, tag: t, remove: true })}>×</button>
+                </Pill>
+              ))}
+              {v.archived && <Pill tone="warning">archived</Pill>}
+            </div>
+            <form
+              className="mt-3 flex items-end gap-2"
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (tag.trim()) setTag.mutate({ id: v.id, tag: tag.trim().toLowerCase() }, { onSuccess: () => setTagName("") });
+              }}
+            >
+              <TextField label="Add or move a tag" hint="e.g. production, candidate: one version per tag" value={tag} onChange={(e) => setTagName(e.target.value)} />
+              <Button type="submit" variant="secondary" pending={setTag.isPending} disabled={v.archived}>Tag</Button>
+            </form>
+          </RoleGate>
           <ErrorAlert error={setTag.error} />
         </Card>
         <Card title="Publishing history" description="Where this version was published, and how it checked out; newest first.">
@@ -217,16 +226,18 @@ export function ModelVersionRoute() {
           </ul>
         </Card>
         <Card title="Notes">
-          <textarea
-            aria-label="Notes"
-            className="w-full rounded border border-slate-300 p-2 text-sm"
-            rows={4}
-            value={notes ?? v.notes}
-            onChange={(e) => setNotes(e.target.value)}
-          />
-          <Button variant="secondary" pending={update.isPending} onClick={() => update.mutate({ id: v.id, notes: notes ?? v.notes })}>
-            Save notes
-          </Button>
+          <RoleGate needs="member" action="edit model versions">
+            <textarea
+              aria-label="Notes"
+              className="w-full rounded border border-slate-300 p-2 text-sm"
+              rows={4}
+              value={notes ?? v.notes}
+              onChange={(e) => setNotes(e.target.value)}
+            />
+            <Button variant="secondary" pending={update.isPending} onClick={() => update.mutate({ id: v.id, notes: notes ?? v.notes })}>
+              Save notes
+            </Button>
+          </RoleGate>
         </Card>
         <Card title="Manage">
           {v.used_by.length > 0 && (
@@ -243,14 +254,16 @@ export function ModelVersionRoute() {
               published): delete {kept === 1 ? "it" : "them"} in Publishing history before deleting the version.
             </p>
           )}
-          <div className="flex gap-2">
-            <Button variant="secondary" onClick={() => update.mutate({ id: v.id, archived: !v.archived })}>
-              {v.archived ? "Unarchive" : "Archive"}
-            </Button>
-            <Button variant="danger" onClick={deleteVersion} disabled={v.used_by.length > 0 || kept > 0} pending={remove.isPending}>
-              Delete
-            </Button>
-          </div>
+          <RoleGate needs="member" action="archive or delete model versions">
+            <div className="flex gap-2">
+              <Button variant="secondary" onClick={() => update.mutate({ id: v.id, archived: !v.archived })}>
+                {v.archived ? "Unarchive" : "Archive"}
+              </Button>
+              <Button variant="danger" onClick={deleteVersion} disabled={v.used_by.length > 0 || kept > 0} pending={remove.isPending}>
+                Delete
+              </Button>
+            </div>
+          </RoleGate>
           <ErrorAlert error={update.error ?? remove.error} />
         </Card>
       </div>

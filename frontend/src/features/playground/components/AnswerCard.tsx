@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { Button } from "@/components/ui/Button";
+import { RoleGate } from "@/components/ui/RoleGate";
 import { cn } from "@/components/ui/cn";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Pill, type PillTone } from "@/components/ui/Pill";
@@ -117,68 +118,70 @@ export function AnswerCard({
       <ErrorAlert error={cancel.error} className="mt-2" />
 
       {feedback && (
-        <div className="mt-3 space-y-2 border-t border-slate-100 pt-3">
-          <div className="flex flex-wrap items-center gap-2">
-            <RateButton
-              direction="up"
-              chosen={answer.rating}
-              disabled={!finished || answer.rating !== null || rate.isPending}
-              onClick={() => rate.mutate({ generationId: answer.id, rating: "up" }, { onSuccess: onFeedback })}
-            />
-            <RateButton
-              direction="down"
-              chosen={answer.rating}
-              disabled={!finished || answer.rating !== null || rate.isPending}
-              onClick={() => rate.mutate({ generationId: answer.id, rating: "down" }, { onSuccess: onFeedback })}
-            />
-            {editing === null && (
-              <Button
-                variant="secondary"
-                className="px-2.5 py-1"
-                disabled={live}
-                onClick={() => setEditing(answer.edited_text ?? answer.text)}
-              >
-                Edit answer
-              </Button>
-            )}
-            {answer.rating && <span className="text-xs text-slate-600">Rated {answer.rating === "up" ? "good" : "bad"}.</span>}
-          </div>
-          {editing !== null && (
-            <form
-              className="space-y-2"
-              onSubmit={(e) => {
-                e.preventDefault();
-                if (!editing.trim()) return;
-                edit.mutate(
-                  { generationId: answer.id, text: editing },
-                  {
-                    onSuccess: (result) => {
-                      setEditing(null);
-                      onFeedback(result);
-                    },
-                  },
-                );
-              }}
-            >
-              <TextAreaField
-                label={`Corrected answer (${title})`}
-                hint="Saved as a training example of the answer you want (SFT)."
-                rows={5}
-                value={editing}
-                onChange={(e) => setEditing(e.target.value)}
+        <RoleGate needs="member" action="rate or edit answers">
+          <div className="mt-3 space-y-2 border-t border-slate-100 pt-3">
+            <div className="flex flex-wrap items-center gap-2">
+              <RateButton
+                direction="up"
+                chosen={answer.rating}
+                disabled={!finished || answer.rating !== null || rate.isPending}
+                onClick={() => rate.mutate({ generationId: answer.id, rating: "up" }, { onSuccess: onFeedback })}
               />
-              <div className="flex gap-2">
-                <Button type="submit" pending={edit.isPending} disabled={!editing.trim()}>
-                  Keep edit
+              <RateButton
+                direction="down"
+                chosen={answer.rating}
+                disabled={!finished || answer.rating !== null || rate.isPending}
+                onClick={() => rate.mutate({ generationId: answer.id, rating: "down" }, { onSuccess: onFeedback })}
+              />
+              {editing === null && (
+                <Button
+                  variant="secondary"
+                  className="px-2.5 py-1"
+                  disabled={live}
+                  onClick={() => setEditing(answer.edited_text ?? answer.text)}
+                >
+                  Edit answer
                 </Button>
-                <Button variant="secondary" onClick={() => setEditing(null)}>
-                  Cancel edit
-                </Button>
-              </div>
-            </form>
-          )}
-          <ErrorAlert error={rate.error ?? edit.error} />
-        </div>
+              )}
+              {answer.rating && <span className="text-xs text-slate-600">Rated {answer.rating === "up" ? "good" : "bad"}.</span>}
+            </div>
+            {editing !== null && (
+              <form
+                className="space-y-2"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (!editing.trim()) return;
+                  edit.mutate(
+                    { generationId: answer.id, text: editing },
+                    {
+                      onSuccess: (result) => {
+                        setEditing(null);
+                        onFeedback(result);
+                      },
+                    },
+                  );
+                }}
+              >
+                <TextAreaField
+                  label={`Corrected answer (${title})`}
+                  hint="Saved as a training example of the answer you want (SFT)."
+                  rows={5}
+                  value={editing}
+                  onChange={(e) => setEditing(e.target.value)}
+                />
+                <div className="flex gap-2">
+                  <Button type="submit" pending={edit.isPending} disabled={!editing.trim()}>
+                    Keep edit
+                  </Button>
+                  <Button variant="secondary" onClick={() => setEditing(null)}>
+                    Cancel edit
+                  </Button>
+                </div>
+              </form>
+            )}
+            <ErrorAlert error={rate.error ?? edit.error} />
+          </div>
+        </RoleGate>
       )}
     </article>
   );

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { Button } from "@/components/ui/Button";
+import { RoleGate } from "@/components/ui/RoleGate";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import type { FeedbackResult, FeedbackSaved, TurnRead } from "@/lib/api/types";
 import { useAnswer } from "../api/get-generation";
@@ -58,24 +59,26 @@ export function TurnView({ turn, teamId, onTurn }: { turn: TurnRead; teamId: str
         ))}
       </div>
       {paired && turn.pick === null && (
-        <div role="group" aria-label="Which answer is better?" className="flex flex-wrap items-center gap-2">
-          <span className="text-sm font-medium text-slate-800">Which is better?</span>
-          {(["a", "b", "tie"] as const).map((choice) => (
-            <Button
-              key={choice}
-              variant="secondary"
-              disabled={!(choice === "tie" ? bothEnded : bothDone) || pick.isPending}
-              onClick={() => pick.mutate({ turnId: turn.id, choice }, { onSuccess: onFeedback })}
-            >
-              {choice === "tie" ? "Tie" : `${choice.toUpperCase()} is better`}
-            </Button>
-          ))}
-          {!bothDone && (
-            <span className="text-xs text-slate-600">
-              {bothEnded ? "An answer without text cannot be picked (a tie still can): ask again." : "Pick once both answers are finished."}
-            </span>
-          )}
-        </div>
+        <RoleGate needs="member" action="pick answers">
+          <div role="group" aria-label="Which answer is better?" className="flex flex-wrap items-center gap-2">
+            <span className="text-sm font-medium text-slate-800">Which is better?</span>
+            {(["a", "b", "tie"] as const).map((choice) => (
+              <Button
+                key={choice}
+                variant="secondary"
+                disabled={!(choice === "tie" ? bothEnded : bothDone) || pick.isPending}
+                onClick={() => pick.mutate({ turnId: turn.id, choice }, { onSuccess: onFeedback })}
+              >
+                {choice === "tie" ? "Tie" : `${choice.toUpperCase()} is better`}
+              </Button>
+            ))}
+            {!bothDone && (
+              <span className="text-xs text-slate-600">
+                {bothEnded ? "An answer without text cannot be picked (a tie still can): ask again." : "Pick once both answers are finished."}
+              </span>
+            )}
+          </div>
+        </RoleGate>
       )}
       {paired && turn.pick !== null && <p className="text-sm text-slate-700">{PICKED[turn.pick]}</p>}
       <ErrorAlert error={pick.error} />

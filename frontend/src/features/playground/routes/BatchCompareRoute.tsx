@@ -1,4 +1,5 @@
 import { Link, useSearchParams } from "react-router";
+import { RoleGate } from "@/components/ui/RoleGate";
 import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
@@ -45,7 +46,9 @@ export function BatchCompareRoute() {
           </EmptyState>
         ) : (
           <Card title="New comparison">
-            <BatchForm teamId={team.id} versions={versions.data} initialTargets={initialTargets} />
+            <RoleGate needs="member" action="start batch compares">
+              <BatchForm teamId={team.id} versions={versions.data} initialTargets={initialTargets} />
+            </RoleGate>
           </Card>
         )}
         <Card title="Recent comparisons">

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { Button } from "@/components/ui/Button";
+import { RoleGate } from "@/components/ui/RoleGate";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
 import { ProgressBar } from "@/components/ui/ProgressBar";
@@ -39,9 +40,11 @@ export function BatchDetailRoute() {
               {b.done_rows} of {b.total_rows || "?"} answers written ({b.targets.length} models × the rows)
             </span>
             {running && (
-              <Button variant="danger" onClick={() => cancel.mutate(b.id)} pending={cancel.isPending}>
-                Cancel
-              </Button>
+              <RoleGate needs="member" action="cancel batch compares" className="inline">
+                <Button variant="danger" onClick={() => cancel.mutate(b.id)} pending={cancel.isPending}>
+                  Cancel
+                </Button>
+              </RoleGate>
             )}
           </div>
           {running && <ProgressBar className="mt-3" label="Comparison progress" value={b.done_rows} max={b.total_rows || null} />}
@@ -144,21 +147,23 @@ function Rows({ batch, teamId }: { batch: BatchRead; teamId: string }) {
                         <p className="mt-2 text-xs font-semibold text-emerald-800">Picked as better</p>
                       ) : (
                         chosen === null && (
-                          <Button
-                            variant="secondary"
-                            className="mt-2 px-2.5 py-1"
-                            disabled={!done || !answer || pick.isPending}
-                            pending={pick.isPending && pending === `${r}:${i}`}
-                            onClick={() => {
-                              setPending(`${r}:${i}`);
-                              pick.mutate(
-                                { row: r, choice: i },
-                                { onSuccess: (result) => result.saved && setSaved({ row: r, saved: result.saved }) },
-                              );
-                            }}
-                          >
-                            This one is better<span className="sr-only">: {t.label}, row {r + 1}</span>
-                          </Button>
+                          <RoleGate needs="member" action="pick answers">
+                            <Button
+                              variant="secondary"
+                              className="mt-2 px-2.5 py-1"
+                              disabled={!done || !answer || pick.isPending}
+                              pending={pick.isPending && pending === `${r}:${i}`}
+                              onClick={() => {
+                                setPending(`${r}:${i}`);
+                                pick.mutate(
+                                  { row: r, choice: i },
+                                  { onSuccess: (result) => result.saved && setSaved({ row: r, saved: result.saved }) },
+                                );
+                              }}
+                            >
+                              This one is better<span className="sr-only">: {t.label}, row {r + 1}</span>
+                            </Button>
+                          </RoleGate>
                         )
                       )}
                     </div>

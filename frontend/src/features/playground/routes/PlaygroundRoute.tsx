@@ -2,6 +2,7 @@ import { useQueries } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { Button } from "@/components/ui/Button";
+import { RoleGate } from "@/components/ui/RoleGate";
 import { EmptyState } from "@/components/ui/EmptyState";
 import { ErrorAlert, Notice } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
@@ -155,34 +156,36 @@ export function PlaygroundRoute() {
               The next message goes on from the answer you picked (or answer A), with your edit if you kept one.
             </p>
           )}
-          <form
-            className="space-y-2"
-            onSubmit={(e) => {
-              e.preventDefault();
-              send();
-            }}
-          >
-            <TextAreaField
-              label="Your message"
-              hint="Ctrl+Enter sends."
-              rows={3}
-              value={message}
-              onChange={(e) => setMessage(e.target.value)}
-              onKeyDown={(e) => {
-                if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-                  e.preventDefault();
-                  send();
-                }
+          <RoleGate needs="member" action="chat in the playground">
+            <form
+              className="space-y-2"
+              onSubmit={(e) => {
+                e.preventDefault();
+                send();
               }}
-            />
-            <div className="flex flex-wrap items-center gap-3">
-              <Button type="submit" pending={createTurn.isPending} disabled={!message.trim() || Boolean(blocker)}>
-                Send
-              </Button>
-              {blocker && <p className="text-sm text-amber-800">{blocker}</p>}
-            </div>
-            <ApiProblem error={createTurn.error} />
-          </form>
+            >
+              <TextAreaField
+                label="Your message"
+                hint="Ctrl+Enter sends."
+                rows={3}
+                value={message}
+                onChange={(e) => setMessage(e.target.value)}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+                    e.preventDefault();
+                    send();
+                  }
+                }}
+              />
+              <div className="flex flex-wrap items-center gap-3">
+                <Button type="submit" pending={createTurn.isPending} disabled={!message.trim() || Boolean(blocker)}>
+                  Send
+                </Button>
+                {blocker && <p className="text-sm text-amber-800">{blocker}</p>}
+              </div>
+              <ApiProblem error={createTurn.error} />
+            </form>
+          </RoleGate>
         </section>
 
         <FeedbackDatasets teamId={team.id} versionId={sideA || undefined} />

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { Link } from "react-router";
 import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Card, PageHeader } from "@/components/ui/Page";
@@ -10,7 +11,10 @@ import { CreateTeamForm } from "../components/CreateTeamForm";
 import { InviteForm } from "../components/InviteForm";
 import { MembersList } from "../components/MembersList";
 import { PendingInvitations } from "../components/PendingInvitations";
+import { SsoOnlySetting } from "../components/SsoOnlySetting";
 import { TeamActions } from "../components/TeamActions";
+import { TeamCredentials } from "../components/TeamCredentials";
+import { UsageQuotas } from "../components/UsageQuotas";
 import { atLeast, roleLabels } from "../roles";
 
 export function TeamRoute() {
@@ -29,6 +33,13 @@ export function TeamRoute() {
       <PageHeader
         title="Team"
         description="Every dataset, job and model belongs to a team. Invite people and give each a role: owners and admins manage members, members upload data and launch training, viewers follow runs and results."
+        actions={
+          isAdmin ? (
+            <Link to="/team/audit" className="text-sm font-medium text-indigo-700 hover:underline">
+              Audit log
+            </Link>
+          ) : undefined
+        }
       />
       <div className="space-y-6">
         {current && detail.isPending && <p className="text-sm text-slate-500">Loading the team…</p>}
@@ -60,6 +71,19 @@ export function TeamRoute() {
                 Only admins and owners invite people and see pending invitations; you are a {team.role}.
               </p>
             )}
+            <Card
+              title="Usage and quotas"
+              description="What the team uses against its limits. A launch or upload past a limit is refused, naming who can raise it."
+            >
+              <UsageQuotas key={team.id} teamId={team.id} role={team.role} />
+            </Card>
+            <Card
+              title="Team credentials"
+              description="Tokens and an Ollama server for the whole team, used by members who have none of their own. Secrets are never shown again."
+            >
+              <TeamCredentials key={team.id} teamId={team.id} role={team.role} canEdit={isAdmin} />
+            </Card>
+            <SsoOnlySetting key={`sso-${team.id}`} teamId={team.id} canEdit={isAdmin} />
             <Card title="Team settings">
               <TeamActions key={team.id} team={team} myId={me.data?.id} />
             </Card>

@@ -94,7 +94,8 @@ function JobPage({ job }: { job: JobRead }) {
       ? (lastPoint?.extra ?? (job.latest_metrics as Record<string, unknown> | null))
       : ((metrics?.eval as Record<string, unknown> | undefined) ?? null);
   const failed = job.status === "failed" || job.status === "interrupted";
-  const canEdit = team ? team.id === job.team_id && team.role !== "viewer" : false;
+  // Viewers see the actions disabled, with the reason (JobActions); another team's job shows none.
+  const canEdit = team ? team.id === job.team_id : false;
 
   return (
     <>

@@ -4,6 +4,7 @@ import { ErrorAlert, Notice } from "@/components/ui/Feedback";
 import { PageHeader } from "@/components/ui/Page";
 import { PageLoader } from "@/components/ui/Spinner";
 import { useCurrentTeam } from "@/lib/auth/current-team";
+import { useTeamRole } from "@/lib/auth/team-role";
 import { useInfo } from "@/lib/api/get-info";
 import { useJobConfig } from "../api/get-job-config";
 import { useTemplates } from "../api/list-templates";
@@ -25,6 +26,8 @@ export function NewJobRoute() {
   const prefill = from || templateId ? null : prefillFromQuery(params);
   const prefillKey = prefill ? JSON.stringify(prefill) : null;
   const { team } = useCurrentTeam();
+  // A viewer may look through the steps, but Launch would be refused: say so before they start.
+  const launchWhy = useTeamRole().reason("member", "launch jobs");
   const info = useInfo();
   const config = useJobConfig(from);
   const templates = useTemplates(templateId ? team?.id : undefined);
@@ -55,6 +58,11 @@ export function NewJobRoute() {
         <PageLoader label="Loading the wizard…" />
       ) : (
         <>
+          {launchWhy && (
+            <Notice tone="warning" className="mb-4">
+              {launchWhy}
+            </Notice>
+          )}
           {prefill && !imported && (
             <Notice className="mb-4">
               Prefilled from the link: {[

@@ -2,6 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { EmptyState } from "@/components/ui/EmptyState";
+import { RoleLink } from "@/components/ui/RoleGate";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { PageHeader } from "@/components/ui/Page";
 import { SelectField } from "@/components/ui/SelectField";
@@ -66,13 +67,21 @@ export function TrainingRoute() {
   }, [settledSearch]); // only when the settled search changes
 
   const filtered = Boolean(filters.status || filters.method || filters.created_by || filters.q);
+  const newJobClass =
+    "inline-flex items-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600";
   const newJob = (
-    <Link
-      to="/training/new"
-      className="inline-flex items-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
+    <RoleLink
+      needs="member"
+      action="launch jobs"
+      className={newJobClass}
+      link={
+        <Link to="/training/new" className={newJobClass}>
+          New job
+        </Link>
+      }
     >
       New job
-    </Link>
+    </RoleLink>
   );
 
   return (

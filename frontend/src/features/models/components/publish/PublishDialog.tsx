@@ -11,6 +11,7 @@ import { TextField } from "@/components/ui/TextField";
 import { fieldRule } from "@/lib/api/field-rules";
 import type { ModelVersionRead, PublicationCreate, PublicationRead, PublicationTarget, PublishingOptions } from "@/lib/api/types";
 import { useCreatePublication, usePublishingOptions } from "../../api/publishing";
+import { useCurrentTeam } from "@/lib/auth/current-team";
 import { PublishProblem } from "./PublishProblem";
 import {
   defaultOllamaName,
@@ -38,7 +39,8 @@ export function PublishDialog({
   onClose: () => void;
   onPublished: (publication: PublicationRead) => void;
 }) {
-  const options = usePublishingOptions();
+  const { team } = useCurrentTeam();
+  const options = usePublishingOptions(true, team?.id);
   // The form takes its defaults (the target, the Hub repository's owner) from the options once: wait for this
   // opening's own read, not a copy cached before a token was saved in Settings or a worker came online.
   const fresh = options.isFetchedAfterMount && !options.isError ? options.data : undefined;

@@ -3,6 +3,7 @@ import { Button } from "@/components/ui/Button";
 import { ErrorAlert } from "@/components/ui/Feedback";
 import { Pill, type PillTone } from "@/components/ui/Pill";
 import { ProgressBar } from "@/components/ui/ProgressBar";
+import { RoleGate } from "@/components/ui/RoleGate";
 import type { PublicationRead, PublicationStatus, PublicationTarget, PublishedFile } from "@/lib/api/types";
 import { formatBytes, formatDateTime } from "@/lib/format";
 import {
@@ -102,24 +103,26 @@ function PublicationItem({ publication: fromHistory, versionId, canEdit }: { pub
           <Pill tone={TONES[p.status]}>{statusInWords(p.status)}</Pill>
         </div>
         {canEdit && (
-          <div className="flex shrink-0 flex-wrap justify-end gap-2">
-            {running && (
-              <Button
-                variant="danger"
-                className="px-2.5 py-1"
-                aria-label={`Cancel publication to ${name}`}
-                pending={cancel.isPending}
-                onClick={() => cancel.mutate(p.id)}
-              >
-                Cancel
-              </Button>
-            )}
-            {!running && !confirming && (
-              <Button variant="secondary" className="px-2.5 py-1" aria-label={`Delete publication to ${name}`} onClick={() => setConfirming(true)}>
-                Delete
-              </Button>
-            )}
-          </div>
+          <RoleGate needs="member" action="cancel or delete publications" className="shrink-0">
+            <div className="flex shrink-0 flex-wrap justify-end gap-2">
+              {running && (
+                <Button
+                  variant="danger"
+                  className="px-2.5 py-1"
+                  aria-label={`Cancel publication to ${name}`}
+                  pending={cancel.isPending}
+                  onClick={() => cancel.mutate(p.id)}
+                >
+                  Cancel
+                </Button>
+              )}
+              {!running && !confirming && (
+                <Button variant="secondary" className="px-2.5 py-1" aria-label={`Delete publication to ${name}`} onClick={() => setConfirming(true)}>
+                  Delete
+                </Button>
+              )}
+            </div>
+          </RoleGate>
         )}
       </div>
       <p className="mt-1 text-xs text-slate-600">

@@ -9,6 +9,7 @@ import { useCreateJob } from "../../api/create-job";
 import { useEstimate } from "../../api/estimate-job";
 import { useEstimateAccuracy } from "../../api/get-estimate-accuracy";
 import { useCredentials } from "@/lib/api/get-credentials";
+import { useTeamCredentials } from "@/features/team/api/quotas";
 import { useDatasets } from "@/lib/api/list-datasets";
 import { useJobs } from "../../api/list-jobs";
 import { useVersionsOf } from "@/lib/api/list-versions";
@@ -52,7 +53,15 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
   const succeeded = useJobs(team.id, { status: "succeeded", limit: 50 });
   const credentials = useCredentials();
   const modalCredential = credentials.data?.find((c) => c.provider === "modal" && c.configured);
-  const hasModalToken = Boolean(modalCredential);
+  // Without a token of their own, a member's Modal job runs on the team's, when an admin set one.
+  const teamCredentials = useTeamCredentials(team.id);
+  const teamModal = teamCredentials.data?.credentials.find((c) => c.provider === "modal" && c.configured);
+  const hasModalToken = Boolean(modalCredential ?? teamModal);
+  const modalTokenHint = modalCredential?.last4
+    ? `ak-…${modalCredential.last4}`
+    : teamModal?.last4
+      ? `the team's, ak-…${teamModal.last4}`
+      : null;
   const createJob = useCreateJob(team.id);
 
   const errors = useMemo(() => formErrors(form), [form]);
@@ -164,7 +173,7 @@ export function Wizard({ initial, info, team }: { initial: WizardForm; info: Inf
             estimateError={estimate.error}
             estimating={estimate.isFetching}
             hasModalToken={hasModalToken}
-            modalTokenHint={modalCredential?.last4 ? `ak-…${modalCredential.last4}` : null}
+            modalTokenHint={modalTokenHint}
             accuracy={accuracy.data}
           />
         )}
