@@ -32,7 +32,7 @@ _APPEND = text(
         rendered_prompt = COALESCE(CAST(:rendered_prompt AS text), rendered_prompt),
         worker_name = COALESCE(CAST(:worker_name AS varchar), worker_name),
         updated_at = now()
-    WHERE id = :id
+    WHERE id = :id AND status NOT IN ('done', 'failed', 'cancelled')
     RETURNING seq, cancel_requested, status, pg_notify(:channel, json_build_object(
         'g', CAST(id AS text), 'seq', seq,
         'd', CASE WHEN length(CAST(:piece AS text)) <= :inline THEN CAST(:piece AS text) END,
@@ -47,7 +47,9 @@ async def append(
     rendered_prompt: str | None = None, worker_name: str | None = None,
 ) -> tuple[int, bool] | None:
     """Appends `piece` (and any changes) and announces it; returns (seq, cancel requested), or None
-    when the generation no longer exists (its turn was deleted)."""
+    when the generation no longer exists (its turn was deleted) or has already ended: an ended answer
+    stays as it ended. (A queued answer cancelled just as a worker took it up would otherwise come back
+    to life as "running" under the worker's next piece; the worker stops at the None instead.)"""
     row = (
         await session.execute(
             _APPEND,
