@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     oidc_name: str = Field(default="Single sign-on", min_length=1, max_length=60)
     oidc_scopes: str = "openid email profile"
     oidc_redirect_url: str | None = None
+    # Optional mail for invitation links (tuneforge.mail): smtp://user:pass@host:587 (STARTTLS when the
+    # server offers it) or smtps://…:465. Unset: no mail is sent; inviters copy the link, as always.
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "TuneForge <tuneforge@localhost>"
+    # The address people open TuneForge at (https://tuneforge.example.com), for links in mail; unset: the
+    # address the inviter's request came to.
+    public_url: str | None = None
 
     @field_validator("encryption_keys", "cors_origins", "model_dirs", "ollama_urls", mode="before")
     @classmethod
@@ -137,7 +144,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "spa_dir", "database_url", "jwt_secret", "oidc_discovery_url", "oidc_client_id", "oidc_client_secret",
-        "oidc_redirect_url", mode="before",
+        "oidc_redirect_url", "smtp_url", "public_url", mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -154,7 +154,18 @@ async def test_tags_are_unique_per_model_and_move_between_versions(app, client, 
     assert (await tag(v1, "candidate")).status_code == 400  # archived
     assert (await client.patch(f"/api/model-versions/{v1['id']}", json={"lineage": {}}, headers=alice.headers)).status_code == 422
     listed = (await client.get(f"/api/teams/{alice.team_id}/model-versions", headers=alice.headers)).json()
-    assert [v["id"] for v in listed] == [v2["id"]]  # archived versions are not offered in the wizard
+    assert [v["id"] for v in listed["items"]] == [v2["id"]] and listed["total"] == 1  # archived versions are not offered in the wizard
+    (model,) = (await client.get(f"/api/teams/{alice.team_id}/models", headers=alice.headers)).json()
+    assert model["latest"]["number"] == 2 and model["latest"]["tags"] == ["production"] and model["version_count"] == 2
+    everything = await client.get(f"/api/teams/{alice.team_id}/model-versions", params={"include_archived": "true", "limit": 1},
+                                  headers=alice.headers)
+    assert [v["number"] for v in everything.json()["items"]] == [2] and everything.json()["total"] == 2  # newest first
+    second = await client.get(f"/api/teams/{alice.team_id}/model-versions",
+                              params={"include_archived": "true", "limit": 1, "offset": 1}, headers=alice.headers)
+    assert [(v["number"], v["archived"], v["tags"]) for v in second.json()["items"]] == [(1, True, [])]
+    assert second.json()["items"][0]["key_metric"] == v1["key_metric"] and second.json()["items"][0]["base_model"] == v1["base_model"]
+    search = lambda q: client.get(f"/api/teams/{alice.team_id}/model-versions", params={"q": q}, headers=alice.headers)  # noqa: E731
+    assert (await search("BO")).json()["total"] == 1 and (await search("b%")).json() == {"items": [], "total": 0}
 
 
 async def test_a_version_is_a_base_model_and_cannot_be_deleted_while_used(app, client, register):

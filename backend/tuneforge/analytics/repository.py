@@ -18,7 +18,9 @@ CAUSE_EXAMPLES = 20
 # The period's jobs with what each aggregate needs, computed once (MATERIALIZED) and read by every
 # aggregate below. `seconds`/`on_gpu` are compute_seconds(); the device is `job.device_type` (the
 # trainer's last "started" event, kept on the row by the event relay - migration 0018), so no
-# job's events are read.
+# job's events are read. Every column read here is in `ix_job_team_id_created_at_covering` (0019;
+# `compute_end_at`, `final_loss`, `eval_loss` are generated columns), so the period is an index-only
+# scan: keep it so when adding a column.
 _JOBS = """
 j AS MATERIALIZED (
   SELECT job.id, job.name, job.status, job.method, job.created_by, job.created_at, job.started_at,
@@ -27,24 +29,15 @@ j AS MATERIALIZED (
          CASE
            WHEN job.gpu_seconds IS NOT NULL THEN job.gpu_seconds
            WHEN job.started_at IS NULL THEN 0.0
-           ELSE greatest(0.0, extract(epoch FROM
-                  CASE WHEN job.finished_at IS NOT NULL THEN job.finished_at
-                       WHEN job.status IN ('running', 'cancelling') THEN CAST(:now AS timestamptz)
-                       ELSE coalesce(job.updated_at, job.started_at) END
-                  - job.started_at)::float8)
+           ELSE greatest(0.0, extract(epoch FROM coalesce(job.compute_end_at, CAST(:now AS timestamptz)) - job.started_at)::float8)
          END AS seconds,
          CASE
            WHEN job.gpu_seconds IS NOT NULL OR job.executor = 'modal' THEN true
            WHEN job.started_at IS NULL THEN false
            ELSE coalesce(job.device_type IN ('cuda', 'mps'), job.needs_cuda)
          END AS on_gpu,
-         CASE WHEN job.status = 'succeeded' THEN coalesce(
-           CASE WHEN jsonb_typeof(job.result -> 'metrics' -> 'final_loss') = 'number'
-                THEN (job.result -> 'metrics' ->> 'final_loss')::float8 END,
-           CASE WHEN jsonb_typeof(job.latest_metrics -> 'loss') = 'number'
-                THEN (job.latest_metrics ->> 'loss')::float8 END) END AS final_loss,
-         CASE WHEN job.status = 'succeeded' AND jsonb_typeof(job.result -> 'metrics' -> 'eval_loss') = 'number'
-              THEN (job.result -> 'metrics' ->> 'eval_loss')::float8 END AS eval_loss,
+         job.final_loss,
+         job.eval_loss,
          CASE job.status
            WHEN 'cancelled' THEN 'cancelled'
            WHEN 'interrupted' THEN 'interrupted'

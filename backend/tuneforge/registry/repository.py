@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneforge.errors import NotFound
@@ -98,6 +99,73 @@ async def versions_in_team(
     if not include_archived:
         query = query.where(ModelVersion.archived.is_(False))
     return (await session.scalars(query.order_by(ModelVersion.created_at.desc(), ModelVersion.number.desc()))).all()
+
+
+# A version's list fields, read from the row without its lineage (which carries files, hashes and spec: ~1 KB+).
+SUMMARY_COLUMNS = (
+    ModelVersion.id, ModelVersion.model_id, RegisteredModel.name.label("model_name"), ModelVersion.number,
+    ModelVersion.created_at, ModelVersion.archived, ModelVersion.job_id,
+    ModelVersion.lineage["base_model"]["reference"].astext.label("base_model"),
+    *(ModelVersion.lineage["metrics"][name].label(f"metric_{name}") for name in ("eval_loss", "train_loss", "loss")),
+)
+
+
+async def version_page(
+    *, session: AsyncSession, team_id: uuid.UUID, include_archived: bool, limit: int, offset: int, q: str | None = None,
+) -> tuple[Sequence[Any], int]:
+    """A page of the team's versions as SUMMARY_COLUMNS rows, newest first, and the total.
+    `q`: only versions whose model name contains it (any case; % and _ are plain characters)."""
+    query = select(*SUMMARY_COLUMNS).join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id).where(
+        ModelVersion.team_id == team_id)
+    if not include_archived:
+        query = query.where(ModelVersion.archived.is_(False))
+    if q and q.strip():
+        text = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(RegisteredModel.name.ilike(f"%{text}%", escape="\\"))
+    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = await session.execute(
+        query.order_by(ModelVersion.created_at.desc(), ModelVersion.number.desc(), ModelVersion.id).limit(limit).offset(offset))
+    return rows.all(), total
+
+
+async def latest_versions(*, session: AsyncSession, team_id: uuid.UUID) -> Sequence[Any]:
+    """Each model's latest unarchived version (its latest archived one when all are), as SUMMARY_COLUMNS rows."""
+    return (await session.execute(
+        select(*SUMMARY_COLUMNS).join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+        .where(ModelVersion.team_id == team_id)
+        .ext(distinct_on(ModelVersion.model_id))
+        .order_by(ModelVersion.model_id, ModelVersion.archived, ModelVersion.number.desc())
+    )).all()
+
+
+async def version_counts(*, session: AsyncSession, team_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    rows = await session.execute(
+        select(ModelVersion.model_id, func.count()).where(ModelVersion.team_id == team_id).group_by(ModelVersion.model_id))
+    return {model_id: count for model_id, count in rows}
+
+
+async def tags_of_versions(*, session: AsyncSession, version_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    rows = await session.execute(
+        select(ModelTag.version_id, ModelTag.name).where(ModelTag.version_id.in_(list(version_ids))).order_by(ModelTag.name))
+    found: dict[uuid.UUID, list[str]] = {}
+    for version_id, name in rows:
+        found.setdefault(version_id, []).append(name)
+    return found
+
+
+async def tag_numbers(*, session: AsyncSession, team_id: uuid.UUID) -> dict[uuid.UUID, dict[str, int]]:
+    """Per model of the team: tag -> the number of the version that has it."""
+    rows = await session.execute(
+        select(ModelTag.model_id, ModelTag.name, ModelVersion.number)
+        .join(ModelVersion, ModelVersion.id == ModelTag.version_id)
+        .join(RegisteredModel, RegisteredModel.id == ModelTag.model_id)
+        .where(RegisteredModel.team_id == team_id)
+        .order_by(ModelTag.name)
+    )
+    found: dict[uuid.UUID, dict[str, int]] = {}
+    for model_id, name, number in rows:
+        found.setdefault(model_id, {})[name] = number
+    return found
 
 
 async def model_names(*, session: AsyncSession, model_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -10,7 +10,9 @@ from tuneforge.errors import BadRequest
 from tuneforge.jobs.deps import ViewableJob
 from tuneforge.registry import service
 from tuneforge.registry.deps import EditableVersion, ViewableModel, ViewableVersion
-from tuneforge.registry.schemas import TAG_PATTERN, CompareRead, ModelDetail, ModelRead, ModelVersionRead, ModelVersionSummary, VersionUpdate
+from tuneforge.registry.schemas import (
+    TAG_PATTERN, CompareRead, ModelDetail, ModelRead, ModelVersionPage, ModelVersionRead, ModelVersionSummary, VersionUpdate,
+)
 from tuneforge.storage import get_storage
 from tuneforge.teams.models import Membership, Role
 from tuneforge.web.deps import CurrentUser, SessionDep, TeamMember
@@ -30,9 +32,13 @@ async def list_models(team_id: uuid.UUID, session: SessionDep, membership: Membe
 async def list_versions(
     team_id: uuid.UUID, session: SessionDep, membership: Membership = TeamMember(Role.viewer),
     include_archived: bool = Query(default=False),
-) -> list[ModelVersionSummary]:
-    """The team's model versions, newest first (the wizard offers them as base models: version:<id>)."""
-    return await service.list_versions(session=session, team_id=team_id, include_archived=include_archived)
+    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
+    q: str | None = Query(default=None, max_length=200, description="only versions whose model name contains this (any case)"),
+) -> ModelVersionPage:
+    """A page of the team's model versions, newest first, and their total (the wizard offers them as base
+    models: version:<id>)."""
+    return await service.list_versions(session=session, team_id=team_id, include_archived=include_archived,
+                                       limit=limit, offset=offset, q=q)
 
 
 @router.get("/teams/{team_id}/model-versions/compare")

@@ -96,6 +96,11 @@ class ModelVersionSummary(BaseModel):
     key_metric: KeyMetric | None = None
 
 
+class ModelVersionPage(BaseModel):
+    items: list[ModelVersionSummary]
+    total: int = Field(description="versions matching the filters, all pages together")
+
+
 class UsedBy(BaseModel):
     job_id: uuid.UUID
     job_name: str

@@ -41,6 +41,7 @@ from tuneforge.registry.schemas import (
     LossCurve,
     ModelDetail,
     ModelRead,
+    ModelVersionPage,
     ModelVersionRead,
     ModelVersionSummary,
     UsedBy,
@@ -333,13 +334,29 @@ async def read_version(*, session: AsyncSession, storage: Storage, version: Mode
 
 
 async def list_models(*, session: AsyncSession, team_id: uuid.UUID) -> list[ModelRead]:
+    """Counts, latest versions and tags computed in SQL: a team's thousands of versions are never loaded
+    to show its models."""
     models = await repository.models_in_team(session=session, team_id=team_id)
-    versions = await repository.versions_in_team(session=session, team_id=team_id)
-    shown = {s.id: s for s in await summaries(session=session, versions=versions)}
-    by_model: dict[uuid.UUID, list[ModelVersion]] = {}
-    for v in versions:
-        by_model.setdefault(v.model_id, []).append(v)
-    return [_model_read(m, [shown[v.id] for v in by_model.get(m.id, [])]) for m in models]
+    counts = await repository.version_counts(session=session, team_id=team_id)
+    latest_rows = await repository.latest_versions(session=session, team_id=team_id)
+    tags = await repository.tags_of_versions(session=session, version_ids=[row.id for row in latest_rows])
+    latest = {row.model_id: _row_summary(row, tags) for row in latest_rows}
+    numbers = await repository.tag_numbers(session=session, team_id=team_id)
+    return [
+        ModelRead(id=m.id, name=m.name, description=m.description, created_at=m.created_at, version_count=counts.get(m.id, 0),
+                  latest=latest.get(m.id), tags=numbers.get(m.id, {}))
+        for m in models
+    ]
+
+
+def _row_summary(row: Any, tags: dict[uuid.UUID, list[str]]) -> ModelVersionSummary:
+    """A repository.SUMMARY_COLUMNS row as the list shows it (the same fields as `summaries`)."""
+    metrics = {name: getattr(row, f"metric_{name}") for name in KEY_METRICS}
+    return ModelVersionSummary(
+        id=row.id, model_id=row.model_id, model_name=row.model_name, number=row.number, created_at=row.created_at,
+        archived=row.archived, tags=tags.get(row.id, []), job_id=row.job_id, base_model=row.base_model or "unknown",
+        key_metric=key_metric({"metrics": metrics}),
+    )
 
 
 def _model_read(model: RegisteredModel, versions: list[ModelVersionSummary]) -> ModelRead:
@@ -357,9 +374,13 @@ async def model_detail(*, session: AsyncSession, model: RegisteredModel) -> Mode
     return ModelDetail(**_model_read(model, versions).model_dump(), versions=sorted(versions, key=lambda v: -v.number))
 
 
-async def list_versions(*, session: AsyncSession, team_id: uuid.UUID, include_archived: bool) -> list[ModelVersionSummary]:
-    return await summaries(session=session, versions=await repository.versions_in_team(
-        session=session, team_id=team_id, include_archived=include_archived))
+async def list_versions(
+    *, session: AsyncSession, team_id: uuid.UUID, include_archived: bool, limit: int, offset: int, q: str | None = None,
+) -> ModelVersionPage:
+    rows, total = await repository.version_page(
+        session=session, team_id=team_id, include_archived=include_archived, limit=limit, offset=offset, q=q)
+    tags = await repository.tags_of_versions(session=session, version_ids=[row.id for row in rows])
+    return ModelVersionPage(items=[_row_summary(row, tags) for row in rows], total=total)
 
 
 async def version_of_job(*, session: AsyncSession, job: Job) -> ModelVersionSummary | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from tuneforge.teams import service
 from tuneforge.teams.models import Membership, Role
@@ -22,7 +22,7 @@ from tuneforge.teams.schemas import (
     TeamRead,
     TeamUpdate,
 )
-from tuneforge.web.deps import CurrentUser, SessionDep, TeamMember
+from tuneforge.web.deps import CurrentUser, SessionDep, SettingsDep, TeamMember
 from tuneforge.web.security_headers import no_store
 
 router = APIRouter(tags=["teams"])
@@ -119,12 +119,20 @@ async def list_invitations(
 
 @invitations_router.post("/teams/{team_id}/invitations", status_code=status.HTTP_201_CREATED)
 async def invite(
-    team_id: uuid.UUID, data: InvitationCreate, session: SessionDep, user: CurrentUser,
+    team_id: uuid.UUID, data: InvitationCreate, request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser,
     membership: Membership = TeamMember(Role.admin),
 ) -> InvitationCreated:
     """Invite someone by email with a role (admins up to admin, owners any). The answer's `link` is shown
-    only this once: copy it to the invitee. Inviting the same address again replaces the old link."""
-    return await service.invite(session=session, membership=membership, inviter=user, data=data)
+    only this once: copy it to the invitee. Inviting the same address again replaces the old link. With a
+    mail server set up the link is mailed too; a failed mail loses nothing (the answer says why, and the
+    link is still there to copy)."""
+    created = await service.invite(session=session, membership=membership, inviter=user, data=data)
+    if settings.smtp_url is not None:
+        created = await service.mail_invitation(
+            session=session, settings=settings, created=created, team_id=team_id, inviter=user,
+            base_url=settings.public_url or str(request.base_url),
+        )
+    return created
 
 
 @invitations_router.delete("/teams/{team_id}/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -81,6 +81,8 @@ class InvitationRead(BaseModel):
 
 class InvitationCreated(InvitationRead):
     link: str = Field(description="/invitations/<token>: shown once — copy it to the invitee now")
+    emailed: bool = Field(default=False, description="the link was also mailed to the invitee (TUNEFORGE_SMTP_URL)")
+    email_problem: str | None = Field(default=None, description="why mailing it failed, when a mail server is set up")
 
 
 class InvitationView(BaseModel):

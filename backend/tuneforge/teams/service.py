@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneforge import mail
 from tuneforge.audit import service as audit
 from tuneforge.auth import revocation
 from tuneforge.auth.models import User
+from tuneforge.config import Settings
 from tuneforge.db import utcnow
 from tuneforge.errors import BadRequest, Conflict, Forbidden, NotFound
 from tuneforge.teams import repository
@@ -294,6 +296,30 @@ async def invite(
                        target_type="invitation", target_id=invitation.id, target_label=invitation.email,
                        detail={"role": invitation.role.value, "expires_at": invitation.expires_at.isoformat()})
     return InvitationCreated(**_invitation_read(invitation, inviter).model_dump(), link=INVITATION_LINK.format(token=token))
+
+
+async def mail_invitation(
+    *, session: AsyncSession, settings: Settings, created: InvitationCreated, team_id: uuid.UUID, inviter: User,
+    base_url: str,
+) -> InvitationCreated:
+    """Mails the new link to the invitee (TUNEFORGE_SMTP_URL). The answer says whether it went; the link is
+    in it either way, so nothing is lost when the mail server is down."""
+    team = await session.get(Team, team_id)
+    link = base_url.rstrip("/") + created.link
+    expires = created.expires_at.strftime("%d %B %Y, %H:%M UTC")
+    problem = await mail.send(
+        settings, to=created.email, subject=f"{inviter.display_name} invited you to {team.name} on TuneForge",
+        body=(
+            f"{inviter.display_name} ({inviter.email}) invited you to join the team {team.name} on TuneForge "
+            f"as {created.role.value}.\n\nOpen this link, signed in with this address ({created.email}), to accept "
+            f"or decline:\n\n{link}\n\nThe link works once and until {expires}. If you did not expect this, "
+            "ignore this mail.\n"
+        ),
+    )
+    await audit.record(session, action="invitation.mailed", actor=inviter, team_id=team_id, target_type="invitation",
+                       target_id=created.id, target_label=created.email,
+                       outcome="success" if problem is None else "failure", detail={"problem": problem} if problem else None)
+    return created.model_copy(update={"emailed": problem is None, "email_problem": problem})
 
 
 async def revoke_invitation(

@@ -3,20 +3,24 @@ import { api } from "./client";
 import { unwrap } from "./errors";
 import type { ModelVersionSummary } from "./types";
 
-/** The same key as the models feature's list, so both share one cache entry. */
+/** Under the models feature's key, so its edits refresh the pickers too. */
 export const teamModelVersionsKey = (teamId: string, includeArchived = false) =>
-  ["teams", teamId, "model-versions", { includeArchived }] as const;
+  ["teams", teamId, "model-versions", "picker", { includeArchived }] as const;
+
+/** The most versions a picker offers (the API's largest page): the newest ones of a team that has more. */
+export const PICKER_VERSIONS = 500;
 
 /**
- * The team's model versions, newest first, unarchived ones unless asked (the wizard's base models,
- * the playground's sides).
+ * The team's newest model versions (up to PICKER_VERSIONS), unarchived ones unless asked (the wizard's
+ * base models, the playground's sides).
  */
-export function listTeamModelVersions(teamId: string, includeArchived = false): Promise<ModelVersionSummary[]> {
-  return unwrap(
+export async function listTeamModelVersions(teamId: string, includeArchived = false): Promise<ModelVersionSummary[]> {
+  const page = await unwrap(
     api.GET("/api/teams/{team_id}/model-versions", {
-      params: { path: { team_id: teamId }, ...(includeArchived ? { query: { include_archived: true } } : {}) },
+      params: { path: { team_id: teamId }, query: { limit: PICKER_VERSIONS, ...(includeArchived ? { include_archived: true } : {}) } },
     }),
   );
+  return page.items;
 }
 
 export function teamModelVersionsQueryOptions(teamId: string, includeArchived = false) {

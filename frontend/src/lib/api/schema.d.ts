@@ -1605,7 +1605,9 @@ export interface paths {
         /**
          * Invite
          * @description Invite someone by email with a role (admins up to admin, owners any). The answer's `link` is shown
-         *     only this once: copy it to the invitee. Inviting the same address again replaces the old link.
+         *     only this once: copy it to the invitee. Inviting the same address again replaces the old link. With a
+         *     mail server set up the link is mailed too; a failed mail loses nothing (the answer says why, and the
+         *     link is still there to copy).
          */
         post: operations["invite_api_teams__team_id__invitations_post"];
         delete?: never;
@@ -1765,7 +1767,8 @@ export interface paths {
         };
         /**
          * List Versions
-         * @description The team's model versions, newest first (the wizard offers them as base models: version:<id>).
+         * @description A page of the team's model versions, newest first, and their total (the wizard offers them as base
+         *     models: version:<id>).
          */
         get: operations["list_versions_api_teams__team_id__model_versions_get"];
         put?: never;
@@ -3760,6 +3763,17 @@ export interface components {
             /** Email */
             email: string;
             /**
+             * Email Problem
+             * @description why mailing it failed, when a mail server is set up
+             */
+            email_problem?: string | null;
+            /**
+             * Emailed
+             * @description the link was also mailed to the invitee (TUNEFORGE_SMTP_URL)
+             * @default false
+             */
+            emailed: boolean;
+            /**
              * Expires At
              * Format: date-time
              */
@@ -4689,6 +4703,16 @@ export interface components {
             };
             /** Version Count */
             version_count: number;
+        };
+        /** ModelVersionPage */
+        ModelVersionPage: {
+            /** Items */
+            items: components["schemas"]["ModelVersionSummary"][];
+            /**
+             * Total
+             * @description versions matching the filters, all pages together
+             */
+            total: number;
         };
         /** ModelVersionRead */
         ModelVersionRead: {
@@ -9562,6 +9586,10 @@ export interface operations {
         parameters: {
             query?: {
                 include_archived?: boolean;
+                limit?: number;
+                offset?: number;
+                /** @description only versions whose model name contains this (any case) */
+                q?: string | null;
             };
             header?: never;
             path: {
@@ -9577,7 +9605,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelVersionSummary"][];
+                    "application/json": components["schemas"]["ModelVersionPage"];
                 };
             };
             /** @description Validation Error */

@@ -65,6 +65,7 @@ export type HubModel = Schemas["HubModel"];
 export type ModelRead = Schemas["ModelRead"];
 export type ModelDetail = Schemas["ModelDetail"];
 export type ModelVersionSummary = Schemas["ModelVersionSummary"];
+export type ModelVersionPage = Schemas["ModelVersionPage"];
 export type ModelVersionRead = Schemas["ModelVersionRead"];
 export type ModelLineage = Schemas["Lineage"];
 export type VersionUpdate = Schemas["VersionUpdate"];

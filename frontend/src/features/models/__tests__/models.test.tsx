@@ -56,7 +56,8 @@ function fakeModelsApi() {
   return installFakeApi({
     "GET /api/auth/me": () => json(alice),
     [`GET /api/teams/${teamId}/models`]: () => json([model]),
-    [`GET /api/teams/${teamId}/model-versions`]: () => json([summary(v2, 2, ["production"]), summary(v1, 1, ["candidate"])]),
+    [`GET /api/teams/${teamId}/model-versions`]: () =>
+      json({ items: [summary(v2, 2, ["production"]), summary(v1, 1, ["candidate"])], total: 2 }),
     [`GET /api/teams/${teamId}/model-versions/compare`]: () => json(compared),
   });
 }
@@ -84,11 +85,33 @@ describe("Models page", () => {
     expect(router.state.location.search).toBe(`?ids=${v1},${v2}`);
   });
 
+  it("shows the newest versions of a big team first and more on request", async () => {
+    const many = Array.from({ length: 70 }, (_, i) => ({
+      ...summary(`6a1c0000-0000-4000-8000-${String(1000 + i).padStart(12, "0")}`, 70 - i, []),
+    }));
+    const fake = installFakeApi({
+      "GET /api/auth/me": () => json(alice),
+      [`GET /api/teams/${teamId}/models`]: () => json([{ ...model, version_count: 70 }]),
+      [`GET /api/teams/${teamId}/model-versions`]: (call) =>
+        json({ items: many.slice(0, Number(call.query.limit)), total: many.length }),
+    });
+    startSession(tokenPair(1));
+    const { user } = renderApp("/models");
+
+    expect(await screen.findByText("Showing the newest 50 of 70 versions.")).toBeInTheDocument();
+    expect(screen.getByRole("checkbox", { name: "Select support-bot v21" })).toBeInTheDocument();
+    expect(screen.queryByRole("checkbox", { name: "Select support-bot v20" })).not.toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Show more" }));
+    expect(await screen.findByRole("checkbox", { name: "Select support-bot v1" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Show more" })).not.toBeInTheDocument();
+    expect(fake.callsTo("GET", `/api/teams/${teamId}/model-versions`).map((c) => c.query.limit)).toEqual(["50", "100"]);
+  });
+
   it("shows an empty state when no job has finished yet", async () => {
     installFakeApi({
       "GET /api/auth/me": () => json(alice),
       [`GET /api/teams/${teamId}/models`]: () => json([]),
-      [`GET /api/teams/${teamId}/model-versions`]: () => json([]),
+      [`GET /api/teams/${teamId}/model-versions`]: () => json({ items: [], total: 0 }),
     });
     startSession(tokenPair(1));
     renderApp("/models");

@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "@/lib/api/client";
 import { unwrap } from "@/lib/api/errors";
-import type { CompareRead, ModelRead, ModelVersionRead, ModelVersionSummary, VersionUpdate } from "@/lib/api/types";
+import type { CompareRead, ModelRead, ModelVersionPage, ModelVersionRead, VersionUpdate } from "@/lib/api/types";
 
 // Query keys of the models feature. Version edits invalidate the version and the team's lists.
 export const modelsKey = (teamId: string) => ["teams", teamId, "models"] as const;
@@ -16,20 +16,24 @@ export function useModels(teamId: string | undefined) {
   return useQuery({ queryKey: modelsKey(teamId ?? ""), queryFn: () => listModels(teamId!), enabled: !!teamId });
 }
 
-export function listVersions(teamId: string, includeArchived = false): Promise<ModelVersionSummary[]> {
+/** The Models page's list grows by this many versions at a time ("Show more"). */
+export const VERSIONS_PAGE = 50;
+
+export function listVersions(teamId: string, includeArchived = false, limit = VERSIONS_PAGE): Promise<ModelVersionPage> {
   return unwrap(
     api.GET("/api/teams/{team_id}/model-versions", {
-      params: { path: { team_id: teamId }, query: { include_archived: includeArchived } },
+      params: { path: { team_id: teamId }, query: { include_archived: includeArchived, limit } },
     }),
   );
 }
 
-/** The team's versions (the wizard offers the unarchived ones as base models: `version:<id>`). */
-export function useModelVersions(teamId: string | undefined, includeArchived = false) {
+/** The team's newest `limit` versions and their total (the Models page; pickers use lib/api/list-model-versions). */
+export function useModelVersions(teamId: string | undefined, includeArchived = false, limit = VERSIONS_PAGE) {
   return useQuery({
-    queryKey: [...versionsKey(teamId ?? ""), { includeArchived }],
-    queryFn: () => listVersions(teamId!, includeArchived),
+    queryKey: [...versionsKey(teamId ?? ""), { includeArchived, limit }],
+    queryFn: () => listVersions(teamId!, includeArchived, limit),
     enabled: !!teamId,
+    placeholderData: keepPreviousData,
   });
 }
 

@@ -7,13 +7,14 @@ import { Card, PageHeader } from "@/components/ui/Page";
 import { Pill } from "@/components/ui/Pill";
 import { PageLoader } from "@/components/ui/Spinner";
 import { useCurrentTeam } from "@/lib/auth/current-team";
-import { useModels, useModelVersions } from "../api/models";
+import { useModels, useModelVersions, VERSIONS_PAGE } from "../api/models";
 import { formatValue } from "../lib";
 
 export function ModelsRoute() {
   const { team } = useCurrentTeam();
   const models = useModels(team?.id);
-  const versions = useModelVersions(team?.id, true);
+  const [shown, setShown] = useState(VERSIONS_PAGE);
+  const versions = useModelVersions(team?.id, true, shown);
   const [selected, setSelected] = useState<string[]>([]);
   const navigate = useNavigate();
 
@@ -100,7 +101,7 @@ export function ModelsRoute() {
             </Button>
           </div>
           <ul className="divide-y divide-slate-100">
-            {(versions.data ?? []).map((v) => (
+            {(versions.data?.items ?? []).map((v) => (
               <li key={v.id} className="flex items-center gap-3 py-2 text-sm">
                 <input
                   type="checkbox"
@@ -119,6 +120,16 @@ export function ModelsRoute() {
               </li>
             ))}
           </ul>
+          {versions.data && versions.data.items.length < versions.data.total && (
+            <div className="mt-3 flex items-center gap-3 text-sm text-slate-600">
+              <span>
+                Showing the newest {versions.data.items.length} of {versions.data.total} versions.
+              </span>
+              <Button variant="secondary" disabled={versions.isFetching} onClick={() => setShown((n) => n + VERSIONS_PAGE)}>
+                {versions.isFetching ? "Loading…" : "Show more"}
+              </Button>
+            </div>
+          )}
         </Card>
       </div>
     </>

@@ -143,7 +143,7 @@ describe("batch compare", () => {
     startSession(tokenPair(1));
     const api = installFakeApi({
       "GET /api/auth/me": () => json(alice),
-      [`GET /api/teams/${teamId}/model-versions`]: () => json([versionSummary(v2, 2), versionSummary(v1, 1)]),
+      [`GET /api/teams/${teamId}/model-versions`]: () => json({ items: [versionSummary(v2, 2), versionSummary(v1, 1)], total: 2 }),
       [`GET /api/teams/${teamId}/batch-compares`]: () => json([]),
       [`GET /api/teams/${teamId}/datasets`]: () =>
         json([{ id: "d-sums", team_id: teamId, name: "sums", archived: false, description: "", versions: 1 }]),

@@ -12,7 +12,7 @@ function fakePlaygroundApi(routes: Routes) {
   startSession(tokenPair(1));
   return installFakeApi({
     "GET /api/auth/me": () => json(alice),
-    [`GET /api/teams/${teamId}/model-versions`]: () => json([versionSummary(v2, 2, ["candidate"]), versionSummary(v1, 1)]),
+    [`GET /api/teams/${teamId}/model-versions`]: () => json({ items: [versionSummary(v2, 2, ["candidate"]), versionSummary(v1, 1)], total: 2 }),
     [`GET /api/teams/${teamId}/playground/workers`]: () => json({ online: 1, max_model_bytes: 2 ** 31, note: null }),
     [`GET /api/teams/${teamId}/playground/feedback`]: () => json([]),
     ...routes,

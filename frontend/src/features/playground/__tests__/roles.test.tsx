@@ -16,7 +16,7 @@ function openAs(role: Role, path: string) {
   startSession(tokenPair(1, aliceAs(role)));
   installFakeApi({
     "GET /api/auth/me": () => json(aliceAs(role)),
-    [`GET /api/teams/${teamId}/model-versions`]: () => json([versionSummary(v2, 2), versionSummary(v1, 1)]),
+    [`GET /api/teams/${teamId}/model-versions`]: () => json({ items: [versionSummary(v2, 2), versionSummary(v1, 1)], total: 2 }),
     [`GET /api/teams/${teamId}/playground/workers`]: () => json({ online: 1, max_model_bytes: 2 ** 31, note: null }),
     [`GET /api/teams/${teamId}/playground/feedback`]: () => json([]),
     [`GET /api/teams/${teamId}/batch-compares`]: () => json([]),

@@ -72,6 +72,24 @@ describe("invite form", () => {
     expect(within(pending).getByRole("button", { name: "Revoke the invitation for bob@example.com" })).toBeEnabled();
   });
 
+  it("says when the link was mailed, and when the mail failed that the link is still here to send by hand", async () => {
+    let answer: Record<string, unknown> = { ...created, emailed: true, email_problem: null };
+    signedInAs("admin", { [`POST /api/teams/${labId}/invitations`]: () => json(answer, 201) });
+    const { user } = renderApp("/team");
+    const form = (await screen.findByRole("heading", { name: "Invite someone" })).closest("section")!;
+    await user.type(within(form).getByLabelText("Email"), "bob@example.com");
+    await user.click(within(form).getByRole("button", { name: "Create invitation link" }));
+    expect(await within(form).findByText(/created and mailed to them/)).toBeInTheDocument();
+
+    answer = { ...created, emailed: false, email_problem: "The mail server mail.example.com:587 could not be reached or refused the mail (TimeoutError)." };
+    await user.type(within(form).getByLabelText("Email"), "bob@example.com");
+    await user.click(within(form).getByRole("button", { name: "Create invitation link" }));
+    expect(await within(form).findByText(/The mail was not sent: The mail server mail.example.com:587 could not be reached/)).toHaveTextContent(
+      "Copy the link below and send it yourself.",
+    );
+    expect(within(form).getByLabelText("Invitation link for bob@example.com")).toHaveValue(`${window.location.origin}${created.link}`);
+  });
+
   it("shows the server's refusal in its own words", async () => {
     signedInAs("owner", {
       [`POST /api/teams/${labId}/invitations`]: () =>

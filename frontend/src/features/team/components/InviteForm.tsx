@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/Button";
-import { ErrorAlert, StatusMessage } from "@/components/ui/Feedback";
+import { ErrorAlert, Notice, StatusMessage } from "@/components/ui/Feedback";
 import { SelectField } from "@/components/ui/SelectField";
 import { TextField } from "@/components/ui/TextField";
 import type { InvitationCreated, Role } from "@/lib/api/types";
@@ -62,9 +62,13 @@ export function InviteForm({
       {created && (
         <div className="space-y-2">
           <StatusMessage>
-            Invitation for {created.email} as {created.role} created. Copy the link and send it to them: it is shown only
-            now, works once, and expires {dateFormat.format(new Date(created.expires_at))}.
+            {created.emailed
+              ? `Invitation for ${created.email} as ${created.role} created and mailed to them. The link is also here, shown only now: it works once and expires ${dateFormat.format(new Date(created.expires_at))}.`
+              : `Invitation for ${created.email} as ${created.role} created. Copy the link and send it to them: it is shown only now, works once, and expires ${dateFormat.format(new Date(created.expires_at))}.`}
           </StatusMessage>
+          {created.email_problem && (
+            <Notice tone="warning">The mail was not sent: {created.email_problem} Copy the link below and send it yourself.</Notice>
+          )}
           <CopyField label={`Invitation link for ${created.email}`} value={absoluteLink(created.link)} />
         </div>
       )}

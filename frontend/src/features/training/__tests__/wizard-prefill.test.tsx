@@ -49,7 +49,7 @@ describe("the wizard opened from a link", () => {
       [`GET /api/teams/${teamId}/datasets/d-chat/versions`]: () => json([version(chatVersion, "d-chat", "chat")]),
       [`GET /api/teams/${teamId}/datasets/d-pref/versions`]: () => json([version(prefVersion, "d-pref", "preference", 3)]),
       [`GET /api/teams/${teamId}/model-versions`]: () =>
-        json([{ id: modelVersion, model_id: "m1", model_name: "support-bot", number: 2, created_at: "2026-11-22T01:00:00Z", archived: false, tags: [], job_id: null, base_model: "tiny-llama" }]),
+        json({ items: [{ id: modelVersion, model_id: "m1", model_name: "support-bot", number: 2, created_at: "2026-11-22T01:00:00Z", archived: false, tags: [], job_id: null, base_model: "tiny-llama" }], total: 1 }),
       [`GET /api/teams/${teamId}/jobs`]: () => json({ items: [], total: 0 }),
       [`GET /api/teams/${teamId}/job-templates`]: () => json([]),
       [`POST /api/teams/${teamId}/jobs/estimate`]: () => json({ chosen: null, targets: [], price_table_date: "2026-11-01", spec_yaml: "" }),

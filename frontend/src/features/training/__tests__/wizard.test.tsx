@@ -269,7 +269,7 @@ describe("the training wizard", () => {
         }),
       [`GET /api/teams/${teamId}/models`]: () =>
         json([model("m-old", "sums-bot", 1), model("m-prod", "support-bot", 3)]),
-      [`GET /api/teams/${teamId}/model-versions`]: () => json([]),
+      [`GET /api/teams/${teamId}/model-versions`]: () => json({ items: [], total: 0 }),
       [`GET /api/teams/${teamId}/datasets`]: () => json([dataset("d-chat", "sums")]),
       [`GET /api/teams/${teamId}/datasets/d-chat/versions`]: () => json([version(chatVersion, "d-chat", "chat")]),
       [`GET /api/teams/${teamId}/jobs`]: () => json({ items: [], total: 0 }),
