@@ -39,6 +39,9 @@ sys.path.insert(0, str(REPO / "backend"))
 RUNNERS = ("tuneforge", "trl", "trl-bfd")
 # TuneForge with each batching forced: checks the cost model behind `auto` (not part of the comparison).
 CHECKS = ("tuneforge-packed", "tuneforge-length_grouped", "tuneforge-plain")
+# TuneForge's defaults with gradient checkpointing on (what a run gets when the estimate says memory is
+# the limit): the memory comparison's other figure.
+MEMORY = ("tuneforge-gc",)
 SEED = 42
 LORA = {"rank": 16, "alpha": 32, "dropout": 0.0}
 WORDS = ("the of and to in is you that it he was for on are as with his they at be this have from or one "
@@ -78,14 +81,15 @@ def _wait(proc: subprocess.Popen) -> tuple[int, float, float]:
 
 
 def run_tuneforge(model: str, cache: Path, train: Path, held_out: Path, work: Path, job: dict, threads,
-                  batching: str = "auto") -> dict:
+                  batching: str = "auto", gradient_checkpointing: bool = False) -> dict:
     spec = {
         "method": "sft", "adapter": "lora", "base_model": model, "model_cache_dir": str(cache),
         "data": {"sources": [{"path": str(train)}], "validation_path": str(held_out), "max_length": job["max_length"],
                  "batching": batching},
         "lora": LORA,
         "hyperparameters": {"epochs": 1, "batch_size": job["batch_size"], "learning_rate": job["learning_rate"],
-                            "scheduler": "linear", "logging_steps": 5, "precision": "fp32"},
+                            "scheduler": "linear", "logging_steps": 5, "precision": "fp32",
+                            "gradient_checkpointing": gradient_checkpointing},
         "eval": {"enabled": False}, "seed": SEED, "output_dir": str(work / "out"),
     }
     (work / "spec.json").write_text(json.dumps(spec))
@@ -146,7 +150,7 @@ JOBS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["tiny-llama"])
-    parser.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=RUNNERS + CHECKS)
+    parser.add_argument("--runners", nargs="+", default=list(RUNNERS), choices=RUNNERS + CHECKS + MEMORY)
     parser.add_argument("--rows", type=int, default=600)
     parser.add_argument("--eval-rows", type=int, default=60)
     parser.add_argument("--threads", type=int, default=None)
@@ -175,7 +179,9 @@ def main() -> None:
             work.mkdir(parents=True)
             if runner.startswith("tuneforge"):
                 batching = runner.partition("-")[2] or "auto"
-                out = run_tuneforge(model, cache, train, held_out, work, job, args.threads, batching)
+                gc = batching == "gc"
+                out = run_tuneforge(model, cache, train, held_out, work, job, args.threads,
+                                    "auto" if gc else batching, gradient_checkpointing=gc)
             else:
                 out = run_trl(model_path, train, held_out, work, job, args.threads, packed=runner == "trl-bfd")
             out["real_tokens_per_s"] = round(tokens / out["train_runtime"], 1)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tuneforge.training.batching import PaddingFreeCollator, pack_examples
-from tuneforge.training.chunked_loss import loss_sum, make_trainer_class, supports_chunked_loss
+from tuneforge.training.chunked_loss import chunk_positions, loss_sum, make_trainer_class, supports_chunked_loss
 from tuneforge.training.data import tokenize_sft
 from tuneforge.training.loading import load_tokenizer, resolve_base_model
 
@@ -32,16 +32,35 @@ def _model(path, lora: bool):
     return model
 
 
-def test_chunks_sum_to_the_models_loss(tiny):
-    tokenizer, _, _ = load_tokenizer(tiny)
-    model = _model(tiny, lora=False)
+@pytest.mark.parametrize("name", ["tiny-llama", "SmolLM2-135M-Instruct"])
+def test_chunks_sum_to_the_models_loss(model_cache, name):
+    path = resolve_base_model(name, model_cache)
+    tokenizer, _, _ = load_tokenizer(path)
+    model = _model(path, lora=False)
     examples = tokenize_sft(tokenizer, variable_rows(6, 3), max_length=128, loss_on="assistant", packing=False)
     batch = PaddingFreeCollator(tokenizer.pad_token_id)(examples)
-    own = model(**batch, use_cache=False).loss
-    for chunk in (3, 64, 100_000):  # chunks smaller, about equal and larger than the trained positions
-        total, count = loss_sum(model, batch, chunk=chunk)
-        assert float((total / count).detach()) == pytest.approx(float(own), abs=1e-5)
+    with torch.no_grad():
+        own = model(**batch, use_cache=False).loss
+        trained = int((batch["labels"][:, 1:] != -100).sum())
+        # chunks smaller, about equal and larger than the trained positions, and the model's own size
+        for chunk in (3, 64, 100_000, None):
+            total, count = loss_sum(model, batch, chunk=chunk)
+            assert int(count) == trained
+            assert float(total / count) == pytest.approx(float(own), abs=1e-5)
     assert supports_chunked_loss(model)
+
+
+def test_the_chunk_size_follows_the_vocabulary():
+    """One chunk's fp32 logits stay at a few tens of MB whatever the vocabulary: SmolLM2's 49k-token
+    head gets 128 positions, so a 4 x 512 batch is cut into 16 chunks instead of one (the fixed 2,048
+    positions before covered the whole batch and saved nothing); a tiny vocabulary gets big chunks."""
+    for vocab, hidden in ((49152, 576), (32000, 4096), (128256, 4096), (151936, 896)):
+        positions = chunk_positions(vocab, hidden)
+        assert positions % 64 == 0 and 128 <= positions <= 512
+        assert positions * vocab * 4 <= 80 * 2**20  # tens of MB, not the 400 MB of 2,048 positions
+    assert chunk_positions(49152, 576) == 128
+    assert chunk_positions(512, 64) >= 4096
+    assert chunk_positions(None) == 2048
 
 
 @pytest.mark.parametrize("lora", [False, True], ids=["full", "lora"])

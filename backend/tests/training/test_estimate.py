@@ -271,3 +271,16 @@ def test_gpu_estimates_scale_with_each_gpus_throughput_and_modal_adds_a_containe
 def test_no_steps_no_wall_time():
     result = est.estimate({"base_model": "tiny-llama", "data": {}}, ONE_CORE)
     assert result["total_steps"] is None and "phases" not in result and "wall_seconds" not in result
+
+
+def test_a_batch_given_in_tokens_is_estimated_as_the_rows_it_can_hold():
+    """batch_tokens 2048 at max length 512 holds at most four 512-token rows: the same memory as
+    batch_size 4, and half that of batch_tokens 4096."""
+    gpu = _gpu("NVIDIA L4", 24)
+    rows = est.estimate({"data": {"max_length": 512}, "hyperparameters": {"batch_size": 4}}, gpu, model_config=SEVEN_B)
+    tokens = est.estimate({"data": {"max_length": 512}, "hyperparameters": {"batch_tokens": 2048}}, gpu,
+                          model_config=SEVEN_B)
+    more = est.estimate({"data": {"max_length": 512}, "hyperparameters": {"batch_tokens": 4096}}, gpu,
+                        model_config=SEVEN_B)
+    assert tokens["memory_breakdown_bytes"]["activations"] == rows["memory_breakdown_bytes"]["activations"]
+    assert more["memory_breakdown_bytes"]["activations"] == 2 * tokens["memory_breakdown_bytes"]["activations"]

@@ -45,6 +45,10 @@ def trained_run(model_cache, data_dir, tmp_path_factory):
         {
             "base_model": "tiny-llama",
             "model_cache_dir": str(model_cache),
+            # Default batching on purpose: the two categories' rows differ in length by a token, so length-grouped
+            # batches would each hold one category and 40 steps end on one of them (the tuned model then answers
+            # "fruit" to everything: exact match 0.375). Grouping saves nothing on rows this even, so `auto` must
+            # keep plain random batches here (batching.MIN_SPEEDUP).
             "data": {"sources": [{"path": str(data_dir / "chat.jsonl")}], "max_length": 64, "validation_split": 0.1},
             "lora": {"rank": 8, "alpha": 16, "dropout": 0.0},
             "hyperparameters": {"max_steps": 40, "batch_size": 8, "learning_rate": 1e-2},
@@ -118,3 +122,28 @@ def test_evaluate_model_on_a_saved_adapter(trained_run, model_cache, data_dir):
     plain = evaluation.evaluate_model(model_cache / "tiny-llama", None, rows, generation_samples=2, max_new_tokens=2)
     assert "base" not in plain["summary"]
     assert plain["summary"]["eval_loss"] == pytest.approx(summary["base_eval_loss"], rel=1e-5)
+
+
+def test_answers_and_loss_do_not_depend_on_how_rows_are_batched(model_cache):
+    """Held-out rows and prompts are batched longest first (little padding): the answers still come
+    back in the prompts' order, and the loss per token is the same in batches of 1 or 4."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from tuneforge.training.data import tokenize_sft
+    from tuneforge.training.loading import load_tokenizer, resolve_base_model
+
+    path = resolve_base_model("tiny-llama", model_cache)
+    tokenizer, _, _ = load_tokenizer(path)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    words = ["apple", "pear", "cat", "dog", "red", "blue"]
+    prompts = [[{"role": "user", "content": " ".join(words[(i + j) % 6] for j in range(n))}] for i, n in
+               enumerate((2, 30, 5, 17, 1, 40, 9))]
+    alone = [evaluation.generate_answers(model, tokenizer, [p], max_new_tokens=4, batch_size=1)[0] for p in prompts]
+    batched = evaluation.generate_answers(model, tokenizer, prompts, max_new_tokens=4, batch_size=3)
+    assert batched == alone
+    rows = [{"messages": p + [{"role": "assistant", "content": "fruit"}]} for p in prompts]
+    examples = tokenize_sft(tokenizer, rows, max_length=64, loss_on="assistant", packing=False)
+    one = evaluation.eval_loss(model, tokenizer, examples, 1)
+    assert evaluation.eval_loss(model, tokenizer, examples, 4) == pytest.approx(one, abs=1e-5)

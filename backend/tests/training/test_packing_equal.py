@@ -209,3 +209,19 @@ def test_the_sampler_reshuffles_every_epoch():
     sampler = LengthGroupedSampler([5, 9, 3, 7, 1, 8, 2, 6] * 20, batch_size=4, seed=3)
     first, second = list(sampler), list(sampler)
     assert sorted(first) == sorted(second) == list(range(160)) and first != second
+
+
+def test_auto_keeps_plain_batches_unless_grouping_really_saves_time():
+    """Grouping changes which rows meet in a batch (and so what a step learns): `auto` takes it only for a
+    saving of at least 10% of the epoch; otherwise plain random batches stay, and the reason says so."""
+    from tuneforge.training.batching import Candidate, choose_batching
+
+    plain = Candidate("plain", 100.0, 0.985, 8, 14)
+    nearly = Candidate("length_grouped", 97.0, 0.997, 8, 14)
+    chosen, reason = choose_batching([plain, nearly, Candidate("packed", 129.0, 0.986, 8, 14)])
+    assert chosen is plain
+    assert reason.startswith("plain random batches (98% real tokens): length_grouped batches would save only 3%")
+
+    faster = Candidate("length_grouped", 60.0, 0.97, 8, 14)
+    chosen, reason = choose_batching([plain, faster])
+    assert chosen is faster and reason.startswith("length_grouped batches are modelled fastest")

@@ -22,6 +22,10 @@ label -100.
 `auto` picks among the first three with `choose_batching`: a cost model of one epoch (compute per
 real and per padded token, attention over the attended span, the fixed cost of every micro-batch)
 from the model's shape, the device, the attention implementation and the data's lengths.
+
+`hyperparameters.batch_tokens` replaces rows per batch by a token budget (`token_budget_batches`).
+Preference methods, which batch inside trl's trainers one example per row, get the same seeded
+length-grouped order through `length_grouped_trainer`.
 """
 
 from __future__ import annotations
@@ -147,6 +151,56 @@ class LengthGroupedSampler:
 
     def __iter__(self) -> Iterator[int]:
         order = length_grouped_order(self.lengths, self.batch_size, self.seed + self.epoch)
+        self.epoch += 1
+        return iter(order)
+
+
+def token_budget_batches(lengths: Sequence[int], budget: int, seed: int) -> list[list[int]]:
+    """Batches of rows of similar length, each holding at most `budget` computed tokens (rows x
+    its longest row): shuffled, cut into megabatches, sorted longest first inside each and filled
+    greedily. A row longer than the budget gets a batch of its own."""
+    rng = random.Random(seed)
+    indices = list(range(len(lengths)))
+    rng.shuffle(indices)
+    mean = sum(lengths) / max(len(lengths), 1)
+    mega = max(1, int(budget / max(mean, 1)) * MEGABATCH_BATCHES)
+    batches: list[list[int]] = []
+    for start in range(0, len(indices), mega):
+        batch: list[int] = []
+        for i in sorted(indices[start : start + mega], key=lambda i: -lengths[i]):
+            if batch and (len(batch) + 1) * lengths[batch[0]] > budget:
+                batches.append(batch)
+                batch = []
+            batch.append(i)
+        if batch:
+            batches.append(batch)
+    return batches
+
+
+class TokenBudgetBatchSampler:
+    """A torch batch sampler (duck-typed) over `token_budget_batches`: the batches are formed once
+    from the seed, so every epoch has the same number of steps; their order is reshuffled every
+    epoch (seed + epoch), the batch with the longest row first."""
+
+    def __init__(self, lengths: Sequence[int], budget: int, seed: int) -> None:
+        self.lengths = list(lengths)
+        self.budget = budget
+        self.seed = seed
+        self.epoch = 0
+        self.batches = token_budget_batches(self.lengths, budget, seed)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = list(self.batches)
+        random.Random(self.seed + self.epoch).shuffle(order)
+        if order:
+            longest = max(range(len(order)), key=lambda b: max(self.lengths[i] for i in order[b]))
+            order[0], order[longest] = order[longest], order[0]
         self.epoch += 1
         return iter(order)
 
@@ -300,9 +354,22 @@ def epoch_candidates(lengths: Sequence[int], *, batch_size: int, max_length: int
     return out
 
 
+# Grouping rows by length (or packing them) changes which rows meet in a batch, and so what each step
+# learns: on data whose length follows its label, a length-grouped batch holds one label. Worth it only
+# for a real saving — below this, plain random batches stay.
+MIN_SPEEDUP = 1.10
+
+
 def choose_batching(candidates: list[Candidate]) -> tuple[Candidate, str]:
-    """The fastest candidate and a sentence saying why."""
+    """The fastest candidate, unless it saves under 10% on plain random batches; and a sentence saying why."""
     best = min(candidates, key=lambda c: c.seconds)
+    plain = next((c for c in candidates if c.batching == "plain"), None)
+    if plain is not None and best is not plain and plain.seconds < best.seconds * MIN_SPEEDUP:
+        saving = 1 - best.seconds / plain.seconds
+        return plain, (
+            f"plain random batches ({plain.real_fraction:.0%} real tokens): {best.batching} batches would save only "
+            f"{saving:.0%} of the epoch here, not worth changing which rows meet in a batch"
+        )
     others = ", ".join(
         f"{c.batching} {c.seconds / best.seconds:.2f}x" for c in candidates if c is not best
     )
@@ -352,6 +419,8 @@ class BatchPlan:
     sampler: LengthGroupedSampler | None
     rows_per_batch: int
     report: dict[str, Any]
+    # With hyperparameters.batch_tokens: batches of varying rows up to a token budget.
+    batch_sampler: TokenBudgetBatchSampler | None = None
 
 
 def attention_implementation(model: Any) -> str:
@@ -368,7 +437,13 @@ def plan_batches(ctx: Any, train_examples: list[dict], eval_examples: list[dict]
     spec = ctx.spec
     requested, note = requested_batching(spec)
     batch_size = spec.hyperparameters.batch_size
+    budget = spec.hyperparameters.batch_tokens
     max_length = spec.data.max_length
+    if budget:
+        # Rows of average length that fill the budget: what the cost model compares, and the
+        # held-out batches' rows (longest first, so budget // max_length of them always fit).
+        lengths_all = [len(e["input_ids"]) for e in train_examples] or [max_length]
+        batch_size = max(1, int(budget / (sum(lengths_all) / len(lengths_all))))
     attention = attention_implementation(ctx.model)
     flatten = ctx.device == "cuda" and attention.startswith("flash")
     collator = PaddingFreeCollator(ctx.tokenizer.pad_token_id, flatten=flatten)
@@ -376,14 +451,17 @@ def plan_batches(ctx: Any, train_examples: list[dict], eval_examples: list[dict]
     if note:
         report["note"] = note
 
+    if budget:
+        report["batch_tokens"] = budget
     if requested == "concatenate":
+        rows = max(1, budget // max_length) if budget else batch_size
         train = concatenate(train_examples, max_length)
         evals = concatenate(eval_examples, max_length) if eval_examples else None
         report.update(batching="concatenate", reason="asked for: documents joined and cut into "
                       f"{max_length}-token blocks (attention crosses document boundaries)",
                       real_token_fraction=real_token_fraction([len(b["input_ids"]) for b in train],
-                                                              batches_in_order(range(len(train)), batch_size)))
-        return BatchPlan(train, evals, collator, None, batch_size, report)
+                                                              batches_in_order(range(len(train)), rows)))
+        return BatchPlan(train, evals, collator, None, rows, report)
 
     lengths = [len(e["input_ids"]) for e in train_examples]
     candidates: list[Candidate] = []
@@ -400,6 +478,8 @@ def plan_batches(ctx: Any, train_examples: list[dict], eval_examples: list[dict]
     except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as exc:
         report["cost_model_error"] = str(exc)
 
+    if budget:
+        candidates = [c for c in candidates if c.batching != "plain"]  # a token budget batches by length
     by_name = {c.batching: c for c in candidates}
     if requested == "auto" and candidates:
         chosen, reason = choose_batching(candidates)
@@ -418,23 +498,126 @@ def plan_batches(ctx: Any, train_examples: list[dict], eval_examples: list[dict]
         ]
 
     sampler = None
+    token_batches = None
     rows = batch_size
     if batching == "packed":
         train = pack_examples(train_examples, max_length)
         evals = pack_examples(eval_examples, max_length) if eval_examples else None
-        rows = packed_rows_per_batch(batch_size, sum(lengths) / max(len(lengths), 1), max_length)
+        if budget:
+            rows = max(1, budget // max_length)
+        else:
+            rows = packed_rows_per_batch(batch_size, sum(lengths) / max(len(lengths), 1), max_length)
         report.update(blocks=len(train), block_tokens=max_length, flattened=flatten)
     else:
         train = list(train_examples)
         # The eval loss is averaged per token (TuneForgeTrainer), so its order is free: longest first.
         evals = sorted(eval_examples, key=lambda e: -len(e["input_ids"])) if eval_examples else None
-        if batching == "length_grouped":
+        if budget:
+            token_batches = TokenBudgetBatchSampler(lengths, budget, spec.seed)
+            rows = max(1, budget // max_length)
+            batches = token_batches.batches
+            report.update(batches=len(batches), rows_per_batch_mean=round(len(lengths) / max(len(batches), 1), 2),
+                          real_token_fraction=round(real_token_fraction(lengths, batches), 4))
+        elif batching == "length_grouped":
             sampler = LengthGroupedSampler(lengths, batch_size, spec.seed)
     report["rows_per_batch"] = rows
-    if batching in by_name:
+    if batching in by_name and "real_token_fraction" not in report:
         report["real_token_fraction"] = round(by_name[batching].real_fraction, 4)
-    return BatchPlan(train, evals, collator, sampler, rows, report)
+    return BatchPlan(train, evals, collator, sampler, rows, report, token_batches)
 
+
+
+# -- length-grouped batches for the methods that batch inside trl's trainers -----------------------
+
+
+def sequence_length(row: dict) -> int:
+    """The longest sequence a tokenised preference/RL row puts into its batch: trl's DPO and KTO
+    keep the prompt apart (prompt_ids + the longest completion), the reward, ORPO and CPO trainers
+    store whole sequences (chosen/rejected input ids). Padding follows the longest of these."""
+    ids = {k: v for k, v in row.items() if k.endswith("_ids") and isinstance(v, (list, tuple))}
+    prompt = len(ids.pop("prompt_ids", ()))
+    ids = {k: v for k, v in ids.items() if not k.startswith(("KL_", "prompt_")) and "label" not in k}
+    return prompt + max((len(v) for v in ids.values()), default=0)
+
+
+def dataset_lengths(dataset: Any) -> list[int] | None:
+    """`sequence_length` of every row, or None when the dataset has no length or no token ids."""
+    if dataset is None or not hasattr(dataset, "__len__") or not len(dataset):
+        return None
+    lengths = [sequence_length(row) for row in dataset]
+    return lengths if any(lengths) else None
+
+
+class LongestFirstSampler:
+    """Held-out rows longest first (deterministic; the trainers average eval losses per example,
+    so the order changes only the padding)."""
+
+    def __init__(self, lengths: Sequence[int]) -> None:
+        self.order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.order)
+
+
+def length_grouped_trainer(trainer_class: type) -> type:
+    """`trainer_class` with seeded length-grouped training batches and longest-first evaluation
+    batches (dpo, orpo, kto, simpo/cpo, reward: one example per row, so packing does not apply).
+    The data loader cuts the order into per-device batches, which then hold rows of similar length."""
+
+    class LengthGrouped(trainer_class):  # type: ignore[misc, valid-type]
+        length_grouped = True
+
+        def _get_train_sampler(self, train_dataset=None):
+            lengths = dataset_lengths(train_dataset if train_dataset is not None else self.train_dataset)
+            if lengths is None:
+                return super()._get_train_sampler(train_dataset)
+            return LengthGroupedSampler(lengths, self.args.per_device_train_batch_size, self.args.seed)
+
+        def _get_eval_sampler(self, eval_dataset):
+            lengths = dataset_lengths(eval_dataset)
+            if lengths is None:
+                return super()._get_eval_sampler(eval_dataset)
+            return LongestFirstSampler(lengths)
+
+    LengthGrouped.__name__ = LengthGrouped.__qualname__ = f"LengthGrouped{trainer_class.__name__}"
+    return LengthGrouped
+
+
+def grouped_trainer_class(trainer_class: type, spec: Any) -> type:
+    """The trainer class a preference method should build: length-grouped unless the spec asks
+    for plain (random) batches."""
+    from tuneforge.training.spec import requested_batching
+
+    batching, _ = requested_batching(spec)
+    return trainer_class if batching == "plain" else length_grouped_trainer(trainer_class)
+
+
+def report_row_batching(ctx: Any, trainer: Any) -> None:
+    """The job's `batching` event for a method that batches one example per row inside a trl
+    trainer: which batching, why, and the share of real tokens, next to random batches'."""
+    lengths = dataset_lengths(getattr(trainer, "train_dataset", None))
+    grouped = bool(getattr(trainer, "length_grouped", False))
+    batch_size = trainer.args.per_device_train_batch_size
+    seed = trainer.args.seed
+    report: dict[str, Any] = {"requested": ctx.spec.data.batching, "rows_per_batch": batch_size}
+    if grouped:
+        report.update(batching="length_grouped", reason=(
+            f"{ctx.spec.method} trains on whole examples, one per row (no packing): rows of similar length "
+            "are batched together, in a seeded order"))
+    else:
+        report.update(batching="plain", reason="asked for in the spec: random batches padded to their longest row")
+    if lengths:
+        plain = batches_in_order(random.Random(seed).sample(range(len(lengths)), len(lengths)), batch_size)
+        report["plain_real_token_fraction"] = round(real_token_fraction(lengths, plain), 4)
+        if grouped:
+            order = length_grouped_order(lengths, batch_size, seed)
+            report["real_token_fraction"] = round(real_token_fraction(lengths, batches_in_order(order, batch_size)), 4)
+        else:
+            report["real_token_fraction"] = report["plain_real_token_fraction"]
+    ctx.extras["batching"] = report
 
 __all__ = [
     "BATCHINGS",
@@ -445,6 +628,11 @@ __all__ = [
     "LengthGroupedSampler",
     "PaddingFreeCollator",
     "best_fit_decreasing",
+    "dataset_lengths",
+    "grouped_trainer_class",
+    "length_grouped_trainer",
+    "report_row_batching",
+    "sequence_length",
     "choose_batching",
     "concatenate",
     "cost_inputs",
@@ -452,4 +640,6 @@ __all__ = [
     "length_grouped_order",
     "pack_examples",
     "real_token_fraction",
+    "token_budget_batches",
+    "TokenBudgetBatchSampler",
 ]

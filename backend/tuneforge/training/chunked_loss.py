@@ -17,9 +17,30 @@ from typing import Any
 
 from tuneforge.training.batching import IGNORE_INDEX
 
-# Positions per chunk: 4096 x a 49k vocabulary in fp32 is 800 MB; memory falls with the chunk,
-# speed barely moves above ~1k positions.
-CHUNK_POSITIONS = 2048
+# Positions per chunk, chosen per model (chunk_positions): a chunk's fp32 logits take about
+# CHUNK_LOGIT_BYTES. A fixed 2,048 positions held 2048 x 49k x 4 B = 400 MB per logit copy for
+# SmolLM2 and covered a whole 4 x 512 batch, so chunking saved nothing there (bench/README.md,
+# "Memory"). Fewer positions than CHUNK_MIN_POSITIONS make the LM-head matmuls too thin to run at
+# speed; more than CHUNK_MAX_POSITIONS save nothing measurable on small vocabularies.
+CHUNK_LOGIT_BYTES = 32 * 2**20
+CHUNK_MIN_POSITIONS = 128
+CHUNK_MAX_POSITIONS = 8192
+CHUNK_POSITIONS = 2048  # models whose vocabulary is unknown
+
+
+def chunk_positions(vocab: int | None, hidden: int | None = None) -> int:
+    """Positions per loss chunk for a vocabulary and hidden size: about CHUNK_LOGIT_BYTES of fp32
+    logits, a multiple of 64, at least CHUNK_MIN_POSITIONS (thin matmuls waste a GPU; 128 x a 128k
+    vocabulary is 63 MB), and never so few that a chunk's head matmul ([chunk, hidden] x
+    [hidden, vocab]) has under 2^23 multiply-adds (small models get bigger chunks)."""
+    if not vocab:
+        return CHUNK_POSITIONS
+    positions = CHUNK_LOGIT_BYTES // (4 * vocab)
+    if hidden:
+        # at least ~2^23 multiply-adds per chunk, so that per-call overhead stays small
+        positions = max(positions, 2**23 // (hidden * vocab))
+    positions = positions // 64 * 64
+    return int(min(max(positions, CHUNK_MIN_POSITIONS), CHUNK_MAX_POSITIONS))
 
 
 def _base_model(model: Any) -> Any:
@@ -54,13 +75,25 @@ def _chunk_loss(hidden, targets, head, softcap):
     return torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
 
 
-def loss_sum(model: Any, inputs: dict, chunk: int = CHUNK_POSITIONS) -> tuple[Any, Any]:
-    """(sum of the token cross-entropies, number of trained tokens) for a causal-LM batch."""
+def model_chunk_positions(model: Any) -> int:
+    """`chunk_positions` for this model's LM head."""
+    base = _base_model(model)
+    config = getattr(base, "config", None)
+    head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
+    vocab = getattr(head, "out_features", None) or getattr(config, "vocab_size", None)
+    hidden = getattr(head, "in_features", None) or getattr(config, "hidden_size", None)
+    return chunk_positions(vocab, hidden)
+
+
+def loss_sum(model: Any, inputs: dict, chunk: int | None = None) -> tuple[Any, Any]:
+    """(sum of the token cross-entropies, number of trained tokens) for a causal-LM batch, the
+    trained positions taken `chunk` at a time (default: `model_chunk_positions`)."""
     import torch
     from torch.utils.checkpoint import checkpoint
 
     base = _base_model(model)
     decoder, head = base.get_decoder(), base.get_output_embeddings()
+    chunk = chunk or model_chunk_positions(model)
     labels = inputs["labels"]
     forward = {k: v for k, v in inputs.items() if k in ("input_ids", "attention_mask", "position_ids")}
     hidden = decoder(**forward, use_cache=False).last_hidden_state
@@ -91,9 +124,10 @@ def make_trainer_class():
         take loss keyword arguments; set below so that it always counts).
         """
 
-        def __init__(self, *args, sampler=None, chunked_loss: bool = True, **kwargs):
+        def __init__(self, *args, sampler=None, batch_sampler=None, chunked_loss: bool = True, **kwargs):
             super().__init__(*args, **kwargs)
             self.length_sampler = sampler
+            self.token_batches = batch_sampler  # batches up to a token budget (hyperparameters.batch_tokens)
             self.chunked_loss = chunked_loss and supports_chunked_loss(self.model)
             if self.chunked_loss:
                 self.model_accepts_loss_kwargs = True  # count trained tokens per accumulated batch ...
@@ -110,6 +144,16 @@ def make_trainer_class():
                 output.metrics[f"{metric_key_prefix}_loss"] = total / count
             self._eval_sums = None
             return output
+
+        def get_train_dataloader(self):
+            if self.token_batches is None:
+                return super().get_train_dataloader()
+            from torch.utils.data import DataLoader
+
+            loader = DataLoader(self.train_dataset, batch_sampler=self.token_batches, collate_fn=self.data_collator,
+                                num_workers=self.args.dataloader_num_workers,
+                                pin_memory=self.args.dataloader_pin_memory)
+            return self.accelerator.prepare(loader)
 
         def _get_train_sampler(self, train_dataset=None):
             if self.length_sampler is not None:

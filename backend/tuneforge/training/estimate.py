@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, GPU_TYPES, SMOLLM2, TINY_LLAMA, GiB, match_gpu
-from tuneforge.training.chunked_loss import CHUNK_POSITIONS as CHUNKED_LOSS_POSITIONS
+from tuneforge.training.chunked_loss import chunk_positions
 
 # -- devices -------------------------------------------------------------------------------------
 
@@ -85,7 +85,7 @@ ACT_COEFFS = {"lora": (21.3, 7.1), "qlora": (21.3, 7.1), "full": (14.3, 5.8)}
 LORA_DROPOUT_COPIES = 7.5  # hidden-sized elements the dropout copies add (q,k,v,o,gate,up + masks)
 # Logit-sized fp32 tensors alive at the peak: logits, log-softmax, their gradients.
 LOGIT_COPIES = 4.0
-# The methods whose loss is chunked, CHUNKED_LOSS_POSITIONS positions at a time.
+# The methods whose loss is chunked, chunk_positions(vocab, hidden) positions at a time.
 CHUNKED_LOSS_METHODS = ("sft", "cpt")
 
 # Sequences per example and extra forward passes (frozen reference model) per method.
@@ -265,10 +265,15 @@ def _get(obj: Any, *names: str, default: Any = None) -> Any:
 def plan_from_spec(spec: Any) -> Plan:
     """A TrainingSpec (or its dict form) reduced to what memory and time depend on."""
     hp = _get(spec, "hyperparameters")
+    batch_size = _get(hp, "batch_size", default=4)
+    if _get(hp, "batch_tokens"):
+        # A token budget holds at most budget // max_length rows of max_length: the worst case the
+        # memory model assumes for rows too (every row at max_length).
+        batch_size = max(1, int(_get(hp, "batch_tokens")) // int(_get(spec, "data", "max_length", default=512)))
     return Plan(
         method=_get(spec, "method", default="sft"),
         adapter=_get(spec, "adapter", default="lora"),
-        batch_size=_get(hp, "batch_size", default=4),
+        batch_size=batch_size,
         gradient_accumulation=_get(hp, "gradient_accumulation", default=1),
         max_length=_get(spec, "data", "max_length", default=512),
         gradient_checkpointing=bool(_get(hp, "gradient_checkpointing", default=False)),
@@ -337,7 +342,8 @@ def memory_breakdown(shape: ModelShape, plan: Plan, device: dict) -> dict[str, i
         activations = tokens * L * per_token_layer
     # sft and cpt compute the loss in chunks of trained positions (chunked_loss.py): one chunk's
     # logits exist at a time, however long the batch.
-    logit_tokens = min(tokens, CHUNKED_LOSS_POSITIONS) if plan.method in CHUNKED_LOSS_METHODS else tokens
+    chunked = min(tokens, chunk_positions(shape.vocab, shape.hidden))
+    logit_tokens = chunked if plan.method in CHUNKED_LOSS_METHODS else tokens
     logits = int(logit_tokens * shape.vocab * 4 * LOGIT_COPIES)
 
     framework = CUDA_CONTEXT_BYTES if device.get("type") == "cuda" else CPU_FRAMEWORK_BYTES

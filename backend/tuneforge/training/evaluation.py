@@ -189,15 +189,20 @@ def eval_loss(
     model, tokenizer, examples: list[dict], batch_size: int, progress: Progress | None = None
 ) -> float | None:
     """Mean cross-entropy per trained token over all examples (not a mean of batch means);
-    `progress(batches done, batches)` after each batch."""
+    `progress(batches done, batches)` after each batch. Being a per-token mean, it does not depend on
+    the order, so examples are batched longest first (rows of similar length, little padding) and
+    the loss is computed in chunks where the model allows (chunked_loss.py: no full logits)."""
     if not examples:
         return None
     import torch
 
+    from tuneforge.training.chunked_loss import loss_sum, supports_chunked_loss
     from tuneforge.training.data import CausalLMCollator
 
     collate = CausalLMCollator(tokenizer.pad_token_id)
     device = next(model.parameters()).device
+    chunked = supports_chunked_loss(model)
+    examples = sorted(examples, key=lambda e: -len(e["input_ids"]))
     total, count = 0.0, 0
     batches = math.ceil(len(examples) / batch_size)
     was_training = model.training
@@ -207,6 +212,11 @@ def eval_loss(
             if progress is not None:
                 progress(start // batch_size, batches)
             batch = {k: v.to(device) for k, v in collate(examples[start : start + batch_size]).items()}
+            if chunked:
+                loss, trained = loss_sum(model, batch)
+                total += float(loss)
+                count += int(trained)
+                continue
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
             shift_logits = logits[:, :-1].float()
             shift_labels = batch["labels"][:, 1:]
@@ -251,7 +261,11 @@ def generate_answers(
 
     device = next(model.parameters()).device
     tools = tools or [None] * len(prompts)
-    texts = [render_text(tokenizer, p, tools=t, add_generation_prompt=True) for p, t in zip(prompts, tools, strict=True)]
+    rendered = [render_text(tokenizer, p, tools=t, add_generation_prompt=True) for p, t in zip(prompts, tools, strict=True)]
+    # Prompts of similar length share a batch (less left padding to compute at every decoding step);
+    # the answers go back into the prompts' order below.
+    order = sorted(range(len(rendered)), key=lambda i: -len(rendered[i]))
+    texts = [rendered[i] for i in order]
     answers: list[str] = []
     padding_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
@@ -279,7 +293,10 @@ def generate_answers(
     finally:
         tokenizer.padding_side = padding_side
         model.train(was_training)
-    return answers
+    in_order = [""] * len(answers)
+    for position, i in enumerate(order):
+        in_order[i] = answers[position]
+    return in_order
 
 
 @contextlib.contextmanager

@@ -148,6 +148,12 @@ class Hyperparameters(_Strict):
     warmup_ratio: float = Field(0.0, ge=0, lt=1)
     warmup_steps: int = Field(0, ge=0)
     batch_size: int = Field(4, ge=1, le=4096)
+    batch_tokens: int | None = Field(
+        None, ge=8, le=16_777_216,
+        description="The batch size in tokens instead of rows (sft, cpt): every micro-batch is filled with rows of "
+        "similar length (or packed blocks) up to this many computed tokens, padding included. Give batch_size or "
+        "batch_tokens, not both (batch_size stays at its default, unused).",
+    )
     gradient_accumulation: int = Field(1, ge=1, le=4096)
     weight_decay: float = Field(0.0, ge=0, le=10)
     max_grad_norm: float = Field(1.0, ge=0)
@@ -239,6 +245,8 @@ class TrainingConfig(_Strict):
                 if isinstance(given, BaseModel):
                     given = given.model_dump(exclude_unset=True)
                 value = dict(value)
+                if given.get("batch_tokens"):
+                    preset = {k: v for k, v in preset.items() if k != "batch_size"}  # tokens replace rows
                 value["hyperparameters"] = {**preset, **given}
         return value
 
@@ -482,6 +490,8 @@ def resolve_provider(spec: TrainingSpec, target: Target | None = None) -> str:
 UNSLOTH_METHODS = tuple(m.name for m in METHOD_CATALOGUE.values() if m.unsloth)
 # The methods whose batching TuneForge forms itself (the others batch inside trl's trainers).
 BATCHING_METHODS = ("sft", "cpt")
+# The methods batched one example per row inside trl's trainers, length-grouped by default (batching.py).
+ROW_BATCHING_METHODS = ("dpo", "orpo", "kto", "simpo", "cpo", "reward")
 
 
 def requested_batching(spec: TrainingConfig | TrainingSpec) -> tuple[str, str | None]:
@@ -530,11 +540,40 @@ def check_spec(spec: TrainingSpec, *, target: Target | None = None, inspect_data
             f"batching 'concatenate' joins documents across block boundaries and applies to cpt only, not {method}",
             "Use batching 'packed' (examples kept apart) or 'auto'.",
         )
-    if batching != "auto" and method not in BATCHING_METHODS:
+    if batching != "auto" and method not in BATCHING_METHODS and not (
+        method in ROW_BATCHING_METHODS and batching in ("length_grouped", "plain")
+    ):
         raise SpecError(
-            f"batching '{batching}' applies to sft and cpt, not {method}",
-            "Use batching 'auto': preference and RL methods batch inside trl's trainers, one example per sequence.",
+            f"batching '{batching}' does not apply to {method}",
+            "Use batching 'auto' or 'length_grouped' (rows of similar length batched together) or 'plain': "
+            "preference methods train on whole examples, one per row, so they cannot be packed."
+            if method in ROW_BATCHING_METHODS
+            else "Use batching 'auto': GRPO forms its batches from generated completions inside trl's trainer.",
         )
+    if hp.batch_tokens is not None:
+        # batch_size at its default is what a spec giving only tokens holds, also after a round trip
+        # through JSON (a stored job's config), so only another value counts as given.
+        if hp.batch_size != Hyperparameters.model_fields["batch_size"].default:
+            raise SpecError(
+                "the batch size is given twice: batch_size (rows) and batch_tokens (tokens)",
+                "Keep one: batch_tokens fills each batch up to that many tokens, batch_size counts rows.",
+            )
+        if method not in BATCHING_METHODS:
+            raise SpecError(
+                f"batch_tokens applies to sft and cpt, not {method}",
+                "Set hyperparameters.batch_size (rows) instead; this method batches whole examples inside trl's trainer.",
+            )
+        if batching == "plain":
+            raise SpecError(
+                "batch_tokens forms batches by length, which 'plain' batching does not",
+                "Use batching 'auto', 'length_grouped' or 'packed' with batch_tokens, or give batch_size in rows.",
+            )
+        if hp.batch_tokens < spec.data.max_length:
+            raise SpecError(
+                f"batch_tokens ({hp.batch_tokens}) is smaller than data.max_length ({spec.data.max_length}): "
+                "the longest rows would not fit in a batch",
+                f"Set batch_tokens to at least {spec.data.max_length} or lower data.max_length.",
+            )
     if hp.early_stopping_patience and not hp.eval_steps:
         raise SpecError(
             "early_stopping_patience needs periodic evaluation",

@@ -12,6 +12,7 @@ import copy
 from datasets import Dataset
 from trl import DPOConfig, DPOTrainer
 
+from tuneforge.training.batching import grouped_trainer_class, report_row_batching
 from tuneforge.training.context import RunContext
 from tuneforge.training.data import to_conversational_preference
 
@@ -29,7 +30,7 @@ def build_trainer(ctx: RunContext) -> DPOTrainer:
         max_length=spec.data.max_length,
         dataset_num_proc=None,
     )
-    return DPOTrainer(
+    trainer = grouped_trainer_class(DPOTrainer, spec)(
         model=ctx.model,
         ref_model=ref_model,
         args=args,
@@ -38,3 +39,5 @@ def build_trainer(ctx: RunContext) -> DPOTrainer:
         processing_class=ctx.tokenizer,
         callbacks=ctx.callbacks,
     )
+    report_row_batching(ctx, trainer)
+    return trainer

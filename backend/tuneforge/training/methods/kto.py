@@ -8,6 +8,7 @@ import copy
 from datasets import Dataset
 from trl import KTOConfig, KTOTrainer
 
+from tuneforge.training.batching import grouped_trainer_class, report_row_batching
 from tuneforge.training.context import RunContext
 from tuneforge.training.data import to_conversational_preference
 
@@ -32,7 +33,7 @@ def build_trainer(ctx: RunContext) -> KTOTrainer:
         undesirable_weight=ctx.options.undesirable_weight,
         max_length=spec.data.max_length,
     )
-    return KTOTrainer(
+    trainer = grouped_trainer_class(KTOTrainer, spec)(
         model=ctx.model,
         ref_model=ref_model,
         args=args,
@@ -41,3 +42,5 @@ def build_trainer(ctx: RunContext) -> KTOTrainer:
         processing_class=ctx.tokenizer,
         callbacks=ctx.callbacks,
     )
+    report_row_batching(ctx, trainer)
+    return trainer

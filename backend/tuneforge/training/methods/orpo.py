@@ -10,6 +10,7 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 from datasets import Dataset  # noqa: E402
 from trl.experimental.orpo import ORPOConfig, ORPOTrainer  # noqa: E402
 
+from tuneforge.training.batching import grouped_trainer_class, report_row_batching  # noqa: E402
 from tuneforge.training.context import RunContext  # noqa: E402
 from tuneforge.training.data import to_conversational_preference  # noqa: E402
 
@@ -26,7 +27,7 @@ def build_trainer(ctx: RunContext) -> ORPOTrainer:
         max_completion_length=spec.data.max_length // 2,
         remove_unused_columns=False,
     )
-    return ORPOTrainer(
+    trainer = grouped_trainer_class(ORPOTrainer, spec)(
         model=ctx.model,
         args=args,
         train_dataset=train,
@@ -34,3 +35,5 @@ def build_trainer(ctx: RunContext) -> ORPOTrainer:
         processing_class=ctx.tokenizer,
         callbacks=ctx.callbacks,
     )
+    report_row_batching(ctx, trainer)
+    return trainer

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datasets import Dataset
 from trl import RewardConfig, RewardTrainer
 
+from tuneforge.training.batching import grouped_trainer_class, report_row_batching
 from tuneforge.training.context import RunContext
 from tuneforge.training.data import to_conversational_preference
 
@@ -17,7 +18,7 @@ def build_trainer(ctx: RunContext) -> RewardTrainer:
     evaluation = Dataset.from_list([to_conversational_preference(r) for r in ctx.eval_rows]) if ctx.eval_rows else None
 
     args = RewardConfig(**ctx.args, max_length=spec.data.max_length)
-    return RewardTrainer(
+    trainer = grouped_trainer_class(RewardTrainer, spec)(
         model=ctx.model,
         args=args,
         train_dataset=train,
@@ -25,3 +26,5 @@ def build_trainer(ctx: RunContext) -> RewardTrainer:
         processing_class=ctx.tokenizer,
         callbacks=ctx.callbacks,
     )
+    report_row_batching(ctx, trainer)
+    return trainer

@@ -66,4 +66,5 @@ def batched_trainer(ctx: RunContext, train_examples: list[dict], eval_examples: 
         processing_class=ctx.tokenizer,
         callbacks=ctx.callbacks,
         sampler=plan.sampler,
+        batch_sampler=plan.batch_sampler,
     )

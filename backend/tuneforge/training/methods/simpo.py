@@ -14,6 +14,7 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 from datasets import Dataset  # noqa: E402
 from trl.experimental.cpo import CPOConfig, CPOTrainer  # noqa: E402
 
+from tuneforge.training.batching import grouped_trainer_class, report_row_batching  # noqa: E402
 from tuneforge.training.context import RunContext  # noqa: E402
 from tuneforge.training.data import to_conversational_preference  # noqa: E402
 
@@ -34,7 +35,7 @@ def build_trainer(ctx: RunContext) -> CPOTrainer:
         max_completion_length=spec.data.max_length // 2,
         remove_unused_columns=False,
     )
-    return CPOTrainer(
+    trainer = grouped_trainer_class(CPOTrainer, spec)(
         model=ctx.model,
         args=args,
         train_dataset=train,
@@ -42,3 +43,5 @@ def build_trainer(ctx: RunContext) -> CPOTrainer:
         processing_class=ctx.tokenizer,
         callbacks=ctx.callbacks,
     )
+    report_row_batching(ctx, trainer)
+    return trainer

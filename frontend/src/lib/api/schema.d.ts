@@ -3473,6 +3473,11 @@ export interface components {
              */
             batch_size?: number;
             /**
+             * Batch Tokens
+             * @description The batch size in tokens instead of rows (sft, cpt): every micro-batch is filled with rows of similar length (or packed blocks) up to this many computed tokens, padding included. Give batch_size or batch_tokens, not both (batch_size stays at its default, unused).
+             */
+            batch_tokens?: number | null;
+            /**
              * Early Stopping Patience
              * @description Needs eval_steps.
              */

@@ -8,7 +8,7 @@ import {
   type MethodInfo,
 } from "../lib/compat";
 import { fieldRule } from "@/lib/api/field-rules";
-import { ALL_FIELDS, emptyForm, formErrors, fromConfig, toJobCreate } from "../lib/wizard-form";
+import { ALL_FIELDS, choicesFor, emptyForm, fieldApplies, formErrors, fromConfig, toJobCreate } from "../lib/wizard-form";
 
 // As /api/info lists them.
 const sft: MethodInfo = { name: "sft", data_kinds: ["chat", "prompt_completion"], adapters: ["full", "lora", "qlora"], available: true };
@@ -120,6 +120,22 @@ describe("the wizard's compatibility rules", () => {
     const form = emptyForm();
     form.mixture = [{ dataset_version_id: "v2", weight: String(fieldRule("MixtureSource", "weight").maximum! + 1) }];
     expect(formErrors(form)).toEqual({ "mixture.0.weight": `Must be at most ${fieldRule("MixtureSource", "weight").maximum}.` });
+  });
+
+  it("offers each method only the batchings that apply to it, and reads the old packing switch as one", () => {
+    const field = ALL_FIELDS.find((f) => f.key === "data.batching")!;
+    expect(choicesFor(field, "sft")).toEqual(["auto", "packed", "length_grouped", "plain"]);
+    expect(choicesFor(field, "cpt")).toContain("concatenate");
+    expect(choicesFor(field, "dpo")).toEqual(["auto", "length_grouped", "plain"]);
+    expect(fieldApplies(field, "grpo", "lora")).toBe(false);
+    for (const choice of field.choices!) expect(field.choiceHints![choice]).toMatch(new RegExp(`^${choice}: .+\\.$`));
+    // packed chosen for SFT, then the method changed to DPO: the server's default is sent, not a refusal
+    const form = { ...emptyForm(), method: "dpo", options: { "data.batching": "packed" } };
+    expect(toJobCreate(form).data).toEqual({});
+    expect(toJobCreate({ ...form, method: "sft" }).data).toEqual({ batching: "packed" });
+    // a config saved with the deprecated switch
+    expect(fromConfig({ method: "sft", data: { packing: true } } as never, []).options["data.batching"]).toBe("packed");
+    expect(fromConfig({ method: "cpt", data: { packing: true } } as never, []).options["data.batching"]).toBe("concatenate");
   });
 
   it("does not count a saved config's defaults as changes", () => {

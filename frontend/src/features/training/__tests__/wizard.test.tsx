@@ -148,6 +148,14 @@ describe("the training wizard", () => {
     expect(screen.getByText("Must be below 1.")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Next" })).toBeDisabled();
     await user.clear(screen.getByLabelText("LoRA dropout"));
+    // Batching (the old "Packing" switch): a choice, each explained in one line; concatenation is
+    // for continued pre-training only, so SFT does not offer it.
+    const batching = screen.getByLabelText("Batching");
+    expect(screen.queryByLabelText("Packing")).not.toBeInTheDocument();
+    expect([...batching.querySelectorAll("option")].map((o) => o.value)).toEqual(["", "auto", "packed", "length_grouped", "plain"]);
+    expect(batching).toHaveAccessibleDescription(/^auto: the fastest of the others for this model, device and data/);
+    await user.selectOptions(batching, "length_grouped");
+    expect(batching).toHaveAccessibleDescription("length_grouped: rows of similar length batched together, so little padding.");
     await user.click(screen.getByRole("button", { name: "Next" }));
 
     // 5. Where to run: an estimate per target, with "won't fit" and its suggestions.
@@ -178,6 +186,7 @@ describe("the training wizard", () => {
       base_model: "tiny-llama",
       dataset_version_id: chatVersion,
       hyperparameters: { max_steps: 20, learning_rate: 0.0002 },
+      data: { batching: "length_grouped" },
       executor: "local",
     });
   });

@@ -43,6 +43,10 @@ export type FieldDef = {
   exclusiveMin?: boolean;
   exclusiveMax?: boolean;
   choices?: string[];
+  /** A one-line explanation per choice, shown under the field for the chosen (or default) one. */
+  choiceHints?: Record<string, string>;
+  /** Choices offered only for these methods (others: every method the field applies to). */
+  choiceMethods?: Record<string, string[]>;
   hint?: string;
   /** The server's default (from the API schema): what an empty field means. */
   default?: unknown;
@@ -67,6 +71,7 @@ const GROUPS: { id: string; title: string; fields: FieldDef[] }[] = [
       { key: "hyperparameters.warmup_ratio", label: "Warm-up ratio", kind: "float" },
       { key: "hyperparameters.warmup_steps", label: "Warm-up steps", kind: "int" },
       { key: "hyperparameters.batch_size", label: "Batch size", kind: "int" },
+      { key: "hyperparameters.batch_tokens", label: "Batch size in tokens", kind: "int", hint: "Instead of rows: each batch filled with rows of similar length up to this many tokens. Leave Batch size empty.", methods: ["sft", "cpt"] },
       { key: "hyperparameters.gradient_accumulation", label: "Gradient accumulation", kind: "int" },
       { key: "hyperparameters.weight_decay", label: "Weight decay", kind: "float" },
       { key: "hyperparameters.max_grad_norm", label: "Max grad norm", kind: "float" },
@@ -106,7 +111,21 @@ const GROUPS: { id: string; title: string; fields: FieldDef[] }[] = [
     title: "Data",
     fields: [
       { key: "data.max_length", label: "Max length (tokens)", kind: "int" },
-      { key: "data.packing", label: "Packing", kind: "bool", hint: "Join short rows into full-length sequences." },
+      {
+        key: "data.batching",
+        label: "Batching",
+        kind: "select",
+        choices: ["auto", "packed", "length_grouped", "plain", "concatenate"],
+        choiceMethods: { packed: ["sft", "cpt"], concatenate: ["cpt"] },
+        choiceHints: {
+          auto: "auto: the fastest of the others for this model, device and data, said in the job's first events.",
+          packed: "packed: whole examples share full-length rows; attention never crosses from one into the next.",
+          length_grouped: "length_grouped: rows of similar length batched together, so little padding.",
+          plain: "plain: random batches padded to their longest row (the old default; most padding).",
+          concatenate: "concatenate: documents joined and cut into blocks; attention crosses documents (continued pre-training).",
+        },
+        methods: ["sft", "cpt", "dpo", "orpo", "kto", "simpo", "cpo", "reward"],
+      },
       { key: "data.loss_on", label: "Loss on", kind: "select", choices: ["assistant", "all"], hint: "assistant: answers only; all: every token." },
       { key: "data.chat_template", label: "Chat template", kind: "select", choices: ["auto", "chatml", "llama-3", "alpaca", "zephyr"] },
       { key: "data.validation_split", label: "Validation split", kind: "float", hint: "Share of rows held out (unsplit versions)." },
@@ -176,6 +195,11 @@ export const ALL_FIELDS = FIELD_GROUPS.flatMap((group) => group.fields);
 
 export function fieldApplies(field: FieldDef, method: string, adapter: string): boolean {
   return (!field.methods || field.methods.includes(method)) && (!field.adapters || field.adapters.includes(adapter));
+}
+
+/** A select field's choices for this method (`choiceMethods` limits some to a few methods). */
+export function choicesFor(field: FieldDef, method: string): string[] {
+  return (field.choices ?? []).filter((c) => !field.choiceMethods?.[c] || field.choiceMethods[c].includes(method));
 }
 
 /** The message for an out-of-range value, or null. Empty is always fine (server default). */
@@ -261,6 +285,8 @@ export function toJobCreate(form: WizardForm): JobCreate {
   for (const field of ALL_FIELDS) {
     const value = form.options[field.key];
     if (value === undefined || value === "" || !fieldApplies(field, form.method, form.adapter)) continue;
+    // A choice made for another method (packed, then the method changed to dpo) falls back to the default.
+    if (field.choiceMethods && typeof value === "string" && !choicesFor(field, form.method).includes(value)) continue;
     const [group, name] = field.key.split(".") as [string, string];
     (groups[group] ??= {})[name] = parse(field, value);
   }
@@ -384,6 +410,11 @@ export function fromConfig(config: Partial<JobSettings> & Record<string, unknown
       auto_oom_retry: config.auto_oom_retry,
     },
   };
+  // A config saved before data.batching existed: `packing: true` meant what these batchings do now.
+  const data = config.data as { packing?: boolean; batching?: string } | undefined;
+  if (data?.packing && (!data.batching || data.batching === "auto")) {
+    form.options["data.batching"] = config.method === "cpt" ? "concatenate" : "packed";
+  }
   for (const field of ALL_FIELDS) {
     const [group, name] = field.key.split(".") as [string, string];
     const values = groups[group];

@@ -7,7 +7,7 @@ import { SelectField } from "@/components/ui/SelectField";
 import { TextField } from "@/components/ui/TextField";
 import type { ProviderInfo } from "@/lib/api/types";
 import { fieldRule } from "@/lib/api/field-rules";
-import { FIELD_GROUPS, fieldApplies, type FieldDef, type WizardForm } from "../../lib/wizard-form";
+import { FIELD_GROUPS, choicesFor, fieldApplies, type FieldDef, type WizardForm } from "../../lib/wizard-form";
 
 const NAME_MAX_LENGTH = fieldRule("JobCreate", "name").maxLength;
 
@@ -109,6 +109,7 @@ export function SettingsStep({
                     <OptionField
                       key={field.key}
                       field={field}
+                      method={form.method}
                       value={form.options[field.key]}
                       error={errors[field.key]}
                       onChange={(value) => setOption(field.key, value)}
@@ -127,11 +128,13 @@ export function SettingsStep({
 
 function OptionField({
   field,
+  method,
   value,
   error,
   onChange,
 }: {
   field: FieldDef;
+  method: string;
   value: string | boolean | undefined;
   error?: string;
   onChange: (value: string | boolean) => void;
@@ -141,13 +144,19 @@ function OptionField({
     return <Checkbox label={field.label} hint={field.hint} checked={value === undefined ? field.default === true : Boolean(value)} onChange={onChange} />;
   }
   if (field.kind === "select") {
+    const chosen = typeof value === "string" ? value : "";
+    // With per-choice explanations, the hint explains the chosen one (empty: the default).
+    const explained = field.choiceHints?.[chosen || String(field.default ?? "")];
     return (
       <SelectField
         label={field.label}
-        hint={field.hint}
-        value={typeof value === "string" ? value : ""}
+        hint={explained ?? field.hint}
+        value={chosen}
         onChange={(e) => onChange(e.target.value)}
-        options={[{ value: "", label: "Default" }, ...(field.choices ?? []).map((c) => ({ value: c, label: c }))]}
+        options={[
+          { value: "", label: "Default" },
+          ...choicesFor(field, method).map((c) => ({ value: c, label: c })),
+        ]}
       />
     );
   }
