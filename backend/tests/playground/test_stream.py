@@ -11,17 +11,23 @@ from tuneforge.playground import stream
 from tuneforge.playground.models import Generation, GenerationStatus, PlaygroundTurn
 
 
-async def test_a_cancelled_answer_stays_cancelled_whatever_the_worker_writes_next(app, register, client):
-    ana = await register("ana@example.com")
+async def _queued_answer(app, account) -> Generation:
+    """A turn with one queued answer (of a base model: no worker needed to create it)."""
     async with app.state.sessionmaker() as session:
-        turn = PlaygroundTurn(team_id=uuid.UUID(ana.team_id), user_id=uuid.UUID(ana.tokens["user"]["id"]), params={},
-                              messages=[{"role": "user", "content": "2 + 2?"}])
+        turn = PlaygroundTurn(team_id=uuid.UUID(account.team_id), user_id=uuid.UUID(account.tokens["user"]["id"]),
+                              params={}, messages=[{"role": "user", "content": "2 + 2?"}])
         session.add(turn)
         await session.flush()
         generation = Generation(team_id=turn.team_id, turn_id=turn.id, slot=0, status=GenerationStatus.queued, text="",
                                 target={"version_id": str(uuid.uuid4()), "base": True, "label": "base"})
         session.add(generation)
         await session.commit()
+    return generation
+
+
+async def test_a_cancelled_answer_stays_cancelled_whatever_the_worker_writes_next(app, register, client):
+    ana = await register("ana@example.com")
+    generation = await _queued_answer(app, ana)
 
     # The user stops it while it is still queued: it ends at once.
     stopped = await client.post(f"/api/playground/generations/{generation.id}/cancel", headers=ana.headers)
@@ -39,15 +45,8 @@ async def test_a_cancelled_answer_stays_cancelled_whatever_the_worker_writes_nex
 
 async def test_a_running_answer_still_streams_and_ends(app, register, client):
     ana = await register("ana@example.com")
+    generation = await _queued_answer(app, ana)
     async with app.state.sessionmaker() as session:
-        turn = PlaygroundTurn(team_id=uuid.UUID(ana.team_id), user_id=uuid.UUID(ana.tokens["user"]["id"]), params={},
-                              messages=[{"role": "user", "content": "2 + 2?"}])
-        session.add(turn)
-        await session.flush()
-        generation = Generation(team_id=turn.team_id, turn_id=turn.id, slot=0, status=GenerationStatus.queued, text="",
-                                target={"version_id": str(uuid.uuid4()), "base": True, "label": "base"})
-        session.add(generation)
-        await session.flush()
         first = await stream.append(session=session, generation_id=generation.id, piece="The sum", status="running")
         second = await stream.append(session=session, generation_id=generation.id, piece=" is 4.", status="done",
                                      finish_reason="stop")
