@@ -118,7 +118,7 @@ const GROUPS: { id: string; title: string; fields: FieldDef[] }[] = [
         choices: ["auto", "packed", "length_grouped", "plain", "concatenate"],
         choiceMethods: { packed: ["sft", "cpt"], concatenate: ["cpt"] },
         choiceHints: {
-          auto: "auto: the fastest of the others for this model, device and data, said in the job's first events.",
+          auto: "auto: the fastest of the others for this model, device and data (plain unless another saves 10%), said in the job's first events.",
           packed: "packed: whole examples share full-length rows; attention never crosses from one into the next.",
           length_grouped: "length_grouped: rows of similar length batched together, so little padding.",
           plain: "plain: random batches padded to their longest row (the old default; most padding).",
