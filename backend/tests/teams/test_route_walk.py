@@ -149,7 +149,9 @@ async def _mirror(app, client, owner, team_name: str, a: TeamWorld) -> TeamWorld
 
     async def copy(session, cls, row_id: str, **changes):
         row = await session.get(cls, uuid.UUID(row_id))
-        values = {c.key: scrub(getattr(row, c.key)) for c in inspect(cls).column_attrs}
+        # Generated columns (job.final_loss, …) are the database's to fill: never copied.
+        values = {c.key: scrub(getattr(row, c.key)) for c in inspect(cls).column_attrs
+                  if all(column.computed is None for column in c.columns)}
         values.update(id=uuid.uuid4(), **changes)
         twin = cls(**values)
         session.add(twin)
