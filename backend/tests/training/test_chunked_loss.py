@@ -107,3 +107,32 @@ def test_the_held_out_loss_is_per_token_whatever_the_batching(tiny, tmp_path):
         trainer = make_trainer_class()(model=model, args=args, data_collator=PaddingFreeCollator(tokenizer.pad_token_id))
         seen.append(trainer.evaluate(eval_dataset=dataset)["eval_loss"])
     assert seen == pytest.approx([expected] * 3, abs=1e-5)
+
+
+def test_models_it_cannot_reproduce_keep_their_own_loss():
+    """No decoder/LM-head split (or one that raises), or logits the model scales itself: the trainer
+    falls back to the model's own loss rather than computing a different one."""
+    import types
+
+    import torch
+
+    assert not supports_chunked_loss(torch.nn.Linear(2, 2))  # no get_decoder at all
+
+    class Unsplittable(torch.nn.Module):
+        def get_decoder(self):
+            raise NotImplementedError
+
+    assert not supports_chunked_loss(Unsplittable())
+
+    class Scaled(torch.nn.Module):
+        config = types.SimpleNamespace(logit_scale=0.0625)
+
+        def get_decoder(self):
+            return torch.nn.Identity()
+
+        def get_output_embeddings(self):
+            return torch.nn.Linear(2, 4)
+
+    assert not supports_chunked_loss(Scaled())
+    Scaled.config = types.SimpleNamespace(logit_scale=None)
+    assert supports_chunked_loss(Scaled())
