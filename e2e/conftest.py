@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -115,6 +116,12 @@ def _screenshot_folder(request: pytest.FixtureRequest, journey: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     request.config.stash.setdefault(SCREENSHOTS, {})[journey] = folder.resolve()
     return folder
+
+
+@pytest.fixture(scope="session")
+def devices_screenshot_folder(request: pytest.FixtureRequest) -> Path:
+    """Where test_devices_flow.py saves the multi-device journey."""
+    return _screenshot_folder(request, "devices")
 
 
 @pytest.fixture(scope="session")
@@ -313,16 +320,16 @@ def stack(spa_dist: Path, workdir: Path, app_env: dict[str, str], hub_url: str, 
         api.stop()
 
 
-@pytest.fixture(scope="session")
-def worker(stack: Stack) -> Iterator[ManagedProcess]:
-    """A `tuneforge worker` on the same database and storage; started only for tests that ask."""
+@contextmanager
+def _worker(stack: Stack, **env: str) -> Iterator[ManagedProcess]:
+    """A `tuneforge worker` on the same database and storage (with `env` added), once /api/info lists it."""
     name = f"e2e-worker-{uuid.uuid4().hex[:6]}"
     process = ManagedProcess(
         "worker",
         [str(VENV_BIN / "tuneforge"), "worker", "--name", name],
-        env=stack.env,
+        env={**stack.env, **env},
         cwd=stack.workdir,
-        log_path=stack.workdir / "worker.log",
+        log_path=stack.workdir / f"worker-{name}.log" if env else stack.workdir / "worker.log",
     ).start()
     try:
         # /api/info is for signed-in users (it names the workers' hosts): a throwaway account asks.
@@ -344,6 +351,21 @@ def worker(stack: Stack) -> Iterator[ManagedProcess]:
         yield process
     finally:
         process.stop(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def worker(stack: Stack) -> Iterator[ManagedProcess]:
+    """A `tuneforge worker` on the same database and storage; started only for tests that ask."""
+    with _worker(stack) as process:
+        yield process
+
+
+@pytest.fixture
+def two_process_worker(stack: Stack) -> Iterator[ManagedProcess]:
+    """A CPU worker that spreads one job over two training processes (TUNEFORGE_WORKER_CPU_PROCESSES=2),
+    for one test."""
+    with _worker(stack, TUNEFORGE_WORKER_CPU_PROCESSES="2") as process:
+        yield process
 
 
 # ---------------------------------------------------------------------------------------------

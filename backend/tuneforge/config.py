@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # Memory a worker's playground may keep loaded models in (bytes; least recently used ones are
     # unloaded past it). Unset: a third of the machine's memory.
     playground_cache_bytes: int | None = Field(default=None, ge=64 << 20)
+    # On a worker without GPUs: how many training processes one job may spread over its CPU cores (they
+    # share the cores, so it is for testing the multi-device path and for multi-socket hosts). A worker
+    # with CUDA offers its GPUs instead, one with MPS one device.
+    worker_cpu_processes: int = Field(default=1, ge=1, le=16)
     # Largest dataset upload accepted, in bytes (nginx's client_max_body_size must allow it too).
     dataset_max_upload_bytes: int = Field(default=2 << 30, ge=1 << 20)
     # Bounds on reading an upload (docs/security.md, "Hostile dataset files"): what its zips and

@@ -220,6 +220,9 @@ class MemoryBreakdown(BaseModel):
     activations: int
     logits: int
     framework: int
+    distributed_buffers: int = Field(
+        0, description="several devices: DDP's gradient buckets, or the layer FSDP gathers whole at a time"
+    )
 
 
 class EstimateSuggestion(BaseModel):
@@ -258,6 +261,10 @@ class TargetEstimate(BaseModel):
     device_name: str | None = None
     device_type: str | None = None
     error: str | None = None
+    devices: int | None = Field(default=None, description="devices the job trains on (processes under torchrun)")
+    strategy: Literal["single", "ddp", "fsdp"] | None = Field(
+        default=None, description="how they share it: one device; a whole copy each (DDP); weights and states sharded (FSDP)"
+    )
     device: EstimateDevice | None = None
     precision: str | None = None
     parameters: int | None = None
@@ -269,6 +276,7 @@ class TargetEstimate(BaseModel):
     available_memory_bytes: int | None = None
     fits: bool | None = None
     seconds_per_step: float | None = None
+    global_batch: int | None = Field(default=None, description="rows per optimizer step: batch_size x gradient_accumulation x devices")
     tokens_per_step: int | None = None
     total_steps: int | None = None
     total_seconds: float | None = None

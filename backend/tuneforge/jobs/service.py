@@ -126,16 +126,54 @@ async def launch_targets(*, session: AsyncSession, settings: Settings, data: Job
     ]
 
 
+DEVICES_HINT = "start a worker with more GPUs (or TUNEFORGE_WORKER_CPU_PROCESSES on a CPU worker)"
+
+
+async def _check_devices(*, session: AsyncSession, settings: Settings, data: JobCreate) -> None:
+    """A job on N devices runs on one machine with N of them: on Modal one container (at most 8 GPUs of a
+    type, 4 A10Gs); locally a live worker that takes the job and offers N (`max_devices`, which it
+    reported). Refused before queueing otherwise: no worker would ever start it."""
+    wanted = data.devices
+    if wanted <= 1:
+        return
+    if data.executor == Executor.modal:
+        gpu = catalogue.GPU_TYPES.get(data.gpu_type or "")
+        most = gpu.max_per_container if gpu else max(g.max_per_container for g in catalogue.GPU_TYPES.values())
+        if wanted > most:
+            raise BadRequest(
+                f"Modal attaches at most {most} {data.gpu_type or 'GPU'}s to one container; this job asks for {wanted} "
+                f"devices. Pick {most} or fewer."
+            )
+        return
+    live = await workers_service.list_live(session=session, heartbeat_seconds=settings.worker_heartbeat_seconds)
+    workers = workers_service.local_workers(live, needs_cuda=_needs_cuda(data))
+    best = max(workers, key=workers_service.max_devices, default=None)
+    if best is None:
+        raise BadRequest(
+            f"No live worker can run one job on {wanted} devices: no worker that would take this job is online. "
+            f"Pick 1 device, or {DEVICES_HINT}."
+        )
+    most = workers_service.max_devices(best)
+    if most < wanted:
+        raise BadRequest(
+            f"No live worker can run one job on {wanted} devices: the most any worker offers is {most} (worker {best.name}). "
+            f"Pick {most} device{'s' if most > 1 else ''}, or {DEVICES_HINT}."
+        )
+
+
 async def estimate_targets(
     *, session: AsyncSession, settings: Settings, spec: TrainingSpec, executor: Executor, gpu_type: str | None
 ) -> dict[str, Any]:
-    """Memory fit, time and cost of the spec where it would run: the chosen target and the alternatives."""
+    """Memory fit, time and cost of the spec where it would run: the chosen target and the alternatives.
+    A job on N devices is estimated on the workers that offer N, and on Modal with N GPUs."""
     from tuneforge.training.estimate import estimate
 
     targets: list[dict[str, Any]] = []
     workers = await workers_service.list_live(session=session, heartbeat_seconds=settings.worker_heartbeat_seconds)
     seen: set[str] = set()
     for worker in workers:
+        if workers_service.max_devices(worker) < spec.devices:
+            continue  # it would never start this job
         for device in worker.devices:
             key = f"{device.get('type')}:{device.get('name')}"
             if key in seen:
@@ -143,7 +181,8 @@ async def estimate_targets(
             seen.add(key)
             targets.append({"executor": "local", "worker": worker.name, "device": device})
     for gpu in catalogue.GPU_TYPES.values():
-        targets.append({"executor": "modal", "gpu_type": gpu.name, "device": gpu.as_device()})
+        if spec.devices <= gpu.max_per_container:
+            targets.append({"executor": "modal", "gpu_type": gpu.name, "device": gpu.as_device()})
 
     def run_all() -> list[dict[str, Any]]:
         results = []
@@ -155,7 +194,7 @@ async def estimate_targets(
             except (ValueError, KeyError) as exc:
                 result = {"error": str(exc)}
             else:
-                _add_cost(result, target)
+                _add_cost(result, target, spec.devices)
             results.append({**{k: v for k, v in target.items() if k != "device"}, "device_name": target["device"].get("name"),
                             "device_type": target["device"].get("type"), **result})
         return results
@@ -170,14 +209,13 @@ async def estimate_targets(
     return {"chosen": chosen, "targets": results, "price_table_date": catalogue.PRICE_TABLE_DATE}
 
 
-def _add_cost(result: dict[str, Any], target: dict[str, Any]) -> None:
-    """A Modal run is billed for its whole wall time (container start included): the cost of the
-    estimate's range."""
+def _add_cost(result: dict[str, Any], target: dict[str, Any], devices: int) -> None:
+    """A Modal run is billed for its whole wall time (container start included), for each of its
+    `devices` GPUs: the cost of the estimate's range."""
     if target["executor"] != "modal" or result.get("wall_seconds") is None:
         return
-    result["cost_usd"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds"])
-    result["cost_usd_low"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds_low"])
-    result["cost_usd_high"] = catalogue.cost_usd(target["gpu_type"], result["wall_seconds_high"])
+    for key, seconds in (("cost_usd", "wall_seconds"), ("cost_usd_low", "wall_seconds_low"), ("cost_usd_high", "wall_seconds_high")):
+        result[key] = catalogue.cost_usd(target["gpu_type"], result[seconds], devices)
 
 
 async def _check_executor(*, session: AsyncSession, settings: Settings, user: User, team_id: uuid.UUID, data: JobCreate) -> None:
@@ -225,6 +263,7 @@ async def prepare_launch(
         )
     if not estimate_only:
         await _check_executor(session=session, settings=settings, user=user, team_id=team_id, data=data)
+    await _check_devices(session=session, settings=settings, data=data)
     # Every model the job names (base model, reward model, ...) through the one allow-list, before
     # anything looks at a path; a job output is stored as `storage:jobs/<id>/output`.
     config = await check_model_references(

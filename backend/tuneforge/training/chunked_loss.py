@@ -8,13 +8,15 @@ cross-entropy run over them in chunks, each recomputed in the backward pass (act
 checkpointing), so at most one chunk's logits exist at a time. The sum equals the model's loss
 times the number of trained tokens (tests/training/test_chunked_loss.py).
 
-`TuneForgeTrainer` uses it for SFT and CPT, together with the length-grouped sampler.
+`TuneForgeTrainer` uses it for SFT and CPT (training on one device; the held-out loss on any number),
+together with the length-grouped sampler.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from tuneforge.training import distributed
 from tuneforge.training.batching import IGNORE_INDEX
 
 # Positions per chunk, chosen per model (chunk_positions): a chunk's fp32 logits take about
@@ -112,6 +114,17 @@ def loss_sum(model: Any, inputs: dict, chunk: int | None = None) -> tuple[Any, A
     return total, keep.sum()
 
 
+def blank_rows(rows: list[dict], multiple: int) -> list[dict]:
+    """Rows that make len(rows) a multiple of `multiple`: copies of the shortest row with every label
+    ignored, so they add nothing to a loss sum or its token count."""
+    missing = -len(rows) % multiple
+    if not missing:
+        return []
+    shortest = min(rows, key=lambda row: len(row["input_ids"]))
+    blank = {**shortest, "labels": [IGNORE_INDEX] * len(shortest["input_ids"])}
+    return [blank] * missing
+
+
 def make_trainer_class():
     """TuneForgeTrainer, built on first use so that importing this module needs no transformers."""
     from transformers import Trainer
@@ -136,14 +149,24 @@ def make_trainer_class():
         def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None,
                             metric_key_prefix="eval"):
             """The held-out loss per trained token over the whole set (the Trainer averages batch
-            means by rows), so it does not depend on how the rows were batched."""
+            means by rows), so it does not depend on how the rows were batched — nor on how many
+            devices share it (the sums are added over ranks)."""
             self._eval_sums = [0.0, 0]
             output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
-            total, count = self._eval_sums
+            total, count = distributed.sum_over_ranks(self._eval_sums, self.args.device)
             if self.chunked_loss and count:
                 output.metrics[f"{metric_key_prefix}_loss"] = total / count
             self._eval_sums = None
             return output
+
+        def get_eval_dataloader(self, eval_dataset=None):
+            """On N devices, the held-out rows padded to whole batches on every rank with rows that
+            train nothing (labels all ignored), so accelerate need not repeat real rows to even the
+            ranks out — a repeated row would count twice in the loss."""
+            dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
+            if self.args.world_size > 1 and isinstance(dataset, list) and dataset:
+                dataset = dataset + blank_rows(dataset, self.args.per_device_eval_batch_size * self.args.world_size)
+            return super().get_eval_dataloader(dataset)
 
         def get_train_dataloader(self):
             if self.token_batches is None:
@@ -161,12 +184,16 @@ def make_trainer_class():
             return super()._get_train_sampler(train_dataset)
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            if not self.chunked_loss or "labels" not in inputs:
+            # Under DDP a training loss must come out of the wrapped model's own forward (its gradient
+            # hooks are set there); the chunked loss calls the decoder directly, so there it is one
+            # device's saving, and the held-out loss's (no gradients) on any number.
+            chunked = self.chunked_loss and (not model.training or self.args.world_size == 1)
+            if not chunked or "labels" not in inputs:
                 if "position_ids" in inputs:
                     # Packed rows are read from position ids only without a cache (masking_utils).
                     inputs = {**inputs, "use_cache": False}
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            total, count = loss_sum(model, inputs)
+            total, count = loss_sum(self.accelerator.unwrap_model(model), inputs)
             if not model.training and getattr(self, "_eval_sums", None) is not None:
                 self._eval_sums[0] += float(total)
                 self._eval_sums[1] += int(count)

@@ -84,16 +84,21 @@ def _spec_failure(exc, sink) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from tuneforge.training import distributed
     from tuneforge.training.event_stream import EventSink
 
+    # Under torchrun (a job on several devices) rank 0 reports; the others write only their failures.
+    only = None if distributed.is_main() else ("failed",)
+    if distributed.world_size() > 1:
+        distributed.die_with_parent()
     if args.events_fd is not None:
-        sink = EventSink(fd=args.events_fd)
+        sink = EventSink(fd=args.events_fd, only=only)
     else:
         # Events own stdout; anything a library prints goes to stderr instead.
         events_fd = os.dup(1)
         os.dup2(2, 1)
         sys.stdout = os.fdopen(1, "w", buffering=1)
-        sink = EventSink(fd=events_fd)
+        sink = EventSink(fd=events_fd, only=only)
     stop = threading.Event()
     _install_stop_handlers(stop, (signal.SIGTERM, signal.SIGINT))
     try:

@@ -5,7 +5,8 @@ total time, an approximate cloud cost, `fits`, and suggestions when it does not 
 cheap change would help); and the wall time of the whole run phase by phase (`phases`: start-up,
 loading the model, tokenising, the steps, saving, evaluating; `wall_seconds` and its range
 `wall_seconds_low`/`_high`), see "phases" below. Pure arithmetic, no torch import, so the web API
-can call it.
+can call it. A spec with `devices: N > 1` is estimated as N processes under torchrun, see "several
+devices" below: the result says `devices` and `strategy` (single, ddp or fsdp).
 
 The memory model counts what a transformers `Trainer` step holds at its peak (the start of the
 backward pass): weights; trainable parameters with their gradients and AdamW states; the
@@ -36,6 +37,7 @@ from typing import Any
 
 from tuneforge.training.catalogue import DEFAULT_BASE_MODEL, GPU_TYPES, SMOLLM2, TINY_LLAMA, GiB, match_gpu
 from tuneforge.training.chunked_loss import chunk_positions
+from tuneforge.training.distributed import choose_strategy
 
 # -- devices -------------------------------------------------------------------------------------
 
@@ -66,6 +68,22 @@ CPU_LORA_DROPOUT_LAYER_S = 0.004
 CPU_PARALLEL_EFFICIENCY = 0.9
 GPU_STEP_OVERHEAD_S = 0.02
 GPU_LAYER_OVERHEAD_S = 0.002
+
+# -- several devices -------------------------------------------------------------------------------
+#
+# A job on N devices is N processes under torchrun (training/distributed.py), each on micro-batches of
+# `batch_size` rows: an optimizer step takes N times the rows, so a run over the same data has N times
+# fewer steps, each as long as one device's step plus the gradients' all-reduce. That communication is
+# the share of the N-fold speed-up lost, per strategy: DDP all-reduces the gradients once per step
+# (NCCL on CUDA, gloo on CPU), FSDP also gathers every layer's weights in the forward and backward
+# passes. Not measured here (no multi-GPU machine): 0.9 is the usual figure for DDP on one host's
+# NVLink/PCIe, 0.8 for FSDP. On a CPU the N processes share the machine's cores (each gets cores / N
+# threads), so N processes compute about as fast as one: only the per-step Python and dispatch work,
+# which one process cannot spread over cores, runs N-fold in parallel.
+SCALING_EFFICIENCY = {"single": 1.0, "ddp": 0.9, "fsdp": 0.8}
+# torchrun's own start before the ranks run the entry: its agent, N interpreters at once and the
+# process group's rendezvous. Not measured here; typical.
+TORCHRUN_START_S = 3.0
 
 # calibrated: resident memory a training run adds beyond its tensors (trainer, tokenizer, data,
 # allocator slack) on CPU (tiny-llama's run is almost only this); on CUDA the context and the
@@ -252,6 +270,8 @@ class Plan:
     eval_steps: int | None = None
     save_steps: int | None = None
     merge_adapter: bool = False
+    devices: int = 1  # processes under torchrun, one per device; batch_size is per device
+    parallelism: str = "auto"  # auto, ddp or fsdp (the spec's choice; strategy_for)
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -293,6 +313,8 @@ def plan_from_spec(spec: Any) -> Plan:
         eval_steps=_get(hp, "eval_steps"),
         save_steps=_get(hp, "save_steps"),
         merge_adapter=bool(_get(spec, "merge_adapter", default=False)),
+        devices=max(1, int(_get(spec, "devices", default=1))),
+        parallelism=_get(spec, "parallelism", default="auto"),
     )
 
 
@@ -307,7 +329,26 @@ def _resolve_precision(requested: str, device: dict) -> str:
 # -- memory ----------------------------------------------------------------------------------------
 
 
-def memory_breakdown(shape: ModelShape, plan: Plan, device: dict) -> dict[str, int]:
+def strategy_for(shape: ModelShape, plan: Plan, device: dict) -> str:
+    """How N devices share the job, by the runner's own rule (distributed.choose_strategy): "single" on
+    one; the spec's `parallelism` when it names one; else "fsdp" (weights, gradients and optimizer states
+    sharded N ways) for full fine-tuning on CUDA that does not fit one device, "ddp" (a whole copy per
+    device) otherwise."""
+    fits_one = None
+    if plan.devices > 1 and plan.parallelism == "auto" and plan.adapter == "full" and device.get("type") == "cuda":
+        one = replace(plan, devices=1)
+        peak = sum(memory_breakdown(shape, one, device).values())
+        available = _device_memory(device)
+        fits_one = available is None or peak <= FIT_SHARE * available
+    return choose_strategy(plan.devices, adapter=plan.adapter, device_type=str(device.get("type")),
+                           fits_one_device=fits_one, requested=plan.parallelism)
+
+
+def memory_breakdown(shape: ModelShape, plan: Plan, device: dict, *, strategy: str = "single") -> dict[str, int]:
+    """One process's memory at its peak (one device's, on N devices). `strategy` (strategy_for): DDP
+    adds gradient buckets, a copy of the trainable gradients (fp32) it all-reduces; FSDP divides the
+    weights, gradients and optimizer states by N and adds the one layer it gathers whole at a time
+    (weights and gradients, fp32)."""
     precision = _resolve_precision(plan.precision, device)
     half = precision in ("bf16", "fp16")
     act_bytes = 2 if half else 4
@@ -347,12 +388,21 @@ def memory_breakdown(shape: ModelShape, plan: Plan, device: dict) -> dict[str, i
     logits = int(logit_tokens * shape.vocab * 4 * LOGIT_COPIES)
 
     framework = CUDA_CONTEXT_BYTES if device.get("type") == "cuda" else CPU_FRAMEWORK_BYTES
+    distributed = 0
+    if strategy == "ddp":
+        trained = shape.params if plan.adapter == "full" else shape.lora_params(plan.lora_rank, plan.lora_targets)
+        distributed = trained * 4
+    elif strategy == "fsdp":
+        weights, trainable = weights / plan.devices, trainable / plan.devices
+        # The largest unit FSDP gathers at once: a decoder layer, or the embedding / LM head.
+        distributed = 2 * 4 * max(shape.block_linear_params / max(L, 1), shape.vocab * shape.hidden)
     return {
         "weights": int(weights),
         "trainable_states": int(trainable),
         "activations": int(activations),
         "logits": logits,
         "framework": int(framework),
+        "distributed_buffers": int(distributed),
     }
 
 
@@ -585,9 +635,11 @@ def phase_seconds(
     accelerator = _on_accelerator(device)
     ratio = _host_ratio(device)
     sequences, _ = METHOD_SHAPE.get(plan.method, (1, 0))
-    per_step_rows = plan.batch_size * plan.gradient_accumulation
+    per_step_rows = plan.batch_size * plan.gradient_accumulation * plan.devices
 
     startup = PROCESS_START_S + PROCESS_EXIT_S + (CUDA_INIT_S if accelerator else 0.0)
+    if plan.devices > 1:
+        startup += TORCHRUN_START_S  # the ranks start at once: loading and tokenising happen in parallel
     if executor == "modal":
         startup += MODAL_CONTAINER_START_S
 
@@ -667,6 +719,10 @@ def add_phases(result: dict, phases: dict[str, float], device: dict) -> None:
 # -- the estimate ------------------------------------------------------------------------------------
 
 
+# A run fits when its peak is at most this share of the device's memory (fragmentation, other tenants).
+FIT_SHARE = 0.92
+
+
 def _device_memory(device: dict) -> int | None:
     free = device.get("free_memory_bytes")
     total = device.get("total_memory_bytes")
@@ -680,7 +736,7 @@ def _total_steps(plan: Plan, num_rows: int | None) -> int | None:
         return int(plan.max_steps)
     if not num_rows:
         return None
-    per_step = plan.batch_size * plan.gradient_accumulation
+    per_step = plan.batch_size * plan.gradient_accumulation * plan.devices  # the global batch
     return max(1, math.ceil(num_rows / per_step) * math.ceil(plan.epochs))
 
 
@@ -717,15 +773,29 @@ def _count_rows(spec: Any) -> int | None:
     return _count_split(spec)[0]
 
 
+def _process_device(device: dict, devices: int) -> dict:
+    """What one of `devices` processes gets of `device`: a GPU each, or its share of a CPU's cores."""
+    if devices <= 1 or device.get("type") != "cpu":
+        return device
+    cores = max(int(device.get("cores") or os.cpu_count() or 1), 1)
+    return {**device, "cores": max(1, cores // devices)}
+
+
 def _core(shape: ModelShape, plan: Plan, device: dict, num_rows: int | None) -> dict:
-    breakdown = memory_breakdown(shape, plan, device)
+    strategy = strategy_for(shape, plan, device)
+    breakdown = memory_breakdown(shape, plan, device, strategy=strategy)
     training = sum(breakdown.values())
     runtime = CPU_RUNTIME_BYTES if device.get("type") in ("cpu", "mps", None) else 0
     peak = training + runtime
+    if device.get("type") != "cuda":
+        # Processes on a CPU share its memory, each with its own copy of everything: the machine holds N.
+        training, peak = training * plan.devices, peak * plan.devices
     available = _device_memory(device)
-    step_s = seconds_per_step(shape, plan, device)
+    step_s = seconds_per_step(shape, plan, _process_device(device, plan.devices)) / SCALING_EFFICIENCY[strategy]
     steps = _total_steps(plan, num_rows)
     result = {
+        "devices": plan.devices,
+        "strategy": strategy,
         "device": {k: device.get(k) for k in ("type", "name", "total_memory_bytes", "free_memory_bytes")},
         "precision": _resolve_precision(plan.precision, device),
         "parameters": shape.params,
@@ -737,15 +807,17 @@ def _core(shape: ModelShape, plan: Plan, device: dict, num_rows: int | None) -> 
         "peak_memory_bytes": peak,
         "peak_memory_gib": round(peak / GiB, 2),
         "available_memory_bytes": available,
-        "fits": bool(available is None or peak <= 0.92 * available),
+        "fits": bool(available is None or peak <= FIT_SHARE * available),
         "seconds_per_step": round(step_s, 4),
-        "tokens_per_step": plan.batch_size * plan.gradient_accumulation * plan.max_length,
+        # Rows per optimizer step over every device: batch_size is per device.
+        "global_batch": plan.batch_size * plan.gradient_accumulation * plan.devices,
+        "tokens_per_step": plan.batch_size * plan.gradient_accumulation * plan.devices * plan.max_length,
         "total_steps": steps,
         "total_seconds": round(step_s * steps, 1) if steps else None,
     }
     gpu = match_gpu(device.get("name", "")) if device.get("type") == "cuda" else None
-    if gpu and steps:
-        result["cost_usd"] = round(step_s * steps / 3600 * gpu.usd_per_hour, 2)
+    if gpu and steps:  # every one of the N GPUs is billed
+        result["cost_usd"] = round(step_s * steps / 3600 * gpu.usd_per_hour * plan.devices, 2)
     return result
 
 

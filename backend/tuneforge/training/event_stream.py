@@ -54,7 +54,8 @@ class EventSink:
 
     `EventSink(fd=3)` writes to an inherited file descriptor, `EventSink(stream=sys.stdout)` to a
     text stream, `EventSink()` keeps events only in memory (`.events`) - handy in tests.
-    `listeners` get every event dict too (the CLI's progress bar is one).
+    `listeners` get every event dict too (the CLI's progress bar is one). `only` limits what is written
+    to those types (the other ranks of a distributed run write only their `failed` events).
     """
 
     def __init__(
@@ -64,11 +65,13 @@ class EventSink:
         stream: IO[str] | None = None,
         keep: bool = True,
         listeners: list[Callable[[dict], None]] | None = None,
+        only: tuple[str, ...] | None = None,
     ) -> None:
         self._stream = stream if stream is not None else (os.fdopen(fd, "w", buffering=1) if fd is not None else None)
         self._owns_stream = stream is None and fd is not None
         self._lock = threading.Lock()
         self._keep = keep
+        self._only = only
         self.events: list[dict] = []
         self.listeners = list(listeners or [])
         self._phase: tuple[str, str | None] | None = None
@@ -78,6 +81,8 @@ class EventSink:
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type!r}")
         event = {"type": type, "time": time.time(), **_jsonable(fields)}
+        if self._only is not None and type not in self._only:
+            return event
         line = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
             if self._stream is not None:

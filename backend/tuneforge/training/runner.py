@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tuneforge.training import distributed
 from tuneforge.training.exceptions import (
     DISK_FULL_HINT,
     OOM_HINT,
@@ -112,7 +113,7 @@ def load_model(spec: TrainingSpec, base_path: Path, tokenizer, added_tokens: int
             bnb_4bit_use_double_quant=spec.qlora.double_quant,
             bnb_4bit_compute_dtype=_torch_dtype(compute),
         )
-        kwargs["device_map"] = {"": 0 if device == "cuda" else "cpu"}
+        kwargs["device_map"] = {"": distributed.local_rank() if device == "cuda" else "cpu"}
     if spec.method == "reward":
         model = AutoModelForSequenceClassification.from_pretrained(base_path, num_labels=1, **kwargs)
     else:
@@ -155,7 +156,8 @@ def count_parameters(model) -> tuple[int, int]:
 # -- trainer arguments ---------------------------------------------------------------------------
 
 
-def trainer_arguments(spec: TrainingSpec, checkpoint_dir: Path, precision: str, device: str, has_eval: bool) -> dict:
+def trainer_arguments(spec: TrainingSpec, checkpoint_dir: Path, precision: str, device: str, has_eval: bool,
+                      *, strategy: str = "single", wrap: list[str] | None = None) -> dict:
     hp = spec.hyperparameters
     args: dict[str, Any] = {
         "output_dir": str(checkpoint_dir),
@@ -190,6 +192,14 @@ def trainer_arguments(spec: TrainingSpec, checkpoint_dir: Path, precision: str, 
         "dataloader_num_workers": 0,
         "save_only_model": False,
     }
+    if strategy == "ddp":
+        # Every trained parameter gets a gradient each step (LoRA, full): no search for unused ones,
+        # which would also clash with gradient checkpointing.
+        args["ddp_find_unused_parameters"] = False
+    elif strategy == "fsdp":
+        args["fsdp"] = "full_shard auto_wrap"
+        args["fsdp_config"] = {"transformer_layer_cls_to_wrap": wrap or [], "activation_checkpointing": hp.gradient_checkpointing}
+        args["activation_checkpointing"] = False  # FSDP checkpoints the wrapped layers itself
     if hp.early_stopping_patience:
         args.update(
             load_best_model_at_end=True,
@@ -381,8 +391,11 @@ def run(spec: TrainingSpec, *, sink: EventSink | None = None, stop: threading.Ev
     try:
         return _run(spec, sink, stop, output_dir, progress)
     except TrainingError as exc:
-        sink.emit("failed", step=progress["step"], **exc.to_event())
-        return RunResult("failed", output_dir, error=exc.to_event())
+        error = exc.to_event()
+        if distributed.world_size() > 1:
+            error["rank"] = distributed.rank()
+        sink.emit("failed", step=progress["step"], **error)
+        return RunResult("failed", output_dir, error=error)
     except Exception as exc:  # noqa: BLE001 - a run reports every failure as an event
         if is_out_of_memory(exc):
             error = OutOfMemory(f"out of memory: {exc}", OOM_HINT).to_event()
@@ -394,6 +407,16 @@ def run(spec: TrainingSpec, *, sink: EventSink | None = None, stop: threading.Ev
                 + (f"; the incomplete {', '.join(removed)} was removed" if removed else ""),
                 DISK_FULL_HINT,
             ).to_event()
+        elif distributed.is_lost_peer(exc):
+            # Another rank died (killed, out of memory): this one only saw the collective break. The
+            # worker replaces this with the failure of the rank that caused it (distributed.RankFailures).
+            error = {
+                "kind": "runtime",
+                "lost_peer": True,
+                "message": f"another training process of this job stopped, so process {distributed.rank()} of "
+                f"{distributed.world_size()} could not go on ({str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__})",
+                "hint": "Resume the job: it continues from its last checkpoint on every device.",
+            }
         else:
             error = {
                 "kind": "runtime",
@@ -402,6 +425,8 @@ def run(spec: TrainingSpec, *, sink: EventSink | None = None, stop: threading.Ev
                 "traceback": traceback.format_exc()[-4000:],
             }
             sink.log(error["traceback"], level="error")
+        if distributed.world_size() > 1:
+            error["rank"] = distributed.rank()
         sink.emit("failed", step=progress["step"], **error)
         return RunResult("failed", output_dir, step=progress["step"], error=error)
 
@@ -433,6 +458,8 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     spec = _checkpoint_when_memory_is_the_limit(spec, estimate, sink)
     if estimate and estimate.get("fits") is False:
         sink.log(f"estimate says this may not fit: {estimate}", level="warning")
+    strategy = _parallel_strategy(spec, device, device_info, estimate, sink)
+    main = distributed.is_main()
 
     output_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_dir = output_dir / CHECKPOINT_DIR
@@ -445,7 +472,8 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     if tools and spec.data.chat_template == "auto" and template_name == "chatml-tools":
         facts["chat_template_note"] = "the base model's chat template does not render tools; using chatml-tools"
         sink.log(facts["chat_template_note"])
-    _write_json(output_dir / "spec.json", spec.model_dump(mode="json"))
+    if main:
+        _write_json(output_dir / "spec.json", spec.model_dump(mode="json"))
 
     resume = spec.resume_from_checkpoint
     if resume == "latest":
@@ -486,12 +514,13 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             model=model,
             train_rows=train_rows,
             eval_rows=eval_rows,
-            args=trainer_arguments(attempt_spec, checkpoint_dir, precision, device, bool(eval_rows)),
+            args=trainer_arguments(attempt_spec, checkpoint_dir, precision, device, bool(eval_rows), strategy=strategy,
+                                   wrap=list(getattr(model, "_no_split_modules", None) or [])),
             callbacks=callbacks,
             base_model_path=base_path,
             device=device,
             precision=precision,
-            extras={"device_info": device_info},
+            extras={"device_info": device_info, "world_size": distributed.world_size()},
         )
         rows = len(train_rows) + len(eval_rows)
         tokenizing = f"Tokenising {rows} rows"
@@ -522,6 +551,8 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             batching=batching,
             tokenize_seconds=ctx.extras.get("tokenize_seconds"),
             tokenization=ctx.extras.get("tokenization"),
+            devices=distributed.world_size(),
+            strategy=strategy,
         )
         try:
             train_output = trainer.train(resume_from_checkpoint=resume)
@@ -531,7 +562,8 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
             if not is_out_of_memory(exc):
                 raise
             hp = attempt_spec.hyperparameters
-            if not (spec.auto_oom_retry and hp.batch_size > 1):
+            # One process cannot retry alone: the others would wait for it at the next step.
+            if not (spec.auto_oom_retry and hp.batch_size > 1) or distributed.world_size() > 1:
                 raise OutOfMemory(f"out of memory at batch size {hp.batch_size}: {exc}", OOM_HINT) from exc
             smaller = hp.model_copy(
                 update={"batch_size": hp.batch_size // 2, "gradient_accumulation": hp.gradient_accumulation * 2}
@@ -553,11 +585,14 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
         return RunResult("cancelled", output_dir, step=step, checkpoint=checkpoint)
 
     sink.phase("saving", "Saving the adapter" if attempt_spec.uses_adapter else "Saving the model")
-    files = save_outputs(attempt_spec, trainer, tokenizer, output_dir, sink)
+    files = _save(attempt_spec, trainer, tokenizer, output_dir, sink, strategy)
     final_eval = {}
     if trainer.eval_dataset is not None and spec.method != "grpo":
         sink.phase("evaluating", "Evaluating on the held-out rows", done=0, unit="batches")
-        final_eval = trainer.evaluate()
+        final_eval = trainer.evaluate()  # every rank evaluates its share
+    if not main:
+        # The other ranks' part ends here: rank 0 alone compares generations and writes the reports.
+        return RunResult("finished", output_dir, step=step)
     losses = callback.losses
     metrics: dict[str, Any] = {
         "steps": step,
@@ -595,6 +630,41 @@ def _run(spec: TrainingSpec, sink: EventSink, stop: threading.Event, output_dir:
     sink.emit("finished", step=step, output_dir=str(output_dir), metrics={k: v for k, v in metrics.items()
                                                                            if k != "loss_curve"})
     return RunResult("finished", output_dir, step=step, metrics=metrics)
+
+
+def _parallel_strategy(spec: TrainingSpec, device: str, device_info: dict, estimate: dict | None,
+                       sink: EventSink) -> str:
+    """How the processes share the job (distributed.choose_strategy), said in a log event."""
+    devices = distributed.world_size()
+    if devices <= 1:
+        return "single"
+    fits_one = None
+    if spec.parallelism == "auto" and spec.adapter == "full" and device == "cuda" and estimate is not None:
+        one = _estimate(spec.model_copy(update={"devices": 1}), device_info, sink)
+        fits_one = None if one is None else one.get("fits")
+    strategy = distributed.choose_strategy(devices, adapter=spec.adapter, device_type=device, fits_one_device=fits_one,
+                                           requested=spec.parallelism)
+    why = {
+        "ddp": "each process holds the whole model and trains on its share of every batch; gradients are averaged",
+        "fsdp": "parameters, gradients and optimizer states are sharded over the processes"
+        + (" (asked for)" if spec.parallelism == "fsdp" else ": full fine-tuning does not fit one device"),
+    }[strategy]
+    sink.log(f"training on {devices} {device} processes with {strategy.upper()}: {why}; the global batch is "
+             f"{spec.hyperparameters.batch_size} x {spec.hyperparameters.gradient_accumulation} x {devices}",
+             kind="distributed", devices=devices, strategy=strategy)
+    return strategy
+
+
+def _save(spec: TrainingSpec, trainer, tokenizer, output_dir: Path, sink: EventSink, strategy: str) -> dict[str, str]:
+    """The outputs, written by rank 0 alone; FSDP first gathers the sharded weights (every rank takes part)."""
+    if strategy == "fsdp":
+        trainer.save_model(str(output_dir))  # collective: the full state dict lands on rank 0
+        if distributed.is_main():
+            tokenizer.save_pretrained(output_dir)
+        return {"weights": str(output_dir)}
+    if not distributed.is_main():
+        return {}
+    return save_outputs(spec, trainer, tokenizer, output_dir, sink)
 
 
 def _checkpoint_when_memory_is_the_limit(spec: TrainingSpec, estimate: dict | None, sink: EventSink) -> TrainingSpec:

@@ -230,6 +230,18 @@ class TrainingConfig(_Strict):
     eval: EvalSpec = Field(default_factory=EvalSpec)
     seed: int = Field(42, ge=0, le=2**32 - 1)
     auto_oom_retry: bool = False
+    devices: int = Field(
+        1, ge=1, le=16,
+        description="Devices one job trains on: N processes under torchrun, one per device (DDP; FSDP for full "
+        "fine-tuning that does not fit one device). batch_size stays per device, so the global batch is "
+        "batch_size x gradient_accumulation x devices. On a CPU worker the processes share its cores.",
+    )
+    parallelism: Literal["auto", "ddp", "fsdp"] = Field(
+        "auto",
+        description="How several devices share the job: 'ddp' (a whole copy of the model on each), 'fsdp' "
+        "(parameters, gradients and optimizer states sharded; CUDA only), or 'auto': FSDP for full fine-tuning "
+        "that does not fit one device, DDP otherwise.",
+    )
     merge_adapter: bool = Field(False, description="Also save the LoRA merged into the base (output_dir/merged).")
     debug: DebugSpec = Field(default_factory=DebugSpec)
 
@@ -477,12 +489,12 @@ class Target:
 
 
 def resolve_provider(spec: TrainingSpec, target: Target | None = None) -> str:
-    """`auto` means unsloth where it can run (CUDA + installed + method supported), else hf.
+    """`auto` means unsloth where it can run (CUDA + installed + method supported, one device), else hf.
     `target` is the machine that will train; None means this machine."""
     if spec.provider != "auto":
         return spec.provider
     target = target if target is not None else Target.this_machine()
-    if spec.method in UNSLOTH_METHODS and target.cuda and target.unsloth:
+    if spec.method in UNSLOTH_METHODS and target.cuda and target.unsloth and spec.devices == 1:
         return "unsloth"
     return "hf"
 
@@ -634,6 +646,21 @@ def check_spec(spec: TrainingSpec, *, target: Target | None = None, inspect_data
                 "Use provider 'hf' (or 'auto'), or a GPU worker with unsloth installed (pip install 'tuneforge[gpu]'); "
                 "the Modal image has none.",
             )
+    if spec.devices > 1 and hp.batch_tokens:
+        raise SpecError(
+            "batch_tokens does not yet spread over several devices: its batches hold different numbers of rows",
+            "Give batch_size instead (with batching 'auto' the rows are still grouped by length), or use 1 device.",
+        )
+    if spec.parallelism == "fsdp" and not target.cuda:
+        raise SpecError(
+            "parallelism 'fsdp' needs CUDA GPUs; this machine trains on CPU",
+            "Use parallelism 'auto' or 'ddp', or run the job on a GPU worker or Modal.",
+        )
+    if spec.devices > 1 and provider == "unsloth":
+        raise SpecError(
+            f"provider 'unsloth' trains on one device; this job asks for {spec.devices}",
+            "Use provider 'hf' to spread the job over several devices, or devices 1 for unsloth.",
+        )
     if hp.precision in ("bf16", "fp16") and not target.cuda:
         raise SpecError(
             f"precision {hp.precision} needs a CUDA GPU; this machine trains on CPU",

@@ -5,6 +5,11 @@ the job page. The subprocess is tied to the worker's life (PR_SET_PDEATHSIG), so
 leaves a trainer behind. A stop — the job's time limit, a cancel, the worker shutting down — sends
 SIGTERM (the trainer saves a checkpoint and exits), then SIGKILL after a grace period.
 
+A job on several devices (`devices: N`) runs the same entry under torchrun, N processes
+(training/distributed.py). A stop then goes to the ranks themselves, each of which saves its part of
+the checkpoint; a rank that dies ends the run, and the job's failure names that rank, not the
+others it took down.
+
 `LocalExecutor.run` has the shape of the Modal executor's (`modal_executor.ModalExecutor.run`) and
 returns the same kind of result.
 """
@@ -15,6 +20,7 @@ import asyncio
 import collections
 import ctypes
 import json
+import os
 import shutil
 import signal
 import tempfile
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tuneforge.training import distributed
 from tuneforge.worker.trainer_env import trainer_env
 
 STDERR_TAIL_LINES = 40
@@ -90,7 +97,8 @@ class LocalExecutor:
         # The trainer is `<command> <spec.json>`; tests and benchmarks swap in a stand-in.
         self.command = list(command)
         self.stop_grace_s = stop_grace_s
-        self._processes: set[asyncio.subprocess.Process] = set()
+        # Each running trainer, with the number of ranks it runs (torchrun's when more than one).
+        self._processes: dict[asyncio.subprocess.Process, int] = {}
 
     async def run(
         self,
@@ -113,13 +121,19 @@ class LocalExecutor:
         # A TrainingSpec or its JSON form; the trainer reads either from the file.
         text = spec.model_dump_json(indent=2) if hasattr(spec, "model_dump_json") else json.dumps(spec, indent=2)
         _write_atomically(spec_path, text.encode())
+        devices = int((spec.devices if hasattr(spec, "devices") else spec.get("devices")) or 1)
+        if devices > 1:
+            on_event = distributed.RankFailures(on_event, devices)
         child_env = trainer_env(
             extra={"PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false", "TRL_EXPERIMENTAL_SILENCE": "1", **(env or {})}
         )
+        if devices > 1 and "OMP_NUM_THREADS" not in child_env:
+            # torchrun would give every rank one thread; the ranks share this machine's cores instead.
+            child_env["OMP_NUM_THREADS"] = str(max(1, _usable_cores() // devices))
         workdir = tempfile.mkdtemp(prefix="tuneforge-trainer-")
         try:
             process = await asyncio.create_subprocess_exec(
-                *self.command, str(spec_path),
+                *distributed.launch_command([*self.command, str(spec_path)], devices),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=child_env,
@@ -130,7 +144,7 @@ class LocalExecutor:
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        self._processes.add(process)
+        self._processes[process] = devices
         stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
 
         async def read_stdout() -> None:
@@ -157,13 +171,15 @@ class LocalExecutor:
                 await self.stop(process)
                 await readers
             returncode = await process.wait()
+            if isinstance(on_event, distributed.RankFailures):
+                on_event.settle("\n".join(stderr_tail))
         except asyncio.CancelledError:
             await self.stop(process)
             await readers
             await process.wait()
             raise
         finally:
-            self._processes.discard(process)
+            self._processes.pop(process, None)
             shutil.rmtree(workdir, ignore_errors=True)
         return LocalRunResult(returncode=returncode, stderr_tail="\n".join(stderr_tail), timed_out=timed_out)
 
@@ -171,17 +187,42 @@ class LocalExecutor:
         """SIGTERM (the trainer saves a checkpoint, then exits); SIGKILL if it is still there after the grace period."""
         if process.returncode is not None:
             return
-        process.send_signal(signal.SIGTERM)
+        distributed_run = self._processes.get(process, 1) > 1
+        _terminate(process, distributed_run)
         try:
             await asyncio.wait_for(asyncio.shield(process.wait()), timeout=self.stop_grace_s)
         except TimeoutError:
+            if distributed_run:
+                for pid in distributed.descendants(process.pid):
+                    _kill(pid)
             process.kill()
 
     def stop_all(self) -> None:
         """Worker shutdown: every trainer is asked to save a checkpoint and stop."""
-        for process in list(self._processes):
+        for process, devices in list(self._processes.items()):
             if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
+                _terminate(process, devices > 1)
+
+
+def _terminate(process: asyncio.subprocess.Process, distributed_run: bool) -> None:
+    """SIGTERM to the trainer, or under torchrun to its ranks: torchrun would give them only 30 seconds
+    to save before killing them. It exits once they have."""
+    if not (distributed_run and distributed.signal_ranks(process.pid, signal.SIGTERM)):
+        process.send_signal(signal.SIGTERM)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -171,6 +171,9 @@ async def run_worker(
     if playground:
         capabilities["playground"] = {"max_bytes": playground_bytes}
     capabilities["publishing"] = {"gguf": await asyncio.to_thread(gguf_available)}
+    # How many devices one job may train on here (torchrun, one process each): the API and other
+    # workers place multi-device jobs by it.
+    capabilities["max_devices"] = workers_service.devices_offered(devices, settings.worker_cpu_processes)
 
     async def register(session: AsyncSession):
         return await workers_service.register(
@@ -195,6 +198,7 @@ async def run_worker(
         worker_name=worker_name,
         team_max_running_jobs=settings.team_max_running_jobs,
         devices=devices,
+        max_devices=capabilities["max_devices"],
         heartbeat_seconds=settings.worker_heartbeat_seconds,
     )
     app = queue.make_app(settings.database_url)

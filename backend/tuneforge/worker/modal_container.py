@@ -5,12 +5,15 @@ runs `python -m tuneforge.training run`, yields every event line as it comes, th
 output folder as a tar.gz in chunks. The local test runner calls this same function.
 Past the job's time limit (`timeout_s`) the trainer gets SIGTERM (it saves a checkpoint), then
 SIGKILL after `stop_grace_s` — as the local executor does — and the exit report says `timed_out`.
+A job on several GPUs (`devices: N`, the function asked Modal for `<gpu>:N`) runs the same entry under
+torchrun inside the container, exactly as on a local worker (training/distributed.py).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 import tarfile
@@ -20,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tuneforge.training import distributed
 from tuneforge.worker.trainer_env import trainer_env
 
 ARTIFACT_CHUNK = 8 * 1024 * 1024
@@ -44,8 +48,9 @@ def container_entry(payload: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         # (the spec's relative data paths are anchored at the spec's folder, not here).
         workdir = root / "cwd"
         workdir.mkdir()
+        devices = int(spec.get("devices") or 1)
         process = subprocess.Popen(
-            [sys.executable, "-m", "tuneforge.training", "run", str(root / "spec.json")],
+            distributed.launch_command([sys.executable, "-m", "tuneforge.training", "run", str(root / "spec.json")], devices),
             cwd=workdir,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -55,22 +60,38 @@ def container_entry(payload: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         )
         assert process.stdout is not None and process.stderr is not None
         timed_out = threading.Event()
-        kill = threading.Timer(float(payload.get("stop_grace_s", 120.0)), process.kill)
+
+        def kill_all() -> None:
+            if devices > 1:
+                distributed.signal_ranks(process.pid, signal.SIGKILL)
+            process.kill()
+
+        kill = threading.Timer(float(payload.get("stop_grace_s", 120.0)), kill_all)
 
         def stop() -> None:
             timed_out.set()
-            process.terminate()  # the trainer saves a checkpoint, then exits
+            # The trainer (or every rank of a distributed run) saves a checkpoint, then exits.
+            if not (devices > 1 and distributed.signal_ranks(process.pid, signal.SIGTERM)):
+                process.terminate()
             kill.start()
 
         limit = threading.Timer(float(payload["timeout_s"]), stop) if payload.get("timeout_s") else None
         if limit is not None:
             limit.start()
+        settled: list[dict[str, Any]] = []
+        failures = distributed.RankFailures(settled.append, devices)
         try:
             for line in process.stdout:
                 if line.strip():
                     yield ("event", line.rstrip("\n"))
+                    if devices > 1:
+                        failures.observe(_parsed(line))
             stderr_tail = process.stderr.read()[-4000:]
             code = process.wait()
+            if devices > 1:
+                # The failure of the rank that ended the run goes last, so the job names it.
+                failures.settle(stderr_tail)
+                yield from (("event", json.dumps(event)) for event in settled)
         finally:
             if limit is not None:
                 limit.cancel()
@@ -83,3 +104,11 @@ def container_entry(payload: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         for start in range(0, len(data), ARTIFACT_CHUNK):
             yield ("artifact", data[start : start + ARTIFACT_CHUNK])
         yield ("exit", {"code": code, "stderr_tail": stderr_tail, "timed_out": timed_out.is_set()})
+
+
+def _parsed(line: str) -> dict[str, Any]:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}

@@ -54,7 +54,7 @@ class ModalExecutor(Protocol):
         *,
         spec: TrainingSpec,
         token: dict[str, str],
-        gpu: str,
+        gpu: str,  # the GPU type; the executor asks Modal for `spec.devices` of it
         timeout_s: int,
         on_event: Callable[[dict[str, Any]], None],
         output_dir: Path,
@@ -161,7 +161,8 @@ class SdkModalExecutor:
         from modal.exception import FunctionTimeoutError
 
         client = await modal.Client.from_credentials.aio(token["token_id"], token["token_secret"])
-        app, function = self._function(gpu, _function_timeout(timeout_s))
+        # A job on N devices is one container with N of `gpu` ("H100:4"); the container runs torchrun.
+        app, function = self._function(catalogue.modal_gpu(gpu, spec.devices), _function_timeout(timeout_s))
         collector = _Collector(on_event, output_dir)
         started = time.monotonic()
         killed_at_limit = False
@@ -189,7 +190,8 @@ class LocalModalExecutor:
     async def run(self, *, spec, token, gpu, timeout_s, on_event, output_dir, env=None) -> ModalRunResult:
         if self.expected_token is not None and token != self.expected_token:
             raise PermissionError("Modal rejected the token")
-        self.calls.append({"gpu": gpu, "timeout_s": timeout_s, "token_id": token["token_id"]})
+        # What the SDK executor would ask Modal for, GPU count included.
+        self.calls.append({"gpu": catalogue.modal_gpu(gpu, spec.devices), "timeout_s": timeout_s, "token_id": token["token_id"]})
         loop = asyncio.get_running_loop()
         collector = _Collector(lambda event: loop.call_soon_threadsafe(on_event, event), output_dir)
         payload = _with_limit(build_payload(spec), timeout_s, env)

@@ -44,6 +44,8 @@ from tuneforge.storage import Storage
 from tuneforge.training import catalogue
 from tuneforge.training.spec import TrainingSpec
 from tuneforge.worker.local_executor import LocalExecutor, describe_exit
+from tuneforge.worker_registry import service as workers_service
+from tuneforge.worker_registry.models import Worker
 
 log = logging.getLogger("tuneforge.worker.supervisor")
 
@@ -181,6 +183,7 @@ class JobRunner:
         worker_name: str,
         team_max_running_jobs: int = 2,
         devices: list[dict[str, Any]] | None = None,
+        max_devices: int | None = None,
         heartbeat_seconds: float = 10.0,
         modal_executor_factory: Callable[[], Any] | None = None,
         trainer_command: Sequence[str] = (sys.executable, "-m", "tuneforge.training", "run"),
@@ -190,6 +193,8 @@ class JobRunner:
         self.worker_name = worker_name
         self.team_max_running_jobs = team_max_running_jobs
         self.devices = devices or []
+        # Devices one job may train on here (capabilities["max_devices"]: its GPUs, or CPU processes).
+        self.max_devices = max_devices or workers_service.devices_offered(self.devices)
         self.heartbeat_seconds = heartbeat_seconds
         self.modal_executor_factory = modal_executor_factory
         # The trainer is `<command> <spec.json>`; benchmarks swap in a stand-in that only emits events.
@@ -254,7 +259,10 @@ class JobRunner:
         pump = asyncio.create_task(relay.pump(done))
         t0 = time.monotonic()
         try:
-            if job.executor == Executor.modal:
+            if job.executor == Executor.local and spec.devices > self.max_devices:
+                # No live worker offers its devices (`_start` leaves it to one that does): it fails, saying so.
+                relay.add(self._too_few_devices(spec.devices))
+            elif job.executor == Executor.modal:
                 outcome = await self._run_modal(job, spec, relay)
             else:
                 outcome = await self._run_local(job, spec, relay)
@@ -288,6 +296,12 @@ class JobRunner:
             if running >= self.team_max_running_jobs:
                 # Fairness: this team already uses its share; look again shortly, behind other teams.
                 await queue.enqueue_job(session=session, job=job, priority=-1, delay_seconds=10)
+                await session.commit()
+                return None
+            wanted = int((job.config or {}).get("devices") or 1)
+            if job.executor == Executor.local and wanted > self.max_devices and await self._offers_devices(session, job, wanted):
+                # This worker cannot spread it over that many devices, and a live worker can: leave it to that one.
+                await queue.enqueue_job(session=session, job=job, delay_seconds=5)
                 await session.commit()
                 return None
             if job.executor == Executor.local and await self._better_worker_waits(session, job):
@@ -330,18 +344,35 @@ class JobRunner:
             return {}
         return {"billed_to": payer.name, "billed_token": payer.token_hint}
 
-    async def _better_worker_waits(self, session: AsyncSession, job: Job) -> bool:
-        from tuneforge.worker_registry import service as workers_service
+    def _too_few_devices(self, wanted: int) -> dict[str, Any]:
+        return {
+            "type": "failed", "time": time.time(), "kind": "configuration",
+            "message": f"this job asks for {wanted} devices; worker {self.worker_name} offers {self.max_devices} "
+                       f"and no live worker offers {wanted}, so it was not run",
+            "hint": "Run it again with changes on fewer devices, or start a worker with more GPUs (or "
+                    "TUNEFORGE_WORKER_CPU_PROCESSES on a CPU worker) and retry it.",
+        }
 
+    async def _live_local_workers(self, session: AsyncSession, job: Job) -> list[Worker]:
+        """The other live workers that would take this local job (CUDA ones when it needs CUDA)."""
+        live = await workers_service.list_live(session=session, heartbeat_seconds=self.heartbeat_seconds)
+        return [w for w in workers_service.local_workers(live, needs_cuda=job.needs_cuda) if w.name != self.worker_name]
+
+    async def _offers_devices(self, session: AsyncSession, job: Job, wanted: int) -> bool:
+        """Whether another live worker offers the `wanted` devices this one lacks."""
+        return any(workers_service.max_devices(w) >= wanted for w in await self._live_local_workers(session, job))
+
+    async def _better_worker_waits(self, session: AsyncSession, job: Job) -> bool:
         if not self.devices:
             return False
+        spec = await self._resolve_spec(session, job, resume=False)
+        # Only workers that offer the job's devices could take it; each device's peak is for that many.
         others = [
             device
-            for worker in await workers_service.list_live(session=session, heartbeat_seconds=self.heartbeat_seconds)
-            if worker.name != self.worker_name and "local" in worker.executors
+            for worker in await self._live_local_workers(session, job)
+            if workers_service.max_devices(worker) >= spec.devices
             for device in worker.devices
         ]
-        spec = await self._resolve_spec(session, job, resume=False)
         return await asyncio.to_thread(placement, spec, self.devices, others) == "elsewhere"
 
     async def _resolve_spec(self, session: AsyncSession, job: Job, *, resume: bool) -> TrainingSpec:
@@ -420,7 +451,10 @@ class JobRunner:
             env=await self._trainer_secrets(job, spec),
         )
         outcome = RunOutcome.of(result)
-        outcome.cost_usd = catalogue.cost_usd(job.gpu_type or "T4", result.gpu_seconds)
+        # One container with N GPUs is billed for each: N times the GPU time and the cost.
+        if result.gpu_seconds is not None:
+            outcome.gpu_seconds = result.gpu_seconds * spec.devices
+        outcome.cost_usd = catalogue.cost_usd(job.gpu_type or "T4", result.gpu_seconds, spec.devices)
         return outcome
 
     # -- the outcome -------------------------------------------------------------------------
@@ -513,7 +547,8 @@ class JobRunner:
 
 def placement(spec: TrainingSpec, mine: list[dict[str, Any]], others: list[dict[str, Any]]) -> str:
     """'here' when this worker's memory fits the run (or nobody's does: it runs here and may
-    fall back on its out-of-memory retry), 'elsewhere' when only another live worker's fits."""
+    fall back on its out-of-memory retry), 'elsewhere' when only another live worker's fits. On N
+    devices (`spec.devices`) each device's peak is the estimate's for that many (DDP's copy, FSDP's share)."""
     from tuneforge.training.estimate import estimate
 
     def fits(device: dict[str, Any]) -> bool:

@@ -84,10 +84,33 @@ def target_of(worker: Worker) -> Target:
     return Target(cuda=bool(gpus), bf16=any(bool(d.get("bf16")) for d in gpus), packages=TRAIN_EXTRA_PACKAGES)
 
 
+def devices_offered(devices: list[dict[str, Any]], cpu_processes: int = 1) -> int:
+    """How many devices one job may use on a machine with `devices` (hardware.detect_devices): its CUDA
+    GPUs when it has any, one Apple MPS device, else `cpu_processes` processes sharing the CPU
+    (TUNEFORGE_WORKER_CPU_PROCESSES). Reported as `capabilities["max_devices"]`."""
+    gpus = sum(1 for d in devices if d.get("type") == "cuda")
+    if gpus:
+        return gpus
+    if any(d.get("type") == "mps" for d in devices):
+        return 1
+    return max(1, cpu_processes)
+
+
+def max_devices(worker: Worker) -> int:
+    """The devices one job may use on this worker, as it reported (`capabilities["max_devices"]`); a
+    worker of a version that reported nothing launches no multi-process runs: 1."""
+    reported = (worker.capabilities or {}).get("max_devices")
+    return reported if isinstance(reported, int) and reported >= 1 else 1
+
+
+def local_workers(workers: list[Worker], *, needs_cuda: bool = False) -> list[Worker]:
+    """The live workers that would take a local job (those with CUDA when it needs CUDA)."""
+    return [w for w in workers if "local" in (w.executors or []) and (target_of(w).cuda or not needs_cuda)]
+
+
 def local_targets(workers: list[Worker], *, needs_cuda: bool = False) -> list[Target]:
     """The machines of the live workers that take local jobs (only those with CUDA when the job needs it)."""
-    targets = [target_of(w) for w in workers if "local" in (w.executors or [])]
-    return [t for t in targets if t.cuda or not needs_cuda]
+    return [target_of(w) for w in local_workers(workers, needs_cuda=needs_cuda)]
 
 
 def installation_capabilities(workers: list[Worker]) -> dict[str, Any]:

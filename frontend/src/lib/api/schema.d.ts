@@ -2899,6 +2899,12 @@ export interface components {
              */
             dataset_version_id: string;
             debug?: components["schemas"]["DebugSpec"];
+            /**
+             * Devices
+             * @description Devices one job trains on: N processes under torchrun, one per device (DDP; FSDP for full fine-tuning that does not fit one device). batch_size stays per device, so the global batch is batch_size x gradient_accumulation x devices. On a CPU worker the processes share its cores.
+             * @default 1
+             */
+            devices: number;
             eval?: components["schemas"]["EvalSpec"];
             /** @default local */
             executor: components["schemas"]["Executor"];
@@ -2927,6 +2933,13 @@ export interface components {
             mixture?: components["schemas"]["MixtureSource"][];
             /** Name */
             name?: string | null;
+            /**
+             * Parallelism
+             * @description How several devices share the job: 'ddp' (a whole copy of the model on each), 'fsdp' (parameters, gradients and optimizer states sharded; CUDA only), or 'auto': FSDP for full fine-tuning that does not fit one device, DDP otherwise.
+             * @default auto
+             * @enum {string}
+             */
+            parallelism: "auto" | "ddp" | "fsdp";
             /** Preset */
             preset?: ("quick" | "balanced" | "quality") | null;
             /**
@@ -3597,6 +3610,12 @@ export interface components {
             /** Dataset Version Id */
             dataset_version_id?: string | null;
             debug?: components["schemas"]["DebugSpec"];
+            /**
+             * Devices
+             * @description Devices one job trains on: N processes under torchrun, one per device (DDP; FSDP for full fine-tuning that does not fit one device). batch_size stays per device, so the global batch is batch_size x gradient_accumulation x devices. On a CPU worker the processes share its cores.
+             * @default 1
+             */
+            devices: number;
             eval?: components["schemas"]["EvalSpec"];
             /** @default local */
             executor: components["schemas"]["Executor"];
@@ -3625,6 +3644,13 @@ export interface components {
             mixture?: components["schemas"]["MixtureSource"][];
             /** Name */
             name?: string | null;
+            /**
+             * Parallelism
+             * @description How several devices share the job: 'ddp' (a whole copy of the model on each), 'fsdp' (parameters, gradients and optimizer states sharded; CUDA only), or 'auto': FSDP for full fine-tuning that does not fit one device, DDP otherwise.
+             * @default auto
+             * @enum {string}
+             */
+            parallelism: "auto" | "ddp" | "fsdp";
             /** Preset */
             preset?: ("quick" | "balanced" | "quality") | null;
             /**
@@ -3950,6 +3976,12 @@ export interface components {
              */
             dataset_version_id: string;
             debug?: components["schemas"]["DebugSpec"];
+            /**
+             * Devices
+             * @description Devices one job trains on: N processes under torchrun, one per device (DDP; FSDP for full fine-tuning that does not fit one device). batch_size stays per device, so the global batch is batch_size x gradient_accumulation x devices. On a CPU worker the processes share its cores.
+             * @default 1
+             */
+            devices: number;
             eval?: components["schemas"]["EvalSpec"];
             grpo?: components["schemas"]["GrpoSpec"];
             hyperparameters?: components["schemas"]["Hyperparameters"];
@@ -3971,6 +4003,13 @@ export interface components {
             mixture?: components["schemas"]["MixtureSource"][];
             /** Name */
             name?: string | null;
+            /**
+             * Parallelism
+             * @description How several devices share the job: 'ddp' (a whole copy of the model on each), 'fsdp' (parameters, gradients and optimizer states sharded; CUDA only), or 'auto': FSDP for full fine-tuning that does not fit one device, DDP otherwise.
+             * @default auto
+             * @enum {string}
+             */
+            parallelism: "auto" | "ddp" | "fsdp";
             /** Preset */
             preset?: ("quick" | "balanced" | "quality") | null;
             /**
@@ -4025,6 +4064,12 @@ export interface components {
              */
             dataset_version_id: string;
             debug?: components["schemas"]["DebugSpec"];
+            /**
+             * Devices
+             * @description Devices one job trains on: N processes under torchrun, one per device (DDP; FSDP for full fine-tuning that does not fit one device). batch_size stays per device, so the global batch is batch_size x gradient_accumulation x devices. On a CPU worker the processes share its cores.
+             * @default 1
+             */
+            devices: number;
             eval?: components["schemas"]["EvalSpec"];
             /** @default local */
             executor: components["schemas"]["Executor"];
@@ -4053,6 +4098,13 @@ export interface components {
             mixture?: components["schemas"]["MixtureSource"][];
             /** Name */
             name?: string | null;
+            /**
+             * Parallelism
+             * @description How several devices share the job: 'ddp' (a whole copy of the model on each), 'fsdp' (parameters, gradients and optimizer states sharded; CUDA only), or 'auto': FSDP for full fine-tuning that does not fit one device, DDP otherwise.
+             * @default auto
+             * @enum {string}
+             */
+            parallelism: "auto" | "ddp" | "fsdp";
             /** Preset */
             preset?: ("quick" | "balanced" | "quality") | null;
             /**
@@ -4513,6 +4565,12 @@ export interface components {
         MemoryBreakdown: {
             /** Activations */
             activations: number;
+            /**
+             * Distributed Buffers
+             * @description several devices: DDP's gradient buckets, or the layer FSDP gathers whole at a time
+             * @default 0
+             */
+            distributed_buffers: number;
             /** Framework */
             framework: number;
             /** Logits */
@@ -5414,11 +5472,21 @@ export interface components {
             device_name?: string | null;
             /** Device Type */
             device_type?: string | null;
+            /**
+             * Devices
+             * @description devices the job trains on (processes under torchrun)
+             */
+            devices?: number | null;
             /** Error */
             error?: string | null;
             executor: components["schemas"]["Executor"];
             /** Fits */
             fits?: boolean | null;
+            /**
+             * Global Batch
+             * @description rows per optimizer step: batch_size x gradient_accumulation x devices
+             */
+            global_batch?: number | null;
             /**
              * Gpu Type
              * @description Modal targets: the GPU type
@@ -5451,6 +5519,11 @@ export interface components {
              * @description starting the trainer (and, on Modal, a container)
              */
             startup_seconds?: number | null;
+            /**
+             * Strategy
+             * @description how they share it: one device; a whole copy each (DDP); weights and states sharded (FSDP)
+             */
+            strategy?: ("single" | "ddp" | "fsdp") | null;
             /** Suggestions */
             suggestions?: components["schemas"]["EstimateSuggestion"][] | null;
             /** Tokens Per Step */
@@ -5979,6 +6052,11 @@ export interface components {
             last_seen_at: string;
             /** Max Concurrent Jobs */
             max_concurrent_jobs: number;
+            /**
+             * Max Devices
+             * @description devices one job may train on here (torchrun, one process each): its CUDA GPUs, 1 for MPS, TUNEFORGE_WORKER_CPU_PROCESSES on a CPU-only worker; 1 for workers that did not report it
+             */
+            max_devices: number;
             /** Name */
             name: string;
             /** Version */

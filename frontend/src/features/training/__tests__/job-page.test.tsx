@@ -68,11 +68,11 @@ const backlog = [
   { ...event(9, "status", { status: "succeeded", message: "finished" }), created_at: "2026-11-22T01:01:31Z" },
 ];
 
-function signedIn() {
+function signedIn(job: object = finishedJob) {
   startSession(tokenPair(1));
   return installFakeApi({
     "GET /api/auth/me": () => json(alice),
-    [`GET /api/jobs/${jobId}`]: () => json(finishedJob),
+    [`GET /api/jobs/${jobId}`]: () => json(job),
     [`GET /api/jobs/${jobId}/artifacts`]: () =>
       json([
         { path: "adapter_model.safetensors", size_bytes: 134616 },
@@ -97,6 +97,13 @@ function signedIn() {
 }
 
 describe("the job page", () => {
+  it("says how many devices a job trains on when it is more than one", async () => {
+    installFakeWebSocket();
+    signedIn({ ...finishedJob, config: { ...finishedJob.config, devices: 2 } });
+    renderApp(`/training/${jobId}`);
+    expect(await screen.findByText(/Worker: gpu-box · on 2 devices/)).toBeInTheDocument();
+  });
+
   it("shows a finished job's whole history from the event stream", async () => {
     installFakeWebSocket();
     signedIn();

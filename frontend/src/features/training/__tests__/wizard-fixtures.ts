@@ -30,6 +30,7 @@ export const info = {
       hostname: "gpu-box",
       executors: ["local"],
       devices: [{ name: "RTX 4090", type: "cuda", total_memory_bytes: 25769803776 }],
+      max_devices: 1,
       max_concurrent_jobs: 1,
       version: "0.1.0",
       last_seen_at: "2026-11-22T01:00:00Z",

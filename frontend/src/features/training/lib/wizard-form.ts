@@ -24,6 +24,8 @@ export type WizardForm = {
   rewards: { kind: string; weight: string; pattern: string; target_length: string }[];
   executor: "local" | "modal";
   gpu_type: string;
+  /** Devices the job trains on (one process each); batch size stays per device. */
+  devices: number;
   auto_resume: boolean;
   /**
    * Where the result goes (`register_as`): "new" is a new model, named `model_name` or (empty) after the
@@ -256,6 +258,7 @@ export function emptyForm(): WizardForm {
     rewards: [{ kind: "exact_match", weight: "1", pattern: "", target_length: "" }],
     executor: "local",
     gpu_type: "",
+    devices: 1,
     auto_resume: true,
     register_as: { mode: "new", model_id: "", model_name: "" },
   };
@@ -321,6 +324,7 @@ export function toJobCreate(form: WizardForm): JobCreate {
         : {},
     executor: form.executor,
     gpu_type: form.executor === "modal" ? form.gpu_type || null : null,
+    devices: form.devices,
     auto_resume: form.auto_resume,
     // seed, timeout_minutes, merge_adapter, auto_oom_retry: only when set under Advanced.
     ...(groups.run as Partial<JobCreate> | undefined),
@@ -383,6 +387,14 @@ export function withPrefill(
   return next;
 }
 
+/** Modal attaches up to 8 GPUs of a type to one container (4 A10Gs: the server says so). */
+export const MODAL_DEVICE_CHOICES = [1, 2, 4, 8];
+
+/** The most devices a live local worker offers one job (`max_devices`); 1 with none online. */
+export function localMaxDevices(workers: { executors: string[]; max_devices?: number }[]): number {
+  return Math.max(1, ...workers.filter((w) => w.executors.includes("local")).map((w) => w.max_devices ?? 1));
+}
+
 /** The wizard's state for a saved config (a job's `/config`, or a template's `config`). */
 export function fromConfig(config: Partial<JobSettings> & Record<string, unknown>, bundled: string[]): WizardForm {
   const form = emptyForm();
@@ -396,6 +408,7 @@ export function fromConfig(config: Partial<JobSettings> & Record<string, unknown
   form.preset = (config.preset as WizardForm["preset"]) ?? "";
   form.executor = (config.executor as WizardForm["executor"]) ?? "local";
   form.gpu_type = config.gpu_type ?? "";
+  form.devices = config.devices ?? 1;
   form.auto_resume = config.auto_resume ?? true;
   form.name = typeof config.name === "string" ? config.name : "";
   const register = config.register_as;

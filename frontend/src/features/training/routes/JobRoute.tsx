@@ -116,7 +116,10 @@ function JobPage({ job }: { job: JobRead }) {
             <span>
               by {job.created_by_name ?? "someone"} · {formatDateTime(job.created_at)}
             </span>
-            <span>{job.executor === "modal" ? `Modal ${job.gpu_type ?? ""}` : `Worker: ${job.worker_name ?? "not yet assigned"}`}</span>
+            <span>
+              {job.executor === "modal" ? `Modal ${job.gpu_type ?? ""}` : `Worker: ${job.worker_name ?? "not yet assigned"}`}
+              {(job.config.devices ?? 1) > 1 && ` · on ${job.config.devices} devices`}
+            </span>
             <span>Attempt {job.attempt}</span>
             {job.cost_usd !== null && job.cost_usd !== undefined && <span>Cost {formatUsd(job.cost_usd)}</span>}
           </div>

@@ -29,6 +29,7 @@ export function ReviewSummary({
   const mixture = (body.mixture ?? []).map((part) => ({ part, choice: find(part.dataset_version_id) }));
   const chosen = estimate?.chosen ?? null;
   const modal = body.executor === "modal";
+  const devices = body.devices ?? 1;
   const seconds = chosen?.wall_seconds ?? chosen?.total_seconds ?? null;
   const steps = chosen?.total_steps ?? body.hyperparameters?.max_steps ?? null;
   const named = (c: VersionChoice) => `${c.dataset.name} · v${c.version.number} (${c.version.rows.toLocaleString()} rows)`;
@@ -54,11 +55,21 @@ export function ReviewSummary({
     [
       "Where",
       modal
-        ? `Modal cloud GPU: ${body.gpu_type ?? "any"}`
+        ? `Modal cloud GPU: ${devices > 1 ? `${devices} × ` : ""}${body.gpu_type ?? "any"}`
         : chosen?.worker
-          ? `Worker ${chosen.worker}${chosen.device_name ? ` (${chosen.device_name})` : ""}`
-          : "The first free worker",
+          ? `Worker ${chosen.worker}${chosen.device_name ? ` (${devices > 1 ? `${devices} × ` : ""}${chosen.device_name})` : ""}`
+          : `The first free worker${devices > 1 ? ` with ${devices} devices` : ""}`,
     ],
+    ...(chosen?.global_batch
+      ? ([
+          [
+            "Batch",
+            devices > 1
+              ? `${chosen.global_batch.toLocaleString()} rows per step over ${devices} devices (the batch size is per device)`
+              : `${chosen.global_batch.toLocaleString()} rows per step`,
+          ],
+        ] as [string, ReactNode][])
+      : []),
     [
       "How long",
       seconds !== null

@@ -6,7 +6,7 @@ import { formatBytes } from "@/lib/format";
 import type { EstimateAccuracy, EstimateRead, TargetEstimate, WorkerInfo } from "@/lib/api/types";
 import { formatUsd } from "../../lib/format";
 import { AccuracyNote, TimeEstimate } from "../EstimateTiming";
-import type { WizardForm } from "../../lib/wizard-form";
+import { localMaxDevices, MODAL_DEVICE_CHOICES, type WizardForm } from "../../lib/wizard-form";
 
 function costRange(t: TargetEstimate): string {
   if (t.cost_usd_low != null && t.cost_usd_high != null && formatUsd(t.cost_usd_low) !== formatUsd(t.cost_usd_high)) {
@@ -49,6 +49,9 @@ export function TargetStep({
   const localDevices = workers.flatMap((w) =>
     w.devices.map((d) => ({ worker: w.name, ...d })),
   );
+  const localMax = localMaxDevices(workers);
+  const deviceChoices =
+    form.executor === "modal" ? MODAL_DEVICE_CHOICES : Array.from({ length: localMax }, (_, i) => i + 1);
   return (
     <div className="space-y-6">
       <fieldset>
@@ -58,7 +61,7 @@ export function TargetStep({
             name="executor"
             value="local"
             checked={form.executor === "local"}
-            onChange={() => update({ executor: "local", gpu_type: "" })}
+            onChange={() => update({ executor: "local", gpu_type: "", devices: Math.min(form.devices, localMax) })}
             title="Local workers"
             description={
               localDevices.length ? (
@@ -69,6 +72,13 @@ export function TargetStep({
                       {d.total_memory_bytes ? `, ${formatBytes(d.total_memory_bytes)}` : ""})
                     </li>
                   ))}
+                  {workers
+                    .filter((w) => (w.max_devices ?? 1) > 1)
+                    .map((w) => (
+                      <li key={w.name}>
+                        {w.name}: one job on up to {w.max_devices} devices
+                      </li>
+                    ))}
                 </ul>
               ) : (
                 "No worker is online right now: the job waits in the queue until one starts."
@@ -85,6 +95,25 @@ export function TargetStep({
           />
         </div>
       </fieldset>
+      {form.executor === "local" && localMax <= 1 ? (
+        <p className="text-sm text-slate-600">
+          Trains on one device: no online worker offers more (a worker with several GPUs, or
+          TUNEFORGE_WORKER_CPU_PROCESSES on a CPU worker, does).
+        </p>
+      ) : (
+        <div className="space-y-1">
+          <SelectField
+            label="Devices"
+            value={String(form.devices)}
+            onChange={(e) => update({ devices: Number(e.target.value) })}
+            options={deviceChoices.map((n) => ({ value: String(n), label: n === 1 ? "1 device" : `${n} devices` }))}
+          />
+          <p className="text-xs text-slate-600">
+            One process per device; the batch size is per device, so each step trains on {form.devices} times as many
+            rows{form.executor === "modal" ? " and every GPU is billed" : ""}.
+          </p>
+        </div>
+      )}
       {form.executor === "modal" && (
         <div className="space-y-2">
           <SelectField
